@@ -1,0 +1,145 @@
+"""The incremental engine: one file's postings in, the resulting change of questions out.
+
+The tree's state lives in a Store (in memory here; the Django app keeps one in its
+database). The engine owns the one algorithm both use, so incremental updates and a
+batch scan cannot drift apart:
+
+- a file's analysis is a dict of postings, key -> payload, namespaced "monitor:local";
+- replacing a file's postings reports which keys' postings actually changed;
+- those keys, and every key whose last evaluation read one of them, are evaluated again;
+- a key's questions are replaced wholesale, and the difference is the Delta.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from monitors.facts import extract
+from monitors.question import Delta, Question, diff
+from monitors.registry import MONITORS, Postings
+
+
+class Store(Protocol):
+    def replace_postings(self, path: str, postings: Mapping[str, Any] | None) -> set[str]:
+        """Store `path`'s postings (None: the file is gone); return keys whose postings changed."""
+
+    def postings(self, key: str) -> dict[str, Any]:
+        """{path: payload} of every file posting under `key`."""
+
+    def readers(self, keys: set[str]) -> set[str]:
+        """Keys whose last evaluation read any of `keys`."""
+
+    def set_reads(self, key: str, reads: set[str]) -> None: ...
+
+    def questions(self, key: str) -> dict[str, Question]: ...
+
+    def set_questions(self, key: str, questions: dict[str, Question]) -> None: ...
+
+    def keys(self) -> set[str]:
+        """Every key with postings."""
+
+
+def analyze(path: str, data: bytes) -> Postings:
+    """Parse one file once and collect every monitor's postings. Raises AnalysisError."""
+    facts = extract(path, data)
+    postings: Postings = {}
+    for monitor_id, monitor in MONITORS.items():
+        for key, payload in monitor.postings(facts).items():
+            postings[f"{monitor_id}:{key}"] = payload
+    return postings
+
+
+def evaluate(store: Store, keys: Iterable[str]) -> Delta:
+    delta = Delta()
+    for key in sorted(keys):
+        monitor_id, local_key = key.split(":", 1)
+        monitor = MONITORS[monitor_id]
+        reads = {key}
+
+        def lookup(other: str, _prefix: str = f"{monitor_id}:") -> dict[str, Any]:
+            full = _prefix + other
+            reads.add(full)
+            return store.postings(full)
+
+        new: dict[str, Question] = {}
+        if store.postings(key):
+            for question in monitor.evaluate(local_key, lookup):
+                new[question.id] = Question(**{**question.__dict__, "key": key})
+        else:
+            reads = set()  # a key nobody posts under asks nothing; forget it
+        store.set_reads(key, reads)
+        old = store.questions(key)
+        if old != new:
+            store.set_questions(key, new)
+            delta.extend(diff(old, new))
+    return delta
+
+
+def apply(store: Store, path: str, postings: Mapping[str, Any] | None) -> Delta:
+    """Record one file's new analysis (None: deleted) and re-evaluate what it touched."""
+    changed = store.replace_postings(path, postings)
+    if not changed:
+        return Delta()
+    return evaluate(store, changed | store.readers(changed))
+
+
+def rebuild(store: Store) -> Delta:
+    """Evaluate every key from scratch: what a batch scan does after loading all postings."""
+    return evaluate(store, store.keys())
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.files: dict[str, dict[str, Any]] = {}
+        self.index: dict[str, dict[str, Any]] = {}
+        self.reads: dict[str, set[str]] = {}
+        self.read_by: dict[str, set[str]] = {}
+        self.by_key: dict[str, dict[str, Question]] = {}
+
+    def replace_postings(self, path: str, postings: Mapping[str, Any] | None) -> set[str]:
+        old = self.files.pop(path, {})
+        new = dict(postings or {})
+        if new:
+            self.files[path] = new
+        changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+        for key in changed:
+            entries = self.index.setdefault(key, {})
+            if key in new:
+                entries[path] = new[key]
+            else:
+                entries.pop(path, None)
+                if not entries:
+                    del self.index[key]
+        return changed
+
+    def postings(self, key: str) -> dict[str, Any]:
+        return dict(self.index.get(key, {}))
+
+    def readers(self, keys: set[str]) -> set[str]:
+        return set().union(*(self.read_by.get(k, set()) for k in keys)) if keys else set()
+
+    def set_reads(self, key: str, reads: set[str]) -> None:
+        for old in self.reads.pop(key, set()) - reads:
+            self.read_by[old].discard(key)
+            if not self.read_by[old]:
+                del self.read_by[old]
+        if reads:
+            self.reads[key] = set(reads)
+            for other in reads:
+                self.read_by.setdefault(other, set()).add(key)
+
+    def questions(self, key: str) -> dict[str, Question]:
+        return dict(self.by_key.get(key, {}))
+
+    def set_questions(self, key: str, questions: dict[str, Question]) -> None:
+        if questions:
+            self.by_key[key] = dict(questions)
+        else:
+            self.by_key.pop(key, None)
+
+    def keys(self) -> set[str]:
+        return set(self.index)
+
+    def all_questions(self) -> dict[str, Question]:
+        return {qid: q for qs in self.by_key.values() for qid, q in qs.items()}

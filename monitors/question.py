@@ -1,0 +1,88 @@
+"""Questions: what the monitors ask about a tree, and how a set of them changes."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SEVERITIES = ("low", "medium", "high")
+
+
+def stable_id(monitor: str, hypothesis: str, subject: str) -> str:
+    """An id that is the same on every run and machine: no timestamps, no paths outside the tree."""
+    digest = hashlib.sha256(f"{monitor}|{hypothesis}|{subject}".encode()).hexdigest()
+    return f"{hypothesis.lower()}_{digest[:12]}"
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    monitor: str
+    hypothesis: str
+    question: str
+    evidence: tuple[str, ...]  # "relative/path.py:LINE", sorted
+    severity: str
+    capability_key: str
+    key: str = ""  # the index key whose evaluation owns this question; set by the engine
+
+    @classmethod
+    def make(
+        cls,
+        monitor: str,
+        hypothesis: str,
+        subject: str,
+        question: str,
+        evidence: list[str] | tuple[str, ...],
+        severity: str = "medium",
+        capability_key: str = "",
+    ) -> Question:
+        if severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {SEVERITIES}, not {severity!r}")
+        return cls(
+            id=stable_id(monitor, hypothesis, subject),
+            monitor=monitor,
+            hypothesis=hypothesis,
+            question=question,
+            evidence=tuple(sorted(set(evidence))),
+            severity=severity,
+            capability_key=capability_key or subject,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["evidence"] = list(self.evidence)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Question:
+        return cls(**{**data, "evidence": tuple(data["evidence"])})
+
+
+@dataclass
+class Delta:
+    """How the set of questions changed: what a bus subscriber needs to hear, nothing more."""
+
+    opened: list[Question] = field(default_factory=list)
+    changed: list[Question] = field(default_factory=list)
+    resolved: list[Question] = field(default_factory=list)
+
+    def extend(self, other: Delta) -> None:
+        self.opened += other.opened
+        self.changed += other.changed
+        self.resolved += other.resolved
+
+    def __bool__(self) -> bool:
+        return bool(self.opened or self.changed or self.resolved)
+
+
+def diff(old: dict[str, Question], new: dict[str, Question]) -> Delta:
+    delta = Delta()
+    for qid, question in new.items():
+        before = old.get(qid)
+        if before is None:
+            delta.opened.append(question)
+        elif before != question:
+            delta.changed.append(question)
+    delta.resolved = [q for qid, q in old.items() if qid not in new]
+    return delta

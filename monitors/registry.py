@@ -1,0 +1,44 @@
+"""Monitors are registered by id; the engine routes every index key to the monitor that owns it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from monitors.facts import FileFacts
+from monitors.question import Question
+
+Postings = dict[str, Any]  # key -> JSON-able payload, for one file
+Lookup = Callable[[str], dict[str, Any]]  # key -> {path: payload}, across the tree
+
+MONITORS: dict[str, Monitor] = {}
+
+
+class Monitor(ABC):
+    """One kind of question-asker.
+
+    A monitor turns one file's facts into postings under its own keys, and turns the
+    postings stored under one key (from every file of the tree) into that key's
+    questions. `evaluate` may read other keys of the same monitor through `lookup`;
+    the engine records those reads so a change under them re-evaluates this key.
+    Nothing else may feed `evaluate`: that is what makes incremental equal batch.
+    """
+
+    id: str = ""
+
+    @abstractmethod
+    def postings(self, facts: FileFacts) -> Postings: ...
+
+    @abstractmethod
+    def evaluate(self, key: str, lookup: Lookup) -> list[Question]: ...
+
+
+M = TypeVar("M", bound=type[Monitor])
+
+
+def register(cls: M) -> M:
+    if not cls.id or cls.id in MONITORS or ":" in cls.id:
+        raise ValueError(f"monitor id {cls.id!r} is empty, taken or contains ':'")
+    MONITORS[cls.id] = cls()
+    return cls
