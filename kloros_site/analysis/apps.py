@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AnalysisConfig(AppConfig):
+    name = "kloros_site.analysis"
+    label = "analysis"
+    verbose_name = "Integration analysis"
+
+    def ready(self) -> None:
+        from kloros_site.analysis import receivers  # noqa: F401

@@ -1,0 +1,49 @@
+"""What a question transition looks like on ChemBus, in the curiosity core's field names."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from kloros_site.chembus.envelope import envelope, evidence_hash
+from kloros_site.chembus.signals import QUESTION_RESOLVED, signal_for_monitor
+
+# How a consumer should weigh a question it did not ask for: a low-severity question is cheap to
+# look at and worth little; a high one is worth a human's attention (autonomy 1: propose, don't act).
+VALUE_BY_SEVERITY = {"low": 0.2, "medium": 0.5, "high": 0.8}
+AUTONOMY = 1
+COST = 0.2
+
+
+def question_facts(question: Any, status: str) -> dict[str, Any]:
+    return {
+        "question_id": question.qid,
+        "hypothesis": question.hypothesis,
+        "question": question.question,
+        "evidence": list(question.evidence),
+        "evidence_hash": evidence_hash(question.evidence),
+        "severity": question.severity,
+        "source": question.monitor,
+        "capability_key": question.capability_key,
+        "action_class": "investigate",
+        "autonomy": AUTONOMY,
+        "value_estimate": VALUE_BY_SEVERITY.get(question.severity, 0.5),
+        "cost": COST,
+        "status": status,
+    }
+
+
+def envelope_for(question: Any, transition: Any) -> tuple[str, dict[str, Any]]:
+    """(signal, envelope) for one transition; the envelope is stored as-is in the outbox."""
+    resolved = transition.kind == "resolved"
+    signal = QUESTION_RESOLVED if resolved else signal_for_monitor(question.monitor)
+    facts = question_facts(question, "resolved" if resolved else "open")
+    facts["transition"] = transition.kind
+    return signal, envelope(
+        signal,
+        facts,
+        severity=question.severity,
+        incident_id=str(transition.incident_id),
+        trace=f"{question.monitor}/{question.qid}",
+        ts=time.time(),
+    )

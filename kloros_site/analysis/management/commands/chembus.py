@@ -1,0 +1,1 @@
+from kloros_site.chembus.command import Command  # noqa: F401

@@ -1,0 +1,105 @@
+"""The outbox relay: moves Transition rows onto ChemBus, in order, at least once.
+
+The process that commits a transition publishes it right after the commit. Whatever could
+not be published (broker down) stays in the table and a retry loop, started on the first
+failure and at worker start, drains it in id order with backoff. Idle, the loop blocks on
+an event: no polling.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.db.models import F
+from django.utils import timezone
+
+from kloros_site.analysis.models import Transition
+from kloros_site.chembus import Publisher
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = 60.0
+BATCH = 500
+
+_publisher: Publisher | None = None
+_publisher_lock = threading.RLock()
+
+
+def publisher() -> Publisher:
+    global _publisher
+    with _publisher_lock:
+        if _publisher is None:
+            _publisher = Publisher(
+                settings.CHEMBUS_URL, settings.CHEMBUS_TRANSPORT_OPTIONS, exchange=settings.CHEMBUS_EXCHANGE
+            )
+        return _publisher
+
+
+def publish(transitions: Iterable[Transition]) -> bool:
+    """Publish in the given order, stopping at the first failure; True when all went out."""
+    for transition in transitions:
+        try:
+            with _publisher_lock:
+                publisher().publish(transition.signal, transition.envelope)
+        except Exception as exc:
+            Transition.objects.filter(pk=transition.pk).update(
+                attempts=F("attempts") + 1, last_error=str(exc)[:2000]
+            )
+            log.warning("ChemBus publish failed, will retry: %s", exc)
+            return False
+        Transition.objects.filter(pk=transition.pk).update(
+            published_at=timezone.now(), attempts=F("attempts") + 1
+        )
+    return True
+
+
+def publish_ids(ids: list[int]) -> bool:
+    return publish(Transition.objects.filter(pk__in=ids, published_at__isnull=True).order_by("id"))
+
+
+def publish_backlog() -> bool:
+    """Drain every unpublished transition, oldest first; True when the outbox is empty."""
+    while True:
+        batch = list(Transition.objects.filter(published_at__isnull=True).order_by("id")[:BATCH])
+        if not batch:
+            return True
+        if not publish(batch):
+            return False
+
+
+class RetryLoop:
+    def __init__(self) -> None:
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def wake(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="chembus-relay", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        delay = settings.CHEMBUS_RETRY_SECONDS
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            try:
+                close_old_connections()
+                drained = publish_backlog()
+            except Exception:
+                log.exception("outbox relay failed")
+                drained = False
+            if drained:
+                delay = settings.CHEMBUS_RETRY_SECONDS
+                continue
+            if not self._wake.wait(delay):
+                self._wake.set()
+            delay = min(delay * 2, MAX_BACKOFF)
+
+
+retry_loop = RetryLoop()

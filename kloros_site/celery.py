@@ -1,0 +1,25 @@
+"""The Celery app: `celery -A kloros_site worker`."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kloros_site.settings")
+
+app = Celery("kloros_site")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.imports = ("tasks.analysis", "tasks.bus")
+
+
+def _queues() -> None:
+    from django.conf import settings
+
+    # the rate-limited analysis task gets its own queue so it cannot starve the relay
+    app.conf.task_queues = [Queue("celery"), Queue(settings.KLR_ANALYSIS_QUEUE)]
+    app.conf.task_default_queue = "celery"
+
+
+_queues()

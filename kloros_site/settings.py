@@ -1,0 +1,140 @@
+"""Django settings, read from the environment (see docs/CONFIGURATION.md for every variable)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from kloros_site.env import (
+    broker_settings,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_paths,
+    env_str,
+    parse_database_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+STATE_DIR = Path(env_str("KLR_STATE_DIR", str(BASE_DIR / ".state"))).expanduser().resolve()
+STATE_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the state folder."""
+    key = env_str("SECRET_KEY")
+    if key:
+        return key
+    path = STATE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "kloros_site.analysis",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "kloros_site.urls"
+WSGI_APPLICATION = "kloros_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": parse_database_url(
+        env_str("DATABASE_URL", f"sqlite:///{STATE_DIR / 'db.sqlite3'}"), base_dir=BASE_DIR
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = STATE_DIR / "static"
+LOGIN_URL = "admin:login"
+
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and env_bool("KLR_HTTPS", False))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("KLR_LOG_LEVEL", "INFO")},
+}
+
+# --- the analyzer --------------------------------------------------------------------------
+KLR_WATCH_PATHS = env_paths("KLR_WATCH_PATHS", [Path.cwd()])
+KLR_MAX_FILE_BYTES = env_int("KLR_MAX_FILE_BYTES", 1024 * 1024, minimum=1)
+KLR_IGNORE = env_list("KLR_IGNORE", [])  # extra gitignore-style patterns
+
+# --- Celery (read by kloros_site.celery with namespace "CELERY") ------------------------------
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = broker_settings(
+    env_str("CELERY_BROKER_URL", env_str("KLR_BROKER_URL", "filesystem://")), state_dir=STATE_DIR
+)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+# a child killed mid-task (e.g. by the memory cap) must not get the same poison file forever
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("KLR_WORKER_MAX_MEMORY_KB", 150_000, minimum=10_000)
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("KLR_WORKER_MAX_TASKS_PER_CHILD", 0, minimum=0) or None
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("KLR_TASK_SOFT_TIME_LIMIT", 30, minimum=1)
+CELERY_TASK_TIME_LIMIT = env_int("KLR_TASK_TIME_LIMIT", 60, minimum=2)
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+KLR_ANALYSIS_QUEUE = env_str("KLR_ANALYSIS_QUEUE", "analysis")
+# Celery applies this per worker process, not across the cluster (token bucket in each consumer)
+KLR_ANALYSIS_RATE_LIMIT = env_str("KLR_ANALYSIS_RATE_LIMIT", "") or None
+KLR_WORKER_HARD_MEMORY_MB = env_int("KLR_WORKER_HARD_MEMORY_MB", 512, minimum=0)
+
+# --- ChemBus ------------------------------------------------------------------------------------
+CHEMBUS_URL, CHEMBUS_TRANSPORT_OPTIONS = broker_settings(
+    env_str("KLR_CHEMBUS_URL", CELERY_BROKER_URL), state_dir=STATE_DIR
+)
+CHEMBUS_EXCHANGE = env_str("KLR_CHEMBUS_EXCHANGE", "chembus")
+CHEMBUS_RETRY_SECONDS = env_float("KLR_CHEMBUS_RETRY_SECONDS", 2.0, minimum=0.1)
