@@ -62,6 +62,9 @@ class Command(BaseCommand):
     def _listen(self, opts: dict[str, Any]) -> None:
         stop = _stop_on_signals()
         with ChemSub(opts["pattern"], name=opts["name"], **_bus()) as sub:
+            # the queue is bound now: a reader waiting for this line will not miss messages
+            self.stderr.write(f"listening on {opts['pattern']}")
+            self.stderr.flush()
             for env in sub.iter(opts["timeout"], limit=opts["count"], stop=stop):
                 # Flushed per line: readers are pipes (tests, jq), which would otherwise see nothing.
                 sys.stdout.write(json.dumps(env, separators=(",", ":")) + "\n")

@@ -17,6 +17,8 @@ from kloros_site.chembus.bus import ChemBusUnavailable, bus_exchange, connection
 
 log = logging.getLogger(__name__)
 
+PRIVATE_QUEUE_EXPIRES = 3600.0  # seconds
+
 
 class ChemSub:
     """Subscribe to `pattern` (e.g. "curiosity.*" or "curiosity.#").
@@ -49,7 +51,11 @@ class ChemSub:
             durable=bool(name),
             exclusive=not name,
             auto_delete=not name,
+            # Only RabbitMQ honours auto_delete; on Redis a crashed private subscriber's binding would
+            # collect every matching message forever. With an expiry kombu (5.7) sweeps it after an hour.
+            expires=None if name else PRIVATE_QUEUE_EXPIRES,
         )
+        self.private = not name
         self.reconnect_retries = reconnect_retries
         self._prefetch = prefetch
         self._pending: deque[Message] = deque()
@@ -139,8 +145,11 @@ class ChemSub:
         try:
             if self._consumer is not None:
                 self._consumer.cancel()
+            if self.private:
+                # kombu's Redis and filesystem transports ignore auto_delete for topic bindings.
+                self.queue.bind(self._conn.default_channel).delete()
         except Exception as exc:  # noqa: BLE001 - closing a dead connection must not raise
-            log.debug("ChemSub(%r): cancel failed: %r", self.pattern, exc)
+            log.debug("ChemSub(%r): cancel/delete failed: %r", self.pattern, exc)
         self._consumer = None
         self._pending.clear()
         self._conn.release()
