@@ -1,0 +1,123 @@
+import itertools
+
+import pytest
+
+from kloros_site.analysis.models import Question, SourceFile, Transition
+from kloros_site.analysis.services import FileVersion, record, sha256
+
+pytestmark = pytest.mark.django_db
+ROOT = "/srv/tree"
+_seq = itertools.count(1)
+
+
+def version(path: str, source: str | None, **extra) -> FileVersion:
+    if source is None:
+        return FileVersion(root=ROOT, path=path, seq=next(_seq), deleted=True, **extra)
+    data = source.encode()
+    return FileVersion(
+        root=ROOT, path=path, seq=next(_seq), sha256=sha256(data), size=len(data), data=data, **extra
+    )
+
+
+def kinds() -> list[tuple[str, str]]:
+    return list(Transition.objects.values_list("kind", "signal"))
+
+
+def test_a_producer_opens_a_question_with_its_outbox_envelope():
+    assert record(version("p.py", 'emit("curiosity.a")\n')) == "analyzed"
+    question = Question.objects.get()
+    assert (question.hypothesis, question.status, question.evidence) == ("ORPHANED_QUEUE", "open", ["p.py:1"])
+    transition = Transition.objects.get()
+    assert transition.kind == "opened" and transition.published_at is None
+    envelope = transition.envelope
+    assert envelope["signal"] == "curiosity.integration_question"
+    assert envelope["incident_id"] == str(transition.incident_id)
+    assert envelope["schema_version"] == 1 and envelope["ecosystem"] == "curiosity"
+    assert envelope["facts"]["question_id"] == question.qid
+    assert envelope["facts"]["evidence"] == ["p.py:1"]
+    assert len(envelope["facts"]["evidence_hash"]) == 16
+
+
+def test_unchanged_content_is_not_analyzed_again_and_publishes_nothing():
+    source = 'emit("curiosity.a")\n'
+    record(version("p.py", source))
+    assert record(version("p.py", source)) == "unchanged"
+    assert kinds() == [("opened", "curiosity.integration_question")]
+
+
+def test_an_older_version_arriving_late_is_a_no_op():
+    old = version("p.py", 'emit("curiosity.old")\n')
+    record(version("p.py", 'emit("curiosity.new")\n'))
+    assert record(old) == "stale"
+    assert list(Question.objects.open().values_list("evidence", "question")) == [
+        (["p.py:1"], Question.objects.get().question)
+    ]
+    assert "curiosity.new" in Question.objects.get().question
+
+
+def test_consumer_in_another_file_resolves_and_deletion_reopens():
+    record(version("p.py", 'emit("curiosity.a")\n'))
+    record(version("c.py", 'ChemSub(topic="curiosity.a")\n'))
+    assert Question.objects.get().status == "resolved"
+    record(version("c.py", None))
+    assert Question.objects.get().status == "open"
+    assert SourceFile.objects.get(path="c.py").status == "deleted"
+    assert [k for k, _ in kinds()] == ["opened", "resolved", "opened"]
+    assert kinds()[1][1] == "curiosity.question_resolved"
+
+
+def test_unrelated_edit_publishes_nothing():
+    record(version("p.py", 'emit("curiosity.a")\n'))
+    record(version("other.py", "x = 1\n"))
+    record(version("other.py", "x = 2\n"))
+    assert len(kinds()) == 1
+
+
+def test_evidence_change_is_a_changed_transition():
+    record(version("p.py", 'emit("curiosity.a")\n'))
+    record(version("p.py", '\n\nemit("curiosity.a")\n'))
+    assert [k for k, _ in kinds()] == ["opened", "changed"]
+    assert Question.objects.get().evidence == ["p.py:3"]
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("def f(:\n", "syntax_error"),
+        ("x = 1\x00\n", "nul_bytes"),
+        ("x = " + "1+" * 100_000 + "1\n", "too_deep"),
+    ],
+)
+def test_unanalyzable_source_records_its_reason(source, reason):
+    assert record(version("bad.py", source)) == "failed"
+    row = SourceFile.objects.get(path="bad.py")
+    assert (row.status, row.reason) == ("failed", reason)
+    assert row.detail
+
+
+def test_undecodable_bytes_record_a_reason():
+    data = b"# -*- coding: utf-8 -*-\nx = '\xff\xfe'\n"
+    record(
+        FileVersion(root=ROOT, path="bin.py", seq=next(_seq), sha256=sha256(data), size=len(data), data=data)
+    )
+    assert SourceFile.objects.get(path="bin.py").reason == "undecodable"
+
+
+def test_a_file_that_breaks_drops_its_questions_like_a_batch_scan():
+    record(version("p.py", 'emit("curiosity.a")\n'))
+    record(version("p.py", 'emit("curiosity.a"\n'))
+    assert Question.objects.get().status == "resolved"
+
+
+def test_reader_reasons_pass_through():
+    record(FileVersion(root=ROOT, path="big.py", seq=next(_seq), reason="too_large", detail="2000000 bytes"))
+    row = SourceFile.objects.get(path="big.py")
+    assert (row.status, row.reason, row.detail) == ("failed", "too_large", "2000000 bytes")
+
+
+def test_message_round_trip_is_json_safe():
+    import json
+
+    original = version("p.py", "x = 'é'\n")
+    message = json.loads(json.dumps(original.to_message()))
+    assert FileVersion.from_message(message) == original
