@@ -5,67 +5,18 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-# Plain `pytest` puts only this folder on sys.path; the package lives at the repository root.
-ROOT = str(Path(__file__).resolve().parents[2])
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+# The package lives at the repository root and the helpers next to this file; depending on how pytest
+# is invoked and configured neither folder is on sys.path.
+for folder in (Path(__file__).resolve().parents[2], Path(__file__).resolve().parent):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
-from kombu import Connection  # noqa: E402
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
-TRANSPORTS = ("filesystem", "redis", "amqp")
-
-
-@dataclass
-class Bus:
-    """One isolated bus: a unique exchange, plus the durable queues a test created (deleted afterwards)."""
-
-    transport: str
-    url: str
-    transport_options: dict[str, Any]
-    exchange: str
-    queues: list[str] = field(default_factory=list)
-
-    @property
-    def kw(self) -> dict[str, Any]:
-        return {"url": self.url, "transport_options": self.transport_options, "exchange": self.exchange}
-
-    def queue_name(self) -> str:
-        name = f"test-chembus-{uuid.uuid4().hex[:12]}"
-        self.queues.append(name)
-        return name
-
-
-def _reachable(url: str) -> None:
-    conn = Connection(url, connect_timeout=5)
-    try:
-        conn.ensure_connection(max_retries=1)
-    except Exception as exc:  # noqa: BLE001 - turned into a loud failure below
-        pytest.fail(f"broker at {url} is unreachable ({exc!r}); these tests need the real broker")
-    finally:
-        conn.release()
-
-
-def _cleanup(bus: Bus) -> None:
-    from kloros_site.chembus import connection
-
-    conn = connection(bus.url, bus.transport_options)
-    try:
-        channel = conn.default_channel
-        for name in bus.queues:
-            # Redis keeps bindings of a durable queue forever; leftover tables would grow per run.
-            channel.queue_delete(name)
-        if bus.transport == "amqp":
-            channel.exchange_delete(bus.exchange)
-    finally:
-        conn.release()
+from chembus_buses import AMQP_URL, REDIS_URL, TRANSPORTS, Bus, _cleanup, _reachable  # noqa: E402
 
 
 @pytest.fixture(params=TRANSPORTS)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Bus
+from chembus_buses import Bus
 
 from kloros_site.chembus import (
     INTEGRATION_QUESTION,
