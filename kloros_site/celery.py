@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kloros_site.settings")
 
@@ -18,7 +18,11 @@ def _queues() -> None:
     from django.conf import settings
 
     # the rate-limited analysis task gets its own queue so it cannot starve the relay
-    app.conf.task_queues = [Queue("celery"), Queue(settings.KLR_ANALYSIS_QUEUE)]
+    name = settings.KLR_ANALYSIS_QUEUE
+    app.conf.task_queues = [
+        Queue("celery", Exchange("celery"), routing_key="celery"),
+        Queue(name, Exchange(name), routing_key=name),
+    ]
     app.conf.task_default_queue = "celery"
 
 
