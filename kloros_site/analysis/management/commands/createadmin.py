@@ -17,7 +17,9 @@ class Command(BaseCommand):
         users = get_user_model()
         password_file = settings.STATE_DIR / "admin_password"
         if users.objects.filter(is_superuser=True).exists():
-            self.stdout.write(f"an admin exists already; its first password, if unchanged, is in {password_file}")
+            self.stdout.write(
+                f"an admin exists already; its first password, if unchanged, is in {password_file}"
+            )
             return
         password = secrets.token_urlsafe(12)
         users.objects.create_superuser(username=username, email="", password=password)

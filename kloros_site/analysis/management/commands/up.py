@@ -35,11 +35,20 @@ class Command(BaseCommand):
         commands = {
             "worker": [*celery, "worker", f"--concurrency={concurrency}", "--loglevel=INFO"],
             "watcher": [*manage, "watch", *map(str, roots)],
-            "web": [python, "-m", "gunicorn", "kloros_site.wsgi", f"--bind={host}:{port}", "--workers=2",
-                    "--access-logfile=-"],
+            "web": [
+                python,
+                "-m",
+                "gunicorn",
+                "kloros_site.wsgi",
+                f"--bind={host}:{port}",
+                "--workers=2",
+                "--access-logfile=-",
+            ],
             "flower": [*celery, "flower", f"--address={host}", f"--port={flower_port}", *flower_auth],
         }
-        children = {name: subprocess.Popen(argv, env=env, cwd=settings.BASE_DIR) for name, argv in commands.items()}
+        children = {
+            name: subprocess.Popen(argv, env=env, cwd=settings.BASE_DIR) for name, argv in commands.items()
+        }
         stopping = False
 
         def stop(signum=None, frame=None) -> None:
@@ -53,11 +62,15 @@ class Command(BaseCommand):
         broker = settings.CELERY_BROKER_URL.split("://")[0]
         self.stdout.write(self.style.SUCCESS("\nKLoROS integration analyzer is running"))
         self.stdout.write(f"  watching    {', '.join(map(str, roots))}")
-        self.stdout.write(f"  stack       {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} + {broker} "
-                          f"(state in {settings.STATE_DIR})")
+        self.stdout.write(
+            f"  stack       {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} + {broker} "
+            f"(state in {settings.STATE_DIR})"
+        )
         self.stdout.write(f"  admin       {base}/admin/analysis/question/")
         self.stdout.write(f"  flower      http://{host}:{flower_port}/")
-        self.stdout.write(f"  log in as   admin / {password or '(see createadmin)'}   (also in {password_file})")
+        self.stdout.write(
+            f"  log in as   admin / {password or '(see createadmin)'}   (also in {password_file})"
+        )
         self.stdout.write("  bus         python manage.py chembus listen 'curiosity.#'")
         self.stdout.write("  Ctrl-C stops everything.\n")
         failed = ""
