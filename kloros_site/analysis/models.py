@@ -38,6 +38,9 @@ class SourceFile(models.Model):
     seq = models.BigIntegerField(default=0)
     analyzed_at = models.DateTimeField(null=True)
     duration_ms = models.FloatField(null=True)
+    latency_ms = models.FloatField(
+        null=True, help_text="from the change being read to its analysis committed"
+    )
     reason = models.CharField(max_length=32, blank=True)
     detail = models.TextField(blank=True)
 
@@ -97,6 +100,12 @@ class Question(models.Model):
     opened_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.CharField(max_length=150, blank=True)
+    # a suppressed question stays suppressed across rescans and restarts and is no longer published
+    suppressed = models.BooleanField(default=False)
+    suppressed_reason = models.TextField(blank=True)
+    suppressed_at = models.DateTimeField(null=True, blank=True)
 
     objects = QuestionQuerySet.as_manager()
 
@@ -128,7 +137,50 @@ class Transition(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    latency_ms = models.FloatField(null=True, help_text="from the file change being read to this transition")
 
     class Meta:
-        indexes = [models.Index(fields=["published_at", "id"])]
+        indexes = [models.Index(fields=["published_at", "id"]), models.Index(fields=["created_at"])]
         ordering = ["id"]
+
+
+class PendingFile(models.Model):
+    """Work the watcher owes the workers, one row per path however many events it saw.
+
+    Rows are fed to the broker only while its analysis queue is under its bound, and removed
+    when a worker has stored a version at least as new: a lost task (a killed worker on a broker
+    without acknowledgements) is sent again instead of forgotten.
+    """
+
+    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="pending")
+    path = models.CharField(max_length=1024)
+    seq = models.BigIntegerField(help_text="newest change seen (ns)")
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    dispatched_seq = models.BigIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tree", "path"], name="unique_pending_per_tree")]
+        indexes = [models.Index(fields=["dispatched_at", "id"])]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class DeadLetter(models.Model):
+    """A task that kept failing; its message is kept whole so it can be retried from the admin."""
+
+    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="dead_letters")
+    path = models.CharField(max_length=1024)
+    message = models.JSONField()
+    error = models.TextField()
+    attempts = models.PositiveIntegerField(default=0)
+    failed_at = models.DateTimeField(auto_now_add=True)
+    retried_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-failed_at"]
+
+    def __str__(self) -> str:
+        return self.path

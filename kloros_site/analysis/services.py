@@ -81,7 +81,9 @@ def record(version: FileVersion) -> str:
         current = SourceFile.objects.filter(tree=tree, path=version.path).first()
         if current and current.seq >= version.seq:
             return "stale"
+        latency_ms = (time.time_ns() - version.seq) / 1e6
         fields = {
+            "latency_ms": latency_ms,
             "status": status,
             "sha256": version.sha256,
             "size": version.size,
@@ -93,7 +95,7 @@ def record(version: FileVersion) -> str:
         }
         SourceFile.objects.update_or_create(tree=tree, path=version.path, defaults=fields)
         delta = apply(DatabaseStore(tree), version.path, postings)
-        transition_ids = record_transitions(tree, delta)
+        transition_ids = record_transitions(tree, delta, latency_ms)
         if transition_ids:
             transaction.on_commit(
                 partial(questions_changed.send, sender=Transition, transition_ids=transition_ids)
@@ -116,8 +118,8 @@ def _analyze(version: FileVersion) -> tuple[dict | None, str, str, str]:
         return None, SourceFile.Status.FAILED, "analyzer_error", f"{type(exc).__name__}: {exc}"
 
 
-def record_transitions(tree: Tree, delta: Delta) -> list[int]:
-    """Write one outbox row per opened, changed or resolved question of `delta`."""
+def record_transitions(tree: Tree, delta: Delta, latency_ms: float | None = None) -> list[int]:
+    """Write one outbox row per opened, changed or resolved question of `delta`, except suppressed ones."""
     kinds = [
         (Transition.Kind.OPENED, delta.opened),
         (Transition.Kind.CHANGED, delta.changed),
@@ -128,7 +130,9 @@ def record_transitions(tree: Tree, delta: Delta) -> list[int]:
     transitions = []
     for kind, questions in kinds:
         for q in questions:
-            transition = Transition(question=rows[q.id], kind=kind)
+            if rows[q.id].suppressed:
+                continue
+            transition = Transition(question=rows[q.id], kind=kind, latency_ms=latency_ms)
             transition.signal, transition.envelope = bus_facts.envelope_for(rows[q.id], transition)
             transitions.append(transition)
     created = Transition.objects.bulk_create(transitions)

@@ -1,4 +1,5 @@
 import itertools
+import time
 
 import pytest
 
@@ -121,3 +122,21 @@ def test_message_round_trip_is_json_safe():
     original = version("p.py", "x = 'é'\n")
     message = json.loads(json.dumps(original.to_message()))
     assert FileVersion.from_message(message) == original
+
+
+def test_suppressed_questions_are_not_published_again():
+    record(version("p.py", 'emit("curiosity.a")\n'))
+    Question.objects.update(suppressed=True, suppressed_reason="known, planned for Q3")
+    record(version("c.py", 'ChemSub("curiosity.a")\n'))
+    record(version("c.py", None))
+    assert [k for k, _ in kinds()] == ["opened"]
+    question = Question.objects.get()
+    assert question.status == "open" and question.suppressed
+
+
+def test_latency_is_recorded_from_the_read_to_the_commit():
+    record(
+        FileVersion(root=ROOT, path="p.py", seq=time.time_ns() - 50_000_000, data=b'emit("curiosity.a")\n')
+    )
+    assert SourceFile.objects.get().latency_ms >= 50
+    assert Transition.objects.get().latency_ms >= 50
