@@ -1,13 +1,15 @@
 """Plain-Python analysis engine: no Django, no Celery; importable and benchmarkable alone."""
 
-from monitors import integration  # noqa: F401  (registers the monitor)
+from monitors import capability, exploration, integration, knowledge  # noqa: F401  (register monitors)
 from monitors.engine import MemoryStore, Store, analyze, apply, evaluate, rebuild
 from monitors.facts import AnalysisError
 from monitors.question import Delta, Question
 from monitors.registry import MONITORS
+from monitors.scan import WATCHED_SUFFIXES, iter_source_files, scan_tree
 
 __all__ = [
     "MONITORS",
+    "WATCHED_SUFFIXES",
     "AnalysisError",
     "Delta",
     "MemoryStore",
@@ -16,5 +18,7 @@ __all__ = [
     "analyze",
     "apply",
     "evaluate",
+    "iter_source_files",
     "rebuild",
+    "scan_tree",
 ]

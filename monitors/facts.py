@@ -1,6 +1,8 @@
 """Per-file facts: the compact, JSON-able things a monitor needs from one file's source.
 
 Facts come from the source text alone; the analyzed code is never imported or run.
+A file is parsed once and walked once (monitors/collector.py); the tree is dropped
+right after, so only these small records outlive the call.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 PYTHON_SUFFIXES = (".py",)
+DOC_SUFFIXES = (".md", ".rst", ".txt")
+CONFIG_SUFFIXES = (".cfg", ".toml")
 MAX_NESTING = 200  # deeper ASTs blow the recursion limit of visitors; report instead of crashing
 
 
@@ -28,11 +32,77 @@ class ChannelEndpoint:
     line: int
 
 
+@dataclass(frozen=True)
+class Import:
+    module: str  # absolute, relative imports already resolved
+    name: str | None  # `from module import name`; None for `import module`
+    line: int
+    guarded: bool = False  # inside try/except ImportError
+
+
+@dataclass(frozen=True)
+class Definition:
+    qualname: str  # "pkg.mod.func", "pkg.mod.Class.method"
+    name: str
+    kind: str  # "function", "class" or "method"
+    line: int
+    decorated: bool  # by something that may register it (not staticmethod/classmethod/property)
+    documented: bool
+    owner: str = ""  # the class qualname, for methods
+
+
+@dataclass
+class ClassFacts:
+    qualname: str
+    line: int
+    bases: list[str] = field(default_factory=list)  # resolved dotted names, "?" when not static
+    attrs: set[str] = field(default_factory=set)  # declared: class body names, self.x stores
+    uses: list[tuple[str, int]] = field(default_factory=list)  # self.x.method() calls
+    guarded: set[str] = field(default_factory=set)  # hasattr/getattr(self, "x")
+    dynamic: bool = False  # __getattr__, setattr(self, ...), self.__dict__: attrs unknowable
+    abstract: bool = False
+
+
+@dataclass(frozen=True)
+class Clone:
+    qualname: str
+    line: int
+    digest: str
+    parent: str = ""  # digest of the enclosing class, for methods
+
+
 @dataclass
 class FileFacts:
     path: str  # relative to the watched root, POSIX separators
     module: str
+    kind: str = "python"  # "python", "doc" or "config"
+    is_package: bool = False
+    is_test: bool = False
+    is_entry: bool = False  # run or loaded by convention, not imported
     channels: list[ChannelEndpoint] = field(default_factory=list)
+    imports: list[Import] = field(default_factory=list)
+    bound: set[str] = field(default_factory=set)  # module-level names
+    open_namespace: bool = False  # star import or module __getattr__: any name may exist
+    definitions: list[Definition] = field(default_factory=list)
+    refs: set[str] = field(default_factory=set)  # identifiers used anywhere
+    attr_stores: set[str] = field(default_factory=set)  # `anything.x = ...`: x is set from outside
+    exports: set[str] | None = None  # names in a literal __all__; None: no __all__ at all
+    dynamic_exports: bool = False  # __all__ is computed: every public name may be exported
+    string_prefixes: set[str] = field(default_factory=set)  # "visit_" of getattr(self, "visit_" + x)
+    dotted_strings: dict[str, int] = field(default_factory=dict)  # "pkg.mod.func" -> first line
+    classes: list[ClassFacts] = field(default_factory=list)
+    clones: list[Clone] = field(default_factory=list)
+    tasks_defined: list[tuple[str, int]] = field(default_factory=list)
+    tasks_called: list[tuple[str, int]] = field(default_factory=list)
+    declared: list[tuple[str, str, int]] = field(default_factory=list)  # (kind, dotted, line)
+    dynamic_loader: bool = False  # iter_modules/import_module(non-literal): children found at runtime
+    stubs: list[tuple[str, int]] = field(default_factory=list)
+    todos: list[tuple[str, int]] = field(default_factory=list)
+    doc_refs: list[tuple[str, int]] = field(default_factory=list)  # (dotted symbol, line)
+    documented: bool = True  # module docstring
+
+    def exported(self, name: str) -> bool:
+        return self.dynamic_exports or (self.exports is not None and name in self.exports)
 
 
 def module_name(path: str) -> str:
@@ -42,41 +112,29 @@ def module_name(path: str) -> str:
     return ".".join(parts)
 
 
-PRODUCER_CALLS = {"emit", "publish"}
-CONSUMER_CALLS = {"subscribe", "ChemSub"}
-CHANNEL_KEYWORDS = ("signal", "topic", "channel")
+def is_test_path(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    name = parts[-1]
+    return (
+        any(part in ("tests", "test", "testing") for part in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name in ("tests.py", "test.py", "conftest.py")
+    )
 
 
-def _callee(node: ast.Call) -> str | None:
-    if isinstance(node.func, ast.Name):
-        return node.func.id
-    if isinstance(node.func, ast.Attribute):
-        return node.func.attr
-    return None
+# Files a framework or a person runs or loads by naming convention rather than by import.
+ENTRY_FILES = {
+    "__main__.py", "manage.py", "setup.py", "conftest.py", "conf.py", "noxfile.py", "fabfile.py",
+    "settings.py", "urls.py", "wsgi.py", "asgi.py", "apps.py", "admin.py", "models.py",
+    "tasks.py", "celery.py", "celeryconfig.py", "signals.py", "receivers.py",
+}  # fmt: skip
+ENTRY_DIRS = {"migrations", "commands", "templatetags", "settings", "scripts", "bin", "docs", "examples"}
 
 
-def _channel_argument(node: ast.Call) -> str | None:
-    for kw in node.keywords:
-        if kw.arg in CHANNEL_KEYWORDS and isinstance(kw.value, ast.Constant):
-            return kw.value.value if isinstance(kw.value.value, str) else None
-    if node.args and isinstance(node.args[0], ast.Constant):
-        value = node.args[0].value
-        return value if isinstance(value, str) else None
-    return None
-
-
-class FactCollector(ast.NodeVisitor):
-    def __init__(self, facts: FileFacts) -> None:
-        self.facts = facts
-
-    def visit_Call(self, node: ast.Call) -> None:
-        callee = _callee(node)
-        role = "producer" if callee in PRODUCER_CALLS else "consumer" if callee in CONSUMER_CALLS else None
-        if role:
-            channel = _channel_argument(node)
-            if channel:
-                self.facts.channels.append(ChannelEndpoint(role, channel, node.lineno))
-        self.generic_visit(node)
+def is_entry_path(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    return parts[-1] in ENTRY_FILES or any(part in ENTRY_DIRS for part in parts[:-1]) or is_test_path(path)
 
 
 def parse(path: str, data: bytes) -> ast.Module:
@@ -95,12 +153,33 @@ def parse(path: str, data: bytes) -> ast.Module:
 
 
 def extract(path: str, data: bytes) -> FileFacts:
+    # Imported here: the collector and text scanners build on the records above.
+    from monitors import collector, text
+
     facts = FileFacts(path=path, module=module_name(path))
-    if not path.endswith(PYTHON_SUFFIXES):
-        return facts
-    tree = parse(path, data)
-    try:
-        FactCollector(facts).visit(tree)
-    except RecursionError:
-        raise AnalysisError("too_deep", f"source nests deeper than {MAX_NESTING} levels") from None
+    if path.endswith(PYTHON_SUFFIXES):
+        facts.is_package = PurePosixPath(path).name == "__init__.py"
+        facts.is_test = is_test_path(path)
+        facts.is_entry = is_entry_path(path)
+        tree = parse(path, data)
+        try:
+            collector.FactCollector(facts).collect(tree)
+        except RecursionError:
+            raise AnalysisError("too_deep", f"source nests deeper than {MAX_NESTING} levels") from None
+        text.scan_todos(facts, data)
+    elif path.endswith(DOC_SUFFIXES):
+        facts.kind = "doc"
+        text.scan_doc(facts, decode(data))
+    elif path.endswith(CONFIG_SUFFIXES):
+        facts.kind = "config"
+        text.scan_config(facts, decode(data))
     return facts
+
+
+def decode(data: bytes) -> str:
+    if b"\x00" in data:
+        raise AnalysisError("nul_bytes", "text contains NUL bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AnalysisError("undecodable", f"cannot decode text as UTF-8: {exc.reason}") from None

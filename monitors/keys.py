@@ -1,0 +1,50 @@
+"""Small helpers shared by the monitors for building postings and reading them back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from monitors.registry import Lookup, Postings
+
+
+def ancestors(dotted: str) -> list[str]:
+    """ "a.b.c" -> ["a", "a.b"]: the packages a module lives in."""
+    parts = dotted.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def add_line(postings: Postings, key: str, field: str, line: int) -> None:
+    """postings[key][field] is a sorted list of distinct lines."""
+    lines = postings.setdefault(key, {}).setdefault(field, [])
+    if line not in lines:
+        lines.append(line)
+        lines.sort()
+
+
+def evidence(entries: dict[str, Any], field: str) -> list[str]:
+    """ "path:line" for every line listed under `field` in each file's payload."""
+    return [f"{path}:{line}" for path, payload in entries.items() for line in payload.get(field, [])]
+
+
+def sorted_pairs(pairs: Iterable[tuple[Any, ...]]) -> list[list[Any]]:
+    """JSON keeps lists, never tuples; sorting keeps payloads equal across runs."""
+    return sorted([list(pair) for pair in set(pairs)])
+
+
+def exists(lookup: Lookup, module: str) -> bool:
+    """A module file or a directory of modules (namespace package) by that dotted name."""
+    return bool(lookup(f"module:{module}")) or bool(lookup(f"prefix:{module}"))
+
+
+def in_project(lookup: Lookup, dotted: str) -> bool:
+    """Whether the top-level package or module of `dotted` is part of the tree."""
+    return exists(lookup, dotted.split(".")[0])
+
+
+def module_postings(facts: Any, postings: Postings, payload: Any = True) -> None:
+    """`module:<name>` for the file itself and `prefix:<pkg>` for every package containing it."""
+    if facts.module:
+        postings[f"module:{facts.module}"] = payload
+        for prefix in ancestors(facts.module):
+            postings[f"prefix:{prefix}"] = True

@@ -1,0 +1,136 @@
+"""Knowledge discovery monitor: documentation that is missing or no longer true.
+
+Keys:
+  docs:<path>    the module's undocumented public definitions     MISSING_DOCSTRINGS
+  sym:<dotted>   lines of docs/docstrings naming a symbol          STALE_KNOWLEDGE
+  module:<mod>   the module's names, "Class.member" for its classes' members, and
+                 "Class.*" when a class has bases or dynamic attributes (members unknowable)
+  prefix:<pkg>   "some module lives under pkg"
+
+MISSING_DOCSTRINGS counts the module itself, its public functions and classes, and
+public undecorated methods of public classes; it asks once per module when the count
+reaches `min_undocumented` (MIN_UNDOCUMENTED by default). Test files are skipped.
+
+STALE_KNOWLEDGE checks a dotted name only when its first part is a package or module
+of the tree (so `os.path.join` is never a question unless the tree is the stdlib); it
+verifies the module, the name in it, and one member level of a class without bases.
+"""
+
+from __future__ import annotations
+
+from monitors.facts import FileFacts
+from monitors.keys import exists, in_project, module_postings
+from monitors.question import Question
+from monitors.registry import Lookup, Monitor, Postings, register
+
+MIN_UNDOCUMENTED = 3
+
+
+def public(name: str) -> bool:
+    return not name.startswith("_")
+
+
+@register
+class KnowledgeMonitor(Monitor):
+    id = "knowledge"
+    signal = "curiosity.knowledge_question"
+
+    def __init__(self, min_undocumented: int = MIN_UNDOCUMENTED) -> None:
+        self.min_undocumented = min_undocumented
+
+    def postings(self, facts: FileFacts) -> Postings:
+        postings: Postings = {}
+        if facts.kind == "python":
+            module_postings(facts, postings, {"names": self.names(facts), "open": facts.open_namespace})
+            undocumented = self.undocumented(facts)
+            if undocumented:
+                postings[f"docs:{facts.path}"] = undocumented
+        for symbol, line in facts.doc_refs:
+            lines = postings.setdefault(f"sym:{symbol}", [])
+            if line not in lines:
+                lines.append(line)
+                lines.sort()
+        return postings
+
+    @staticmethod
+    def names(facts: FileFacts) -> list[str]:
+        names = facts.bound | (facts.exports or set())
+        for cls in facts.classes:
+            head, _, name = cls.qualname.rpartition(".")
+            if head != facts.module:
+                continue
+            names.update(f"{name}.{attr}" for attr in cls.attrs)
+            if cls.dynamic or any(base not in ("builtins.object", "object") for base in cls.bases):
+                names.add(f"{name}.*")
+        return sorted(names)
+
+    @staticmethod
+    def undocumented(facts: FileFacts) -> list[list]:
+        if facts.is_test or not all(public(part) for part in facts.module.split(".")):
+            return []
+        missing = [] if facts.documented else [[facts.module, 1]]
+        private_classes = {d.qualname for d in facts.definitions if d.kind == "class" and not public(d.name)}
+        for d in facts.definitions:
+            if d.documented or not public(d.name) or d.owner in private_classes:
+                continue
+            if d.kind == "method" and (d.decorated or d.name.startswith("__")):
+                continue
+            missing.append([d.qualname, d.line])
+        return sorted(missing)
+
+    def evaluate(self, key: str, lookup: Lookup) -> list[Question]:
+        kind, _, name = key.partition(":")
+        if kind == "docs":
+            return self.missing_docstrings(name, lookup(key))
+        if kind == "sym":
+            return self.stale(name, lookup)
+        return []
+
+    def missing_docstrings(self, path: str, entries: dict) -> list[Question]:
+        missing = [entry for payload in entries.values() for entry in payload]
+        if len(missing) < self.min_undocumented:
+            return []
+        shown = ", ".join(q.rsplit(".", 1)[-1] for q, _ in missing[:5]) + (
+            ", ..." if len(missing) > 5 else ""
+        )
+        text = (
+            f"{path} has {len(missing)} public definitions without a docstring ({shown}) - worth documenting?"
+        )
+        where = [f"{path}:{line}" for _, line in missing]
+        module = path.rsplit(".", 1)[0].replace("/", ".")
+        return [
+            Question.make(
+                self.id, "MISSING_DOCSTRINGS", f"docs:{path}", text, where, "low", f"module.{module}"
+            )
+        ]
+
+    def stale(self, symbol: str, lookup: Lookup) -> list[Question]:
+        if not in_project(lookup, symbol) or self.resolves(symbol, lookup):
+            return []
+        where = [f"{path}:{line}" for path, lines in lookup(f"sym:{symbol}").items() for line in lines]
+        text = f"Documentation names '{symbol}', which no longer exists in the tree - is the documentation stale?"
+        return [
+            Question.make(
+                self.id, "STALE_KNOWLEDGE", f"sym:{symbol}", text, where, "medium", f"symbol.{symbol}"
+            )
+        ]
+
+    @staticmethod
+    def resolves(symbol: str, lookup: Lookup) -> bool:
+        parts = symbol.split(".")
+        for i in range(len(parts), 0, -1):
+            if exists(lookup, ".".join(parts[:i])):
+                break
+        rest = parts[i:]
+        if not rest:
+            return True
+        modules = lookup(f"module:{'.'.join(parts[:i])}")
+        if any(payload["open"] for payload in modules.values()):
+            return True
+        names = {name for payload in modules.values() for name in payload["names"]}
+        if rest[0] not in names:
+            return False
+        if len(rest) == 1 or f"{rest[0]}.*" in names:
+            return True
+        is_class = any(name.startswith(f"{rest[0]}.") for name in names)
+        return not is_class or f"{rest[0]}.{rest[1]}" in names

@@ -1,0 +1,63 @@
+"""Facts from text: documentation references, configured entry points, TODO markers."""
+
+from __future__ import annotations
+
+import re
+
+from monitors.facts import FileFacts
+
+DOTTED_NAME = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+"
+# `pkg.mod.func`, ``pkg.mod.func()``, :func:`~pkg.mod.func`, :class:`title <pkg.mod.Class>`
+BACKTICKED = re.compile(rf"(?<![`:\w])``?({DOTTED_NAME})(?:\(\))?``?(?!`)")
+ROLE = re.compile(
+    rf":(?:py:)?(?:func|class|meth|mod|attr|data|exc|obj):`(?:[^`<]*<)?[~!]?({DOTTED_NAME})(?:\(\))?>?`"
+)
+AUTODOC = re.compile(
+    r"^\s*\.\.\s+auto(?:function|class|module|method|attribute|data|exception)::\s*([A-Za-z_][\w.]*)\s*$"
+)
+ENTRY_POINT = re.compile(
+    r"^\s*[\w.\-\"']+\s*=\s*[\"']?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*:\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)"
+)
+CONFIG_DOTTED = re.compile(rf"(?<![\w.]){DOTTED_NAME}(?![\w])")
+TODO = re.compile(rb"(?:^|[ \t])#[ \t]*(TODO|FIXME)\b", re.MULTILINE)
+
+
+def scan_doc(facts: FileFacts, text: str, first_line: int = 1) -> None:
+    """Symbols a document names: backticked dotted names, Sphinx roles, autodoc directives."""
+    for offset, line in enumerate(text.splitlines()):
+        if "`" not in line and ".. auto" not in line:
+            continue
+        lineno = first_line + offset
+        names = set(BACKTICKED.findall(line)) | set(ROLE.findall(line))
+        if match := AUTODOC.match(line):
+            names.add(match.group(1))
+        facts.doc_refs.extend((name, lineno) for name in sorted(names))
+
+
+def scan_docstring(facts: FileFacts, text: str, first_line: int) -> None:
+    """Only explicit Sphinx roles: plain backticks in docstrings name parameters and attributes too."""
+    if ":`" not in text:
+        return
+    for offset, line in enumerate(text.splitlines()):
+        facts.doc_refs.extend((name, first_line + offset) for name in sorted(set(ROLE.findall(line))))
+
+
+def scan_config(facts: FileFacts, text: str) -> None:
+    """setup.cfg / pyproject.toml: `name = pkg.mod:func` entry points, and dotted names as references."""
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if match := ENTRY_POINT.match(line):
+            module, attr = match.groups()
+            facts.declared.append(("entry point", module, lineno))
+            facts.dotted_strings.setdefault(module, lineno)
+            facts.refs.update(attr.split("."))
+        for name in CONFIG_DOTTED.findall(line):
+            facts.dotted_strings.setdefault(name, lineno)
+            facts.refs.update(name.split("."))
+
+
+def scan_todos(facts: FileFacts, data: bytes) -> None:
+    line, position = 1, 0
+    for match in TODO.finditer(data):
+        line += data.count(b"\n", position, match.start())
+        position = match.start()
+        facts.todos.append((match.group(1).decode(), line))
