@@ -45,15 +45,24 @@ def _reachable(url: str) -> None:
 
 
 def _cleanup(bus: Bus) -> None:
-    from kloros_site.chembus import connection
+    from kombu import Queue
+
+    from kloros_site.chembus import bus_exchange, connection
 
     conn = connection(bus.url, bus.transport_options)
     try:
         channel = conn.default_channel
-        for name in bus.queues:
-            # Redis keeps bindings of a durable queue forever; leftover tables would grow per run.
-            channel.queue_delete(name)
         if bus.transport == "amqp":
+            for name in bus.queues:
+                channel.queue_delete(name)
             channel.exchange_delete(bus.exchange)
+            return
+        # On kombu's virtual transports queue_delete only drops bindings this channel declared, so
+        # re-declare each binding of the test exchange before deleting; otherwise Redis keeps them.
+        exchange = bus_exchange(bus.exchange)
+        for routing_key, _pattern, queue in channel.get_table(bus.exchange):
+            bound = Queue(queue, exchange=exchange, routing_key=routing_key).bind(channel)
+            bound.declare()
+            bound.delete()
     finally:
         conn.release()
