@@ -17,8 +17,7 @@ tests) are never asked about. A package with a module that discovers modules at 
 a package none of whose modules is imported: its members are loaded some other way
 (a plugin directory scanned by a loader elsewhere, a directory of scripts).
 
-A declared "pkg.mod.Name" is satisfied when the module pkg.mod exists; the name in it
-is not checked.
+A declared "pkg.mod.Name" is satisfied by a module pkg.mod.Name or a name Name in pkg.mod.
 """
 
 from __future__ import annotations
@@ -37,7 +36,10 @@ class CapabilityMonitor(Monitor):
     def postings(self, facts: FileFacts) -> Postings:
         postings: Postings = {}
         if facts.kind == "python":
-            module_postings(facts, postings, {"entry": facts.is_entry})
+            names = sorted(facts.bound | (facts.exports or set()))
+            module_postings(
+                facts, postings, {"entry": facts.is_entry, "names": names, "open": facts.open_namespace}
+            )
             if facts.is_package:
                 postings[f"package:{facts.module}"] = True
             package = facts.module if facts.is_package else facts.module.rpartition(".")[0]
@@ -90,8 +92,7 @@ class CapabilityMonitor(Monitor):
                               f"module.{module}")]  # fmt: skip
 
     def missing(self, name: str, lookup: Lookup) -> list[Question]:
-        parent = name.rpartition(".")[0]
-        if exists(lookup, name) or (parent and exists(lookup, parent)) or not in_project(lookup, name):
+        if exists(lookup, name) or self.defined_in_parent(name, lookup) or not in_project(lookup, name):
             return []
         entries = lookup(f"declared:{name}")
         kinds = sorted({kind for payload in entries.values() for kind, _ in payload})
@@ -99,3 +100,10 @@ class CapabilityMonitor(Monitor):
         text = f"'{name}' is configured ({', '.join(kinds)}) but no such module exists in the tree - is it missing?"
         return [Question.make(self.id, "MISSING_CAPABILITY", f"declared:{name}", text, where, "high",
                               f"module.{name}")]  # fmt: skip
+
+    @staticmethod
+    def defined_in_parent(name: str, lookup: Lookup) -> bool:
+        """ "blog.apps.BlogConfig": a name in an existing module."""
+        parent, _, last = name.rpartition(".")
+        found = lookup(f"module:{parent}") if parent else {}
+        return any(payload["open"] or last in payload["names"] for payload in found.values())

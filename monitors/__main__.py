@@ -1,0 +1,5 @@
+import sys
+
+from monitors.cli import main
+
+sys.exit(main())
