@@ -1,3 +1,1 @@
-from kloros_site.celery import app as celery_app
-
-__all__ = ["celery_app"]
+"""The Django project: settings, URLs, the Celery app (kloros_site.celery) and its apps."""

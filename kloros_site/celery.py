@@ -19,9 +19,14 @@ def _queues() -> None:
 
     # the rate-limited analysis task gets its own queue so it cannot starve the relay
     name = settings.KLR_ANALYSIS_QUEUE
+    arguments = {}
+    if settings.CELERY_BROKER_URL.startswith(("amqp", "pyamqp")):
+        # RabbitMQ enforces the bound itself as well; with publisher confirms a publish past
+        # it fails loudly (the feeder keeps the row) instead of vanishing
+        arguments = {"x-max-length": settings.KLR_QUEUE_BOUND, "x-overflow": "reject-publish"}
     app.conf.task_queues = [
         Queue("celery", Exchange("celery"), routing_key="celery"),
-        Queue(name, Exchange(name), routing_key=name),
+        Queue(name, Exchange(name), routing_key=name, queue_arguments=arguments),
     ]
     app.conf.task_default_queue = "celery"
 

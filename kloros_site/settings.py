@@ -136,7 +136,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 KLR_ANALYSIS_QUEUE = env_str("KLR_ANALYSIS_QUEUE", "analysis")
 # Celery applies this per worker process, not across the cluster (token bucket in each consumer)
 KLR_ANALYSIS_RATE_LIMIT = env_str("KLR_ANALYSIS_RATE_LIMIT", "") or None
-KLR_WORKER_HARD_MEMORY_MB = env_int("KLR_WORKER_HARD_MEMORY_MB", 512, minimum=0)
+KLR_WORKER_HARD_MEMORY_MB = env_int("KLR_WORKER_HARD_MEMORY_MB", 1024, minimum=0)  # 0: no hard cap
+# the analysis queue never holds more than this; the rest waits, coalesced, as PendingFile rows
+KLR_QUEUE_BOUND = env_int("KLR_QUEUE_BOUND", 1000, minimum=1)
+# a task sent this long ago, with the queue empty and its row still pending, was lost: send it again
+KLR_REDISPATCH_AFTER = env_float("KLR_REDISPATCH_AFTER", CELERY_TASK_TIME_LIMIT + 30.0, minimum=1.0)
 
 # --- ChemBus ------------------------------------------------------------------------------------
 CHEMBUS_URL, CHEMBUS_TRANSPORT_OPTIONS = broker_settings(

@@ -34,6 +34,7 @@ class SourceFile(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices)
     sha256 = models.CharField(max_length=64, blank=True)
     size = models.BigIntegerField(default=0)
+    mtime_ns = models.BigIntegerField(default=0)
     # version of what was analyzed: when the content was read (ns); older tasks are no-ops
     seq = models.BigIntegerField(default=0)
     analyzed_at = models.DateTimeField(null=True)

@@ -61,4 +61,12 @@ def read_version(root: Path, path: Path, max_bytes: int) -> FileVersion:
         return failed("unreadable", exc.strerror or str(exc))
     if len(data) > max_bytes:
         return failed("too_large", f"over the {max_bytes}-byte limit")
-    return FileVersion(root=str(root), path=rel, seq=seq, sha256=sha256(data), size=len(data), data=data)
+    return FileVersion(
+        root=str(root),
+        path=rel,
+        seq=seq,
+        sha256=sha256(data),
+        size=len(data),
+        mtime_ns=info.st_mtime_ns,
+        data=data,
+    )

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kloros_site.analysis import bus_facts
-from kloros_site.analysis.models import Question, SourceFile, Transition, Tree
+from kloros_site.analysis.models import PendingFile, Question, SourceFile, Transition, Tree
 from kloros_site.analysis.signals import questions_changed
 from kloros_site.analysis.store import DatabaseStore, lock_tree
 from monitors import AnalysisError, Delta, analyze, apply
@@ -33,6 +33,7 @@ class FileVersion:
     seq: int  # when the content was read, in ns: orders versions of one path
     sha256: str = ""
     size: int = 0
+    mtime_ns: int = 0
     data: bytes | None = None
     deleted: bool = False
     reason: str = ""  # set by the reader when it could not send the content (too large, unreadable)
@@ -56,8 +57,17 @@ def sha256(data: bytes) -> str:
 
 
 def record(version: FileVersion) -> str:
-    """Analyze and store one file version; returns what happened (a short outcome word)."""
+    """Analyze and store one file version; returns what happened (a short outcome word).
+
+    Whatever the outcome, the pending row this version answers is done with.
+    """
     tree, _ = Tree.objects.get_or_create(path=version.root)
+    outcome = _record(tree, version)
+    PendingFile.objects.filter(tree=tree, path=version.path, seq__lte=version.seq).delete()
+    return outcome
+
+
+def _record(tree: Tree, version: FileVersion) -> str:
     current = SourceFile.objects.filter(tree=tree, path=version.path).first()
     if current and current.seq >= version.seq:
         return "stale"
@@ -68,7 +78,9 @@ def record(version: FileVersion) -> str:
         and version.sha256
         and current.sha256 == version.sha256
     ):
-        SourceFile.objects.filter(pk=current.pk, seq__lt=version.seq).update(seq=version.seq)
+        SourceFile.objects.filter(pk=current.pk, seq__lt=version.seq).update(
+            seq=version.seq, mtime_ns=version.mtime_ns
+        )
         return "unchanged"
 
     started = time.perf_counter()
@@ -87,6 +99,7 @@ def record(version: FileVersion) -> str:
             "status": status,
             "sha256": version.sha256,
             "size": version.size,
+            "mtime_ns": version.mtime_ns,
             "seq": version.seq,
             "analyzed_at": timezone.now(),
             "duration_ms": duration_ms,

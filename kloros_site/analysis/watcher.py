@@ -1,8 +1,9 @@
-"""The watch loop: filesystem events in, one analysis task per changed file out.
+"""The watch loop: filesystem events in, pending work out, fed to the workers under a bound.
 
-Events for a path are coalesced for a short quiet period, so an editor's burst of writes
-(or 50 saves in a row) sends the final content once; the content is read when the task is
-sent, so it is always the newest.
+Events for a path are coalesced for a short quiet period, then recorded as one pending row;
+the feeder reads the content when it sends the task, so it is always the newest. A kernel
+queue overflow (watchdog only logs it) or a lost watch turns into a full reconcile of the
+tree instead of lost changes.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
 
+from kloros_site.analysis import pending
 from kloros_site.analysis.paths import Ignore
-from kloros_site.analysis.reader import read_version, relative
-from kloros_site.analysis.sync import Dispatch, stored_files, versions
+from kloros_site.analysis.pending import Feeder
+from kloros_site.analysis.reader import relative
+from kloros_site.analysis.sync import changed_paths, stored_files
 
 log = logging.getLogger(__name__)
+TICK = 1.0  # while work is pending: how often to look for queue room and lost tasks
 
 
 class TreeHandler(FileSystemEventHandler):
@@ -42,17 +47,29 @@ class TreeHandler(FileSystemEventHandler):
             if event.is_directory:
                 self._touch_folder(path, rel)
             elif not self.ignore.skips_file(rel):
-                self.watcher.touch(self.root, path)
+                self.watcher.touch(self.root, rel)
 
     def _touch_folder(self, path: Path, rel: str) -> None:
         # a folder moved in or out brings no events for the files inside it
         if self.ignore.skips_dir(rel):
             return
         for stored in stored_files(self.root, rel):
-            self.watcher.touch(self.root, self.root / stored)
+            self.watcher.touch(self.root, stored)
         if path.is_dir():
             for found in self.ignore.walk_under(path):
-                self.watcher.touch(self.root, found)
+                self.watcher.touch(self.root, found.relative_to(self.root).as_posix())
+
+
+class OverflowAlarm(logging.Handler):
+    """watchdog reports a kernel queue overflow only as a log line; turn it into a reconcile."""
+
+    def __init__(self, watcher: Watcher) -> None:
+        super().__init__(logging.WARNING)
+        self.watcher = watcher
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "overflow" in record.getMessage().lower():
+            self.watcher.reconcile_soon()
 
 
 class Watcher:
@@ -60,66 +77,95 @@ class Watcher:
         self,
         roots: list[Path],
         ignore: dict[Path, Ignore],
-        dispatch: Dispatch,
+        feeder: Feeder,
         max_bytes: int,
         quiet_seconds: float = 0.02,
     ) -> None:
         self.roots = roots
         self.ignore = ignore
-        self.dispatch = dispatch
+        self.feeder = feeder
         self.max_bytes = max_bytes
         self.quiet = quiet_seconds
-        self._due: dict[tuple[Path, Path], float] = {}
+        self._due: dict[tuple[Path, str], float] = {}
+        self._reconcile = False
         self._cond = threading.Condition()
         self._stop = threading.Event()
-        self.observer = Observer()
-        self.sent = 0
+        self.observers: list = []
+        self.alarm = OverflowAlarm(self)
 
-    def touch(self, root: Path, path: Path) -> None:
+    def touch(self, root: Path, rel: str) -> None:
         with self._cond:
-            self._due[(root, path)] = time.monotonic() + self.quiet
+            self._due[(root, rel)] = time.monotonic() + self.quiet
             self._cond.notify()
 
-    def reconcile(self, root: Path) -> int:
-        """Send what changed while nobody watched: new, edited and deleted files."""
+    def reconcile_soon(self) -> None:
+        with self._cond:
+            self._reconcile = True
+            self._cond.notify()
+
+    def reconcile(self) -> int:
+        """Queue what changed while nobody watched (or while events were lost)."""
         count = 0
-        for version in versions(root, self.ignore[root], self.max_bytes, only_changed=True):
-            self.dispatch(version)
-            count += 1
+        for root in self.roots:
+            changed = list(changed_paths(root, self.ignore[root], self.max_bytes))
+            count += pending.request(root, changed) if changed else 0
         return count
 
     def start(self) -> None:
+        for name in ("watchdog.observers.inotify_c", "watchdog.observers.inotify"):
+            logging.getLogger(name).addHandler(self.alarm)
         for root in self.roots:
-            self.observer.schedule(TreeHandler(self, root, self.ignore[root]), str(root), recursive=True)
-        self.observer.start()
-        for root in self.roots:
-            changed = self.reconcile(root)
-            log.info("watching %s (%d changed since last run)", root, changed)
+            handler = TreeHandler(self, root, self.ignore[root])
+            observer = Observer()
+            try:
+                observer.schedule(handler, str(root), recursive=True)
+                observer.start()
+            except OSError as exc:
+                # ENOSPC: the inotify watch limit is reached; polling is slower but loses nothing
+                log.warning("cannot watch %s with inotify (%s); polling it instead", root, exc)
+                observer = PollingObserver(timeout=2)
+                observer.schedule(handler, str(root), recursive=True)
+                observer.start()
+            self.observers.append(observer)
+        changed = self.reconcile()
+        log.info("watching %s (%d changed since last run)", ", ".join(map(str, self.roots)), changed)
 
     def stop(self) -> None:
         self._stop.set()
         with self._cond:
             self._cond.notify()
-        self.observer.stop()
-        self.observer.join(timeout=5)
+        for observer in self.observers:
+            observer.stop()
+        for observer in self.observers:
+            observer.join(timeout=5)
+        for name in ("watchdog.observers.inotify_c", "watchdog.observers.inotify"):
+            logging.getLogger(name).removeHandler(self.alarm)
 
     def run(self) -> None:
-        """Send coalesced paths as they fall quiet, until stop(); blocks while idle."""
+        """Record coalesced paths as they fall quiet and feed the workers; blocks while idle."""
+        backlog = self.feeder.backlog() > 0
         while not self._stop.is_set():
             with self._cond:
-                if not self._due:
-                    self._cond.wait()
-                    continue
                 now = time.monotonic()
                 ready = [key for key, due in self._due.items() if due <= now]
-                if not ready:
-                    self._cond.wait(min(self._due.values()) - now)
-                    continue
+                if not ready and not self._reconcile:
+                    waits = [due - now for due in self._due.values()] + ([TICK] if backlog else [])
+                    self._cond.wait(min(waits) if waits else None)
+                    if not backlog or self._due or self._reconcile:
+                        continue
                 for key in ready:
                     del self._due[key]
-            for root, path in ready:
-                try:
-                    self.dispatch(read_version(root, path, self.max_bytes))
-                    self.sent += 1
-                except Exception:
-                    log.exception("could not send %s; it will be picked up by the next reconcile", path)
+                reconcile, self._reconcile = self._reconcile, False
+            try:
+                if reconcile:
+                    log.warning("events were lost; reconciled %d changed files", self.reconcile())
+                by_root: dict[Path, list[str]] = {}
+                for root, rel in ready:
+                    by_root.setdefault(root, []).append(rel)
+                for root, rels in by_root.items():
+                    pending.request(root, rels)
+                self.feeder.feed()
+                backlog = self.feeder.backlog() > 0
+            except Exception:
+                log.exception("could not record or send changes; retrying")
+                backlog = True

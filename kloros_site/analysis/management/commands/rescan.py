@@ -7,11 +7,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from kloros_site.analysis import pending
 from kloros_site.analysis.management.commands.watch import watched_roots
-from kloros_site.analysis.models import Question, SourceFile
+from kloros_site.analysis.models import PendingFile, Question, SourceFile
 from kloros_site.analysis.paths import Ignore
-from kloros_site.analysis.sync import versions
-from tasks.analysis import dispatch
+from kloros_site.analysis.sync import changed_paths
+from tasks.analysis import feeder
 
 
 class Command(BaseCommand):
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--changed", action="store_true", help="send only files that differ from the store"
         )
-        parser.add_argument("--no-wait", action="store_true", help="send the tasks and return at once")
+        parser.add_argument("--no-wait", action="store_true", help="queue the work and return at once")
         parser.add_argument(
             "--timeout", type=float, default=0, help="give up waiting after this many seconds"
         )
@@ -34,31 +35,34 @@ class Command(BaseCommand):
             self._scan(root, changed, no_wait, timeout)
 
     def _scan(self, root, changed: bool, no_wait: bool, timeout: float) -> None:
-        started = time.time()
-        start_seq = time.time_ns()
-        sent = 0
-        for version in versions(
-            root, Ignore(root, settings.KLR_IGNORE), settings.KLR_MAX_FILE_BYTES, only_changed=changed
-        ):
-            dispatch(version)
-            sent += 1
-        self.stdout.write(f"{root}: sent {sent} files for analysis")
-        if no_wait or not sent:
+        started = time.monotonic()
+        ignore = Ignore(root, settings.KLR_IGNORE)
+        paths = list(changed_paths(root, ignore, settings.KLR_MAX_FILE_BYTES, only_changed=changed))
+        total = pending.request(root, paths) if paths else 0
+        self.stdout.write(f"{root}: {total} files queued for analysis")
+        if not total:
+            self._summary(root, time.monotonic() - started)
             return
-        done_rows = SourceFile.objects.filter(tree__path=str(root), seq__gte=start_seq)
-        with tqdm(total=sent, unit="file", disable=None, file=self.stderr._out) as bar:
+        # this command feeds the workers itself, so it works with or without a running watcher
+        work = feeder()
+        work.feed()
+        if no_wait:
+            return
+        remaining = PendingFile.objects.filter(tree__path=str(root))
+        with tqdm(total=total, unit="file", disable=None, file=self.stderr._out) as bar:
             done = 0
-            while done < sent:
-                if timeout and time.time() - started > timeout:
+            while done < total:
+                if timeout and time.monotonic() - started > timeout:
                     self.stderr.write(
-                        f"gave up waiting after {timeout:.0f} s; {sent - done} files still queued"
+                        f"gave up waiting after {timeout:.0f} s; {total - done} files not done yet"
                     )
                     break
                 time.sleep(0.2)
-                now = done_rows.count()
+                work.feed()
+                now = total - min(remaining.count(), total)
                 bar.update(now - done)
                 done = now
-        self._summary(root, time.time() - started)
+        self._summary(root, time.monotonic() - started)
 
     def _summary(self, root, seconds: float) -> None:
         files = SourceFile.objects.filter(tree__path=str(root))

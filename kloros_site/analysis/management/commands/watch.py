@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from kloros_site.analysis.paths import Ignore
 from kloros_site.analysis.watcher import Watcher
-from tasks.analysis import dispatch
+from tasks.analysis import feeder
 
 
 def watched_roots(paths: list[str]) -> list[Path]:
@@ -29,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args, paths: list[str], **options) -> None:
         roots = watched_roots(paths)
         ignores = {root: Ignore(root, settings.KLR_IGNORE) for root in roots}
-        watcher = Watcher(roots, ignores, dispatch, settings.KLR_MAX_FILE_BYTES)
+        watcher = Watcher(roots, ignores, feeder(), settings.KLR_MAX_FILE_BYTES)
         done = threading.Event()
 
         def shutdown(signum, frame) -> None:
