@@ -101,12 +101,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m monitors", description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path, help="root of the tree to scan")
     parser.add_argument("--format", choices=("json", "text", "sarif"), default="text")
+    parser.add_argument(
+        "--exclude", action="append", default=[], metavar="NAME",
+        help="skip files and directories with this name anywhere in the tree (repeatable)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if not args.path.is_dir():
         print(f"error: {args.path} is not a directory", file=sys.stderr)
         return 2
+    excluded = set(args.exclude)
+    ignore = (lambda rel: not excluded.isdisjoint(rel.split("/"))) if excluded else None
     with gc_paused():
-        store, errors = scan_tree(args.path)
+        store, errors = scan_tree(args.path, ignore)
     questions = ordered(store.all_questions())
     if args.format == "sarif":
         print(as_sarif(questions, errors))

@@ -56,9 +56,13 @@ def string_items(node: ast.expr) -> list[str]:
 
 
 def docstring(body: list[ast.stmt]) -> ast.Constant | None:
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        if isinstance(body[0].value.value, str):
-            return body[0].value
+    first = body[0] if body else None
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        return first.value
     return None
 
 
@@ -417,16 +421,15 @@ class FactCollector:
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
         left = node.left
-        if isinstance(node.op, ast.Add) and isinstance(left, ast.Constant) and isinstance(left.value, str):
-            if left.value.isidentifier():  # getattr(self, "visit_" + kind), "Fix" + name
-                self.facts.string_prefixes.add(left.value)
+        # getattr(self, "visit_" + kind), "Fix" + name: names built at runtime from a literal prefix
+        if isinstance(node.op, ast.Add) and isinstance(left, ast.Constant) and is_identifier(left.value):
+            self.facts.string_prefixes.add(left.value)
         self.generic_visit(node)
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
         first = node.values[0] if node.values else None
-        if isinstance(first, ast.Constant) and isinstance(first.value, str):
-            if first.value.isidentifier():
-                self.facts.string_prefixes.add(first.value)
+        if isinstance(first, ast.Constant) and is_identifier(first.value):
+            self.facts.string_prefixes.add(first.value)
         self.generic_visit(node)
 
     # -- assignments that configure things ---------------------------------------
@@ -458,9 +461,8 @@ class FactCollector:
                 facts.declared.extend(("INSTALLED_APPS entry", name, line) for name in items)
             elif target.id in CELERY_SETTINGS:
                 facts.declared.extend(("Celery imports entry", name, line) for name in items)
-        elif isinstance(target, ast.Attribute) and target.attr in ("include", "imports"):
-            if (dotted(target.value) or "").endswith("conf"):
-                facts.declared.extend(("Celery imports entry", n, line) for n in string_items(value))
+        elif target_is_celery_conf(target):
+            facts.declared.extend(("Celery imports entry", n, line) for n in string_items(value))
 
     def exports(self, value: ast.expr, items: list[str]) -> None:
         literal = isinstance(value, ast.List | ast.Tuple) and len(items) == len(value.elts)
@@ -546,6 +548,19 @@ class FactCollector:
         ):
             self.facts.is_entry = True
         self.generic_visit(node)
+
+
+def is_identifier(value: object) -> bool:
+    return isinstance(value, str) and value.isidentifier()
+
+
+def target_is_celery_conf(target: ast.expr) -> bool:
+    """`app.conf.include = [...]` / `app.conf.imports = [...]`."""
+    return (
+        isinstance(target, ast.Attribute)
+        and target.attr in ("include", "imports")
+        and (dotted(target.value) or "").endswith("conf")
+    )
 
 
 def strip_init(module: str) -> str:

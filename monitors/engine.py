@@ -57,9 +57,9 @@ def evaluate(store: Store, keys: Iterable[str]) -> Delta:
         monitor = MONITORS[monitor_id]
         reads = {key}
 
-        def lookup(other: str, _prefix: str = f"{monitor_id}:") -> dict[str, Any]:
+        def lookup(other: str, _prefix: str = f"{monitor_id}:", _reads: set[str] = reads) -> dict[str, Any]:
             full = _prefix + other
-            reads.add(full)
+            _reads.add(full)  # recorded so a change under `full` re-evaluates this key
             return store.postings(full)
 
         new: dict[str, Question] = {}

@@ -54,3 +54,10 @@ def test_sarif(tree: Path):
 def test_bad_path_fails_clearly(tmp_path: Path):
     result = run(str(tmp_path / "missing"))
     assert result.returncode != 0 and "not a directory" in result.stderr and not result.stdout
+
+
+def test_exclude_skips_named_directories(tree: Path):
+    (tree / "vendor").mkdir()
+    (tree / "vendor" / "d.py").write_text('emit("in.vendor")\n')
+    assert "in.vendor" in run(str(tree), "--format", "json").stdout
+    assert "in.vendor" not in run(str(tree), "--format", "json", "--exclude", "vendor").stdout

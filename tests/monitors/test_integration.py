@@ -231,4 +231,11 @@ def test_methods_of_framework_subclasses_are_not_dead():
 def test_dynamic_dispatch_prefix_counts_as_use():
     src = "class W:\n    def visit_Call(self):\n        pass\n    def go(self, n):\n        getattr(self, 'visit_' + n)()\nW().go('x')\n"
     assert not asks({"a.py": src}, "DEAD_CODE")
-    assert asks({"a.py": src.replace("'visit_' + n", "n")}, "DEAD_CODE", "visit_Call")
+    assert asks(
+        {"a.py": src.replace("getattr(self, 'visit_' + n)", "getattr(other, n)")}, "DEAD_CODE", "visit_Call"
+    )
+
+
+def test_methods_of_classes_dispatching_on_computed_names_are_not_dead():
+    src = "class F:\n    def format(self, c):\n        return getattr(self, c)()\n    def U(self):\n        pass\nF().format('U')\n"
+    assert not asks({"a.py": src.replace("F().format('U')", "F().format(x)")}, "DEAD_CODE", "F.U")
