@@ -1,7 +1,16 @@
 """Plain-Python analysis engine: no Django, no Celery; importable and benchmarkable alone."""
 
 from monitors import capability, exploration, integration, knowledge  # noqa: F401  (register monitors)
-from monitors.engine import MemoryStore, Store, analyze, apply, evaluate, rebuild
+from monitors.engine import (
+    MemoryStore,
+    Store,
+    analyze,
+    analyze_or_placeholder,
+    apply,
+    evaluate,
+    placeholder,
+    rebuild,
+)
 from monitors.facts import AnalysisError
 from monitors.question import Delta, Question
 from monitors.registry import MONITORS
@@ -16,6 +25,8 @@ __all__ = [
     "Question",
     "Store",
     "analyze",
+    "analyze_or_placeholder",
+    "placeholder",
     "apply",
     "evaluate",
     "iter_source_files",

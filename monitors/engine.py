@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from monitors.facts import extract
+from monitors.facts import AnalysisError, extract, placeholder_facts
 from monitors.question import Delta, Question, diff
 from monitors.registry import MONITORS, Postings
 
@@ -48,6 +48,28 @@ def analyze(path: str, data: bytes) -> Postings:
         for key, payload in monitor.postings(facts).items():
             postings[f"{monitor_id}:{key}"] = payload
     return postings
+
+
+def placeholder(path: str) -> Postings:
+    """Postings for a file that exists but cannot be analyzed (AnalysisError).
+
+    The file is known to exist, its contents are not: its module resolves imports of any
+    name and is never itself asked about. Apply these instead of None so that a syntax
+    error mid-edit does not make every importer look broken.
+    """
+    facts = placeholder_facts(path)
+    postings: Postings = {}
+    for monitor_id, monitor in MONITORS.items():
+        for key, payload in monitor.postings(facts).items():
+            postings[f"{monitor_id}:{key}"] = payload
+    return postings
+
+
+def analyze_or_placeholder(path: str, data: bytes) -> tuple[Postings, AnalysisError | None]:
+    try:
+        return analyze(path, data), None
+    except AnalysisError as exc:
+        return placeholder(path), exc
 
 
 def evaluate(store: Store, keys: Iterable[str]) -> Delta:

@@ -143,7 +143,7 @@ def parse(path: str, data: bytes) -> ast.Module:
     try:
         return ast.parse(data, filename=path)
     except SyntaxError as exc:
-        if isinstance(exc.__cause__, UnicodeDecodeError) or "codec" in str(exc):
+        if isinstance(exc.__cause__, UnicodeDecodeError) or "codec" in str(exc) or "encoding" in str(exc.msg):
             raise AnalysisError("undecodable", f"cannot decode source: {exc.msg}") from None
         raise AnalysisError("syntax_error", f"line {exc.lineno}: {exc.msg}") from None
     except UnicodeDecodeError as exc:
@@ -173,6 +173,17 @@ def extract(path: str, data: bytes) -> FileFacts:
     elif path.endswith(CONFIG_SUFFIXES):
         facts.kind = "config"
         text.scan_config(facts, decode(data))
+    return facts
+
+
+def placeholder_facts(path: str) -> FileFacts:
+    """What is known of a file that cannot be analyzed: it exists, and may define anything."""
+    facts = FileFacts(path=path, module=module_name(path), open_namespace=True, is_entry=True)
+    facts.kind = (
+        "python" if path.endswith(PYTHON_SUFFIXES) else "doc" if path.endswith(DOC_SUFFIXES) else "config"
+    )
+    facts.is_package = PurePosixPath(path).name == "__init__.py"
+    facts.is_test = is_test_path(path)
     return facts
 
 

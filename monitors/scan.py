@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from monitors.engine import MemoryStore, analyze, rebuild
+from monitors.engine import MemoryStore, analyze_or_placeholder, rebuild
 from monitors.facts import CONFIG_SUFFIXES, DOC_SUFFIXES, PYTHON_SUFFIXES, AnalysisError
 
 WATCHED_SUFFIXES = PYTHON_SUFFIXES + DOC_SUFFIXES + CONFIG_SUFFIXES
@@ -69,7 +69,8 @@ def scan_tree(root: Path, ignore: Ignore | None = None) -> tuple[MemoryStore, di
     """Analyze every watched file under root into a fresh MemoryStore and evaluate every key.
 
     Returns the store (questions via store.all_questions()) and {relative path: AnalysisError}
-    for files that could not be analyzed (unreadable files get reason "unreadable").
+    for files that could not be analyzed (unreadable files get reason "unreadable"). Files that
+    fail analysis still count as existing (engine.placeholder), as a watcher should treat them.
     """
     store = MemoryStore()
     errors: dict[str, AnalysisError] = {}
@@ -79,9 +80,9 @@ def scan_tree(root: Path, ignore: Ignore | None = None) -> tuple[MemoryStore, di
         except OSError as exc:
             errors[rel] = AnalysisError("unreadable", str(exc))
             continue
-        try:
-            store.replace_postings(rel, analyze(rel, data))
-        except AnalysisError as exc:
-            errors[rel] = exc
+        postings, error = analyze_or_placeholder(rel, data)
+        store.replace_postings(rel, postings)
+        if error is not None:
+            errors[rel] = error
     rebuild(store)
     return store, errors

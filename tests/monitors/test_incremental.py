@@ -8,7 +8,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitors import AnalysisError, MemoryStore, Question, analyze, apply, rebuild
+from monitors import MemoryStore, Question, analyze_or_placeholder, apply, rebuild
 
 PATHS = [
     "pkg/__init__.py", "pkg/a.py", "pkg/b.py", "pkg/sub/__init__.py", "pkg/sub/c.py", "pkg/settings.py",
@@ -78,11 +78,8 @@ move = st.tuples(st.just("move"), st.sampled_from(PATHS), st.sampled_from(PATHS)
 operations = st.lists(st.one_of(write, write, delete, move), min_size=1, max_size=25)
 
 
-def postings(path: str, source: str) -> dict | None:
-    try:
-        result = analyze(path, source.encode())
-    except AnalysisError:
-        return None  # what a watcher does with a file it cannot parse: it contributes nothing
+def postings(path: str, source: str) -> dict:
+    result, _ = analyze_or_placeholder(path, source.encode())
     assert json.loads(json.dumps(result)) == result, "payloads must survive a JSON round trip unchanged"
     return result
 

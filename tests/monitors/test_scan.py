@@ -53,3 +53,24 @@ def test_analysis_errors_have_stable_reasons():
             assert exc.reason == reason
         else:
             raise AssertionError(f"{data!r} should not analyze")
+
+
+def test_a_file_that_fails_analysis_still_exists_for_its_importers(tmp_path: Path):
+    write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/broken.py": "def f(:\n",
+            "pkg/__main__.py": "from pkg.broken import f\n",
+        },
+    )
+    store, errors = scan_tree(tmp_path)
+    assert set(errors) == {"pkg/broken.py"}
+    assert not [
+        q for q in store.all_questions().values() if q.hypothesis in ("MISSING_WIRING", "UNDISCOVERED_MODULE")
+    ]
+
+
+def test_tests_may_import_missing_things_on_purpose():
+    assert not [q for q in batch({"pkg/__init__.py": "", "tests/test_x.py": "import pkg.nope\n"}).all_questions().values()
+                if q.hypothesis == "MISSING_WIRING"]  # fmt: skip
