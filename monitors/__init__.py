@@ -1,4 +1,11 @@
-"""Plain-Python analysis engine: no Django, no Celery; importable and benchmarkable alone."""
+"""Plain-Python analysis engine: no Django, no Celery; importable and benchmarkable alone.
+
+For a watcher (one file changed):   postings, error = analyze_or_placeholder(path, data)
+                                    delta = apply(store, path, postings)      # deleted: postings=None
+For a batch scan:                   store, errors = scan_tree(root, ignore)   # store.all_questions()
+Walking like the batch scan does:   iter_source_files(root, ignore), WATCHED_SUFFIXES
+Monitors by id, with their topic:   MONITORS["integration"].signal == "curiosity.integration_question"
+"""
 
 from monitors import capability, exploration, integration, knowledge  # noqa: F401  (register monitors)
 from monitors.engine import (
