@@ -7,8 +7,10 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-WATCHED_SUFFIXES = (".py", ".md", ".rst", ".txt")
-SKIPPED_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules", ".tox", ".state"}
+from monitors.scan import SKIPPED_DIRS as ENGINE_SKIPPED_DIRS
+from monitors.scan import WATCHED_SUFFIXES
+
+SKIPPED_DIRS = ENGINE_SKIPPED_DIRS | {".hg", ".svn", ".tox", ".state"}
 
 
 class Ignore:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from pathlib import Path
@@ -9,14 +10,25 @@ from django.core.management.base import BaseCommand, CommandError
 
 from kloros_site.analysis.paths import Ignore
 from kloros_site.analysis.watcher import Watcher
+from monitors.scan import import_root
 from tasks.analysis import feeder
 
 
 def watched_roots(paths: list[str]) -> list[Path]:
-    roots = [Path(p).expanduser().resolve() for p in paths] or list(settings.KLR_WATCH_PATHS)
-    for root in roots:
-        if not root.is_dir():
-            raise CommandError(f"{root} is not a directory")
+    """The trees to watch; a package folder widens to the folder above it.
+
+    Module names come from paths relative to the tree, so `src/pkg` must be analyzed as
+    `pkg/...` inside `src` for `import pkg.mod` to resolve (as `python -m monitors` does).
+    """
+    roots = []
+    for given in [Path(p).expanduser().resolve() for p in paths] or list(settings.KLR_WATCH_PATHS):
+        if not given.is_dir():
+            raise CommandError(f"{given} is not a directory")
+        root = import_root(given)
+        if root != given:
+            logging.getLogger(__name__).warning("%s is a package; watching its import root %s", given, root)
+        if root not in roots:
+            roots.append(root)
     return roots
 
 

@@ -1,0 +1,126 @@
+"""The watcher on a real filesystem with real inotify; the broker is a list (tests/e2e has real ones)."""
+
+import logging
+import shutil
+import threading
+
+import pytest
+
+from kloros_site.analysis.models import PendingFile
+from kloros_site.analysis.pending import Feeder
+from kloros_site.analysis.paths import Ignore
+from kloros_site.analysis.services import record
+from kloros_site.analysis.watcher import Watcher
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Sent(list):
+    def paths(self) -> list[str]:
+        return [v.path for v in self]
+
+    def work(self) -> None:
+        while self:
+            record(self.pop(0))
+
+
+@pytest.fixture
+def watch(tmp_path, wait_until):
+    root = tmp_path / "root"
+    root.mkdir()
+    sent = Sent()
+    watchers = []
+
+    def start() -> Watcher:
+        watcher = Watcher([root], {root: Ignore(root)}, Feeder(sent.append, lambda: 0, 1000, 60), 10_000)
+        watcher.start()
+        thread = threading.Thread(target=watcher.run, daemon=True)
+        thread.start()
+        watchers.append((watcher, thread))
+        return watcher
+
+    yield root, sent, start
+    for watcher, thread in watchers:
+        watcher.stop()
+        thread.join(timeout=10)
+
+
+def test_a_saved_file_is_sent_with_its_content(watch, wait_until):
+    root, sent, start = watch
+    start()
+    (root / "a.py").write_text("x = 1\n")
+    wait_until(lambda: "a.py" in sent.paths())
+    assert sent[-1].data == b"x = 1\n"
+
+
+def test_a_burst_of_saves_is_sent_a_few_times_with_the_final_content_last(watch, wait_until):
+    root, sent, start = watch
+    start()
+    target = root / "hot.py"
+    for i in range(50):
+        target.write_text(f"x = {i}\n")
+    wait_until(lambda: sent and sent[-1].data == b"x = 49\n", message=f"last sent: {sent[-1:]}")
+    assert len(sent) < 10, f"{len(sent)} tasks for one burst of 50 saves"
+
+
+def test_an_editor_save_by_rename_and_ignored_files(watch, wait_until):
+    root, sent, start = watch
+    (root / "build").mkdir()
+    (root / ".gitignore").write_text("build/\n")
+    start()
+    (root / "build" / "gen.py").write_text("x = 1\n")
+    temp = root / ".mod.py.swp"
+    temp.write_text("x = 2\n")
+    temp.rename(root / "mod.py")
+    wait_until(lambda: "mod.py" in sent.paths())
+    assert sent[-1].data == b"x = 2\n"
+    assert "build/gen.py" not in sent.paths() and ".mod.py.swp" not in sent.paths()
+
+
+def test_folders_moved_in_and_out(watch, tmp_path, wait_until):
+    root, sent, start = watch
+    outside = tmp_path / "outside"
+    (outside / "pkg").mkdir(parents=True)
+    (outside / "pkg" / "a.py").write_text("a = 1\n")
+    (outside / "pkg" / "b.py").write_text("b = 1\n")
+    start()
+    shutil.move(str(outside / "pkg"), str(root / "pkg"))
+    wait_until(lambda: {"pkg/a.py", "pkg/b.py"} <= set(sent.paths()))
+    sent.work()
+    shutil.move(str(root / "pkg"), str(outside / "pkg2"))
+    wait_until(lambda: sum(v.deleted for v in sent) == 2, message=f"sent: {sent}")
+    assert {v.path for v in sent if v.deleted} == {"pkg/a.py", "pkg/b.py"}
+
+
+def test_start_sends_only_what_changed_while_nobody_watched(watch, wait_until):
+    root, sent, start = watch
+    for name in ("same.py", "edited.py", "deleted.py"):
+        (root / name).write_text(f"# {name}\n")
+    watcher = start()
+    wait_until(lambda: len(sent) == 3)
+    sent.work()
+    watcher.stop()
+    sent.clear()
+    (root / "edited.py").write_text("# edited again\n")
+    (root / "deleted.py").unlink()
+    (root / "new.py").write_text("# new\n")
+    start()
+    wait_until(lambda: len(sent) == 3)
+    assert sorted(sent.paths()) == ["deleted.py", "edited.py", "new.py"]
+    assert not PendingFile.objects.filter(dispatched_at__isnull=True).exists()
+
+
+def test_a_kernel_queue_overflow_reconciles_the_tree(watch, wait_until):
+    root, sent, start = watch
+    watcher = start()
+    (root / "a.py").write_text("x = 1\n")
+    wait_until(lambda: sent.paths() == ["a.py"])
+    sent.work()
+    for observer in watcher.observers:  # events from here on are lost, as in an overflow
+        observer.unschedule_all()
+    (root / "a.py").write_text("x = 2\n")
+    (root / "b.py").write_text("y = 1\n")
+    logging.getLogger("watchdog.observers.inotify_c").warning(
+        "Inotify queue overflowed; filesystem events were lost"
+    )
+    wait_until(lambda: sorted(sent.paths()) == ["a.py", "b.py"], message=f"sent: {sent.paths()}")
