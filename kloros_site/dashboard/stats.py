@@ -77,8 +77,12 @@ def open_questions() -> int:
 
 def open_questions_by(field_name: str) -> list[tuple[str, int]]:
     """Open questions per value of `field_name` (monitor, hypothesis or severity), largest first."""
-    rows = Question.objects.open().values(field_name).annotate(n=Count("id")).order_by("-n", field_name)
-    return [(row[field_name], row["n"]) for row in rows]
+    return [(values[0], n) for values, n in open_questions_grouped(field_name)]
+
+
+def open_questions_grouped(*fields: str) -> list[tuple[tuple[str, ...], int]]:
+    rows = Question.objects.open().values(*fields).annotate(n=Count("id")).order_by("-n", *fields)
+    return [(tuple(row[f] for f in fields), row["n"]) for row in rows]
 
 
 def questions_by_monitor_and_status() -> list[tuple[str, str, int]]:

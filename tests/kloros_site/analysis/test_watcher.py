@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from kloros_site.analysis.models import PendingFile
-from kloros_site.analysis.pending import Feeder
 from kloros_site.analysis.paths import Ignore
+from kloros_site.analysis.pending import Feeder
 from kloros_site.analysis.services import record
 from kloros_site.analysis.watcher import Watcher
 
