@@ -363,13 +363,14 @@ def alerts(snap: Snapshot) -> list[Alert]:
         found.append(Alert("queue_depth", f"{snap.queue_depth} tasks queued (over {depth:.0f})"))
     heartbeat = threshold("KLR_ALERT_HEARTBEAT_SECONDS")
     if snap.seconds_without_worker >= heartbeat:
-        found.append(
-            Alert("no_worker", f"no worker has answered for {snap.seconds_without_worker:.0f} s")
-        )
+        found.append(Alert("no_worker", f"no worker has answered for {snap.seconds_without_worker:.0f} s"))
     errors = threshold("KLR_ALERT_ERRORS_PER_MINUTE")
     if snap.errors_last_minute is not None and snap.errors_last_minute > errors:
         found.append(
-            Alert("error_rate", f"{snap.errors_last_minute} failed analyses in the last minute (over {errors:.0f})")
+            Alert(
+                "error_rate",
+                f"{snap.errors_last_minute} failed analyses in the last minute (over {errors:.0f})",
+            )
         )
     if not snap.database:
         found.append(Alert("database", "the database is unreachable"))

@@ -1,0 +1,183 @@
+"""Small views: the dashboard, /health, /metrics and the transitions API."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from kloros_site.analysis.models import Transition
+from kloros_site.dashboard import charts, metrics, stats
+
+WINDOWS = {"1h": timedelta(hours=1), "6h": timedelta(hours=6), "24h": timedelta(hours=24)}
+
+
+def bearer_ok(request: HttpRequest, token: str) -> bool:
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    return redirect("dashboard")
+
+
+@require_GET
+@never_cache
+@staff_member_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    window_name = request.GET.get("window", "1h")
+    window = WINDOWS.get(window_name, WINDOWS["1h"])
+    snap = stats.snapshot()
+    buckets = stats.series(window) if snap.database else []
+    local = [timezone.localtime(b.start) for b in buckets]
+    labels = [t.strftime("%H:%M") for t in local]
+    questions_chart = charts.bar_chart(
+        "Questions opened and resolved",
+        labels,
+        [
+            charts.Series("opened", [b.opened for b in buckets], "#ba2121"),
+            charts.Series("resolved", [b.resolved for b in buckets], "#3f8a3f"),
+        ],
+    )
+    latency_chart = charts.line_chart(
+        "Event-to-question latency",
+        labels,
+        [
+            charts.Series("p50", [b.p50_ms for b in buckets], "#417690"),
+            charts.Series("p99", [b.p99_ms for b in buckets], "#e08a00"),
+        ],
+        unit=" ms",
+    )
+    breakdowns = []
+    if snap.database:
+        for name in ("monitor", "hypothesis", "severity"):
+            rows = stats.open_questions_by(name)
+            total = sum(n for _, n in rows)
+            breakdowns.append((name, [(value, n, charts.meter(n, total)) for value, n in rows]))
+    refresh = int(getattr(settings, "KLR_DASHBOARD_REFRESH_SECONDS", 5))
+    if request.GET.get("refresh") == "0":
+        refresh = 0
+    return render(
+        request,
+        "dashboard/index.html",
+        {
+            "snap": snap,
+            "breakdowns": breakdowns,
+            "questions_chart": questions_chart,
+            "latency_chart": latency_chart,
+            "window_name": window_name if window_name in WINDOWS else "1h",
+            "windows": list(WINDOWS),
+            "refresh": refresh,
+            "bucket_minutes": window.total_seconds() / 60 / max(1, len(buckets)),
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_GET
+@never_cache
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers and uptime checks: 200 when the pipeline can work, else 503.
+
+    Failures are named, never explained: exception texts can carry hosts, users and paths.
+    """
+    snap = stats.snapshot()
+    status = "ok" if snap.healthy else "unhealthy"
+    if snap.healthy and snap.alerts:
+        status = "degraded"
+    workers = snap.workers
+    body = {
+        "status": status,
+        "uptime": round(stats.uptime(), 1),
+        "worker_uptime": max((w.uptime or 0 for w in workers), default=None),
+        "cache_size": snap.cache_size,
+        "queue_size": snap.queue_depth,
+        "pending": snap.pending,
+        "issues_detected": snap.open_questions,
+        "errors_last_minute": snap.errors_last_minute,
+        "dead_letters": snap.dead_letters,
+        "checks": {
+            "database": {"ok": snap.database},
+            "broker": {"ok": snap.broker},
+            "workers": {"ok": bool(workers), "online": len(workers)},
+        },
+        "alerts": [{"name": a.name, "message": a.message} for a in snap.alerts],
+    }
+    return JsonResponse(body, status=200 if snap.healthy else 503)
+
+
+@require_GET
+@never_cache
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    token = getattr(settings, "KLR_METRICS_TOKEN", "")
+    if token and not bearer_ok(request, token):
+        response = HttpResponse("unauthorized\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse(metrics.render(), content_type=CONTENT_TYPE_LATEST)
+
+
+def _int_param(request: HttpRequest, name: str, default: int, low: int, high: int | None) -> int:
+    raw = request.GET.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise ValueError(f"{name} must be a non-negative integer, got {raw[:40]!r}")
+    value = int(raw)
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ValueError(f"{name} must be {bounds}, got {value}")
+    return value
+
+
+@require_GET
+@never_cache
+def transitions(request: HttpRequest) -> JsonResponse:
+    """ChemBus transitions after a cursor, oldest first, for a consumer that starts late.
+
+    Only rows older than a short settle time are listed: ids are taken at insert, and a
+    transaction that commits late can make a smaller id visible after a larger one; a cursor
+    that had moved past it would skip it. Deduplicate on envelope.incident_id when switching
+    to the live bus.
+    """
+    user = request.user
+    if not (user.is_authenticated and user.is_staff) and not bearer_ok(
+        request, getattr(settings, "KLR_API_TOKEN", "")
+    ):
+        response = JsonResponse(
+            {"error": "log in as staff or send Authorization: Bearer <token>"}, status=401
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response
+    try:
+        after = _int_param(request, "after", 0, 0, None)
+        limit = _int_param(request, "limit", 100, 1, 1000)
+    except ValueError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    settle = timedelta(seconds=float(getattr(settings, "KLR_TRANSITIONS_SETTLE_SECONDS", 2.0)))
+    rows = list(
+        Transition.objects.filter(id__gt=after, created_at__lte=timezone.now() - settle)
+        .order_by("id")
+        .values("id", "signal", "kind", "created_at", "published_at", "envelope")[:limit]
+    )
+    items = [
+        {
+            "id": row["id"],
+            "signal": row["signal"],
+            "kind": row["kind"],
+            "created_at": row["created_at"].isoformat(),
+            "published": row["published_at"] is not None,
+            "envelope": row["envelope"],
+        }
+        for row in rows
+    ]
+    return JsonResponse({"transitions": items, "next": rows[-1]["id"] if rows else after})
