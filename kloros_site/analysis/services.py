@@ -19,7 +19,8 @@ from kloros_site.analysis import bus_facts
 from kloros_site.analysis.models import PendingFile, Question, SourceFile, Transition, Tree
 from kloros_site.analysis.signals import questions_changed
 from kloros_site.analysis.store import DatabaseStore, lock_tree
-from monitors import AnalysisError, Delta, analyze, apply
+from monitors import Delta, apply
+from monitors.engine import analyze_or_placeholder, placeholder
 
 log = logging.getLogger(__name__)
 
@@ -117,18 +118,26 @@ def _record(tree: Tree, version: FileVersion) -> str:
 
 
 def _analyze(version: FileVersion) -> tuple[dict | None, str, str, str]:
+    """(postings, status, reason, detail). A file that exists but cannot be analyzed posts a
+    placeholder, as the batch scan does: its module exists, its contents are unknown."""
     if version.deleted:
         return None, SourceFile.Status.DELETED, "", ""
     if version.reason:
-        return None, SourceFile.Status.FAILED, version.reason, version.detail
+        return placeholder(version.path), SourceFile.Status.FAILED, version.reason, version.detail
     assert version.data is not None
     try:
-        return analyze(version.path, version.data), SourceFile.Status.ANALYZED, "", ""
-    except AnalysisError as exc:
-        return None, SourceFile.Status.FAILED, exc.reason, str(exc)
+        postings, error = analyze_or_placeholder(version.path, version.data)
     except Exception as exc:  # an analyzer bug must not cost the file its recorded state
         log.exception("analyzer failed on %s", version.path)
-        return None, SourceFile.Status.FAILED, "analyzer_error", f"{type(exc).__name__}: {exc}"
+        return (
+            placeholder(version.path),
+            SourceFile.Status.FAILED,
+            "analyzer_error",
+            f"{type(exc).__name__}: {exc}",
+        )
+    if error is not None:
+        return postings, SourceFile.Status.FAILED, error.reason, str(error)
+    return postings, SourceFile.Status.ANALYZED, "", ""
 
 
 def record_transitions(tree: Tree, delta: Delta, latency_ms: float | None = None) -> list[int]:
