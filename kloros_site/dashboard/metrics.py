@@ -13,8 +13,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Count
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from kloros_site.analysis.models import DeadLetter, Transition
@@ -129,9 +130,11 @@ def _le(bound: float) -> str:
     return repr(float(bound))
 
 
-def render() -> bytes:
+def render(accept: str = "") -> tuple[bytes, str]:
+    """The exposition and its content type, in the format the scraper asked for (Accept header)."""
     # a private registry: the default one would add the web process's own metrics, which say
     # nothing about the analyzer, and a collector registered twice at import would raise
     registry = CollectorRegistry(auto_describe=False)
     registry.register(AnalyzerCollector())
-    return generate_latest(registry)
+    encoder, content_type = choose_encoder(accept)
+    return encoder(registry), content_type

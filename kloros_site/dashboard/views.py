@@ -12,7 +12,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST
 
 from kloros_site.analysis.models import Transition
 from kloros_site.dashboard import charts, metrics, stats
@@ -123,7 +122,8 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         response = HttpResponse("unauthorized\n", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    return HttpResponse(metrics.render(), content_type=CONTENT_TYPE_LATEST)
+    body, content_type = metrics.render(request.headers.get("Accept", ""))
+    return HttpResponse(body, content_type=content_type)
 
 
 def _int_param(request: HttpRequest, name: str, default: int, low: int, high: int | None) -> int:

@@ -1,0 +1,93 @@
+"""Rows and fixtures shared by the operator-surface tests (dashboard, admin, browser)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from kloros_site.analysis.models import Question, SourceFile, Transition, Tree
+
+_ids = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def plain_static_storage(settings) -> None:
+    # the manifest storage needs collectstatic; the pages under test need only the URLs
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def reset_worker_cache() -> Iterator[None]:
+    from kloros_site.dashboard import stats
+
+    stats._cache.at = float("-inf")
+    yield
+    stats._cache.at = float("-inf")
+
+
+def tree(path: str = "/srv/src") -> Tree:
+    return Tree.objects.get_or_create(path=path)[0]
+
+
+def question(
+    root: Tree | None = None,
+    *,
+    monitor: str = "integration",
+    hypothesis: str = "ORPHANED_QUEUE",
+    severity: str = "medium",
+    status: str = Question.Status.OPEN,
+    evidence: list[str] | None = None,
+    text: str = "",
+    **fields,
+) -> Question:
+    n = next(_ids)
+    return Question.objects.create(
+        tree=root or tree(),
+        qid=f"q{n}",
+        key=f"key{n}",
+        monitor=monitor,
+        hypothesis=hypothesis,
+        question=text or f"question {n}",
+        evidence=evidence if evidence is not None else [f"mod{n}.py:1"],
+        severity=severity,
+        status=status,
+        **fields,
+    )
+
+
+def transition(
+    q: Question,
+    kind: str = "opened",
+    *,
+    ago: timedelta = timedelta(minutes=5),
+    latency_ms=None,
+    published=True,
+):
+    t = Transition.objects.create(
+        question=q,
+        kind=kind,
+        signal="curiosity.integration_question",
+        envelope={"signal": "curiosity.integration_question", "facts": {"question_id": q.qid}},
+        latency_ms=latency_ms,
+        published_at=timezone.now() if published else None,
+    )
+    # created_at is auto_now_add: move it afterwards
+    Transition.objects.filter(pk=t.pk).update(created_at=timezone.now() - ago)
+    t.refresh_from_db()
+    return t
+
+
+def source_file(
+    root: Tree | None = None, path: str | None = None, status: str = "analyzed", **fields
+) -> SourceFile:
+    n = next(_ids)
+    return SourceFile.objects.create(
+        tree=root or tree(), path=path or f"file{n}.py", status=status, seq=n, **fields
+    )

@@ -1,0 +1,62 @@
+"""Operator actions as plain functions: evidence matching, acknowledgement, suppression, re-analysis."""
+
+from __future__ import annotations
+
+import pytest
+from operator_rows import question, tree
+
+from kloros_site.analysis.models import Question
+from kloros_site.dashboard import operations
+
+pytestmark = pytest.mark.django_db
+
+
+def test_evidence_path_strips_the_line_only():
+    assert operations.evidence_path("pkg/mod.py:12") == "pkg/mod.py"
+    assert operations.evidence_path("odd:name.py:3") == "odd:name.py"
+    assert operations.evidence_path("README.md") == "README.md"
+
+
+def test_evidence_mentions_matches_whole_paths():
+    root = tree()
+    wanted = question(root, evidence=["pkg/a.py:3", "other.py:1"])
+    question(root, evidence=["pkg/aa.py:3"])
+    question(root, evidence=["xpkg/a.py:3"])
+    question(root, evidence=["pkg/a.py.bak:1"])
+    unicode = question(root, evidence=["pkg/é.py:2"])
+
+    assert list(Question.objects.filter(operations.evidence_mentions("pkg/a.py"))) == [wanted]
+    assert list(Question.objects.filter(operations.evidence_mentions("pkg/é.py"))) == [unicode]
+
+
+def test_acknowledge_keeps_the_first_acknowledgement():
+    q = question()
+    assert operations.acknowledge(Question.objects.all(), "alice") == 1
+    assert operations.acknowledge(Question.objects.all(), "bob") == 0
+    q.refresh_from_db()
+    assert q.acknowledged_by == "alice" and q.acknowledged_at is not None
+
+
+def test_suppress_and_unsuppress():
+    q = question()
+    operations.suppress(Question.objects.all(), "known false positive")
+    q.refresh_from_db()
+    assert q.suppressed and q.suppressed_reason == "known false positive" and q.suppressed_at
+    assert operations.unsuppress(Question.objects.all()) == 1
+    q.refresh_from_db()
+    assert not q.suppressed and q.suppressed_reason == "" and q.suppressed_at is None
+
+
+def test_reanalyze_sends_each_file_once_and_never_leaves_the_tree(tmp_path, monkeypatch):
+    sent = []
+    monkeypatch.setattr("tasks.analysis.dispatch", sent.append)
+    root = tree(str(tmp_path))
+    (tmp_path / "a.py").write_text("x = 1\n")
+    question(root, evidence=["a.py:1", "a.py:7", "gone.py:2", "../../etc/passwd:1", "/etc/passwd:1"])
+
+    assert operations.reanalyze_questions(Question.objects.all()) == 2
+
+    by_path = {v.path: v for v in sent}
+    assert set(by_path) == {"a.py", "gone.py"}
+    assert by_path["a.py"].data == b"x = 1\n" and by_path["a.py"].root == str(tmp_path)
+    assert by_path["gone.py"].deleted
