@@ -88,6 +88,5 @@ def source_file(
     root: Tree | None = None, path: str | None = None, status: str = "analyzed", **fields
 ) -> SourceFile:
     n = next(_ids)
-    return SourceFile.objects.create(
-        tree=root or tree(), path=path or f"file{n}.py", status=status, seq=n, **fields
-    )
+    fields.setdefault("seq", n)
+    return SourceFile.objects.create(tree=root or tree(), path=path or f"file{n}.py", status=status, **fields)
