@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import resource
 
 from celery import Celery
+from celery.signals import worker_process_init
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kloros_site.settings")
@@ -29,6 +31,23 @@ def _queues() -> None:
         Queue(name, Exchange(name), routing_key=name, queue_arguments=arguments),
     ]
     app.conf.task_default_queue = "celery"
+    app.conf.task_routes = {"kloros.analyze_file": {"queue": name}}
 
 
 _queues()
+
+
+@worker_process_init.connect
+def cap_memory(**kwargs) -> None:
+    """A hard memory cap per pool process.
+
+    worker_max_memory_per_child is checked only after a task ends; a runaway analysis would
+    grow until then. With RLIMIT_DATA the allocation fails instead (MemoryError, recorded as
+    the file's reason), and the child is recycled after the task.
+    """
+    from django.conf import settings
+
+    limit_mb = settings.KLR_WORKER_HARD_MEMORY_MB
+    if limit_mb:
+        limit = limit_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))

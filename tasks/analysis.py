@@ -33,7 +33,6 @@ class AnalysisTask(Task):
 @app.task(
     base=AnalysisTask,
     name="kloros.analyze_file",
-    queue=settings.KLR_ANALYSIS_QUEUE,
     rate_limit=settings.KLR_ANALYSIS_RATE_LIMIT,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,

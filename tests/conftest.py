@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -65,7 +66,15 @@ class Process:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self.log = self.log_path.open("w")
-        self.popen = subprocess.Popen(argv, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        # its own process group, so a test can SIGKILL a worker together with its pool children
+        self.popen = subprocess.Popen(
+            argv, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no clean-up, no acknowledgement, as in a crash."""
+        os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait()
 
     def output(self) -> str:
         self.log.flush()
@@ -88,7 +97,7 @@ class Process:
             try:
                 self.popen.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.popen.kill()
+                os.killpg(self.popen.pid, signal.SIGKILL)
                 self.popen.wait()
         self.log.close()
 

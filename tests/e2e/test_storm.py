@@ -1,0 +1,273 @@
+"""Storms of creates, edits, moves and deletes through real watcher and worker processes.
+
+After the system goes quiet, the stored questions must equal a batch scan of the tree as it
+then stands, every file must be accounted for, and the analysis queue must never have held
+more than its bound — with a worker SIGKILLed mid-storm, or the broker restarted mid-storm.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from kombu import Connection
+
+from kloros_site.analysis.models import PendingFile, Question, SourceFile
+from monitors import scan_tree
+
+from ..conftest import Process, celery, eventually, manage
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+QUEUE = "analysis-storm"
+BOUND = 40
+CHANNELS = [f"curiosity.c{i}" for i in range(6)]
+
+
+def module_source(rng: random.Random, modules: list[str]) -> str:
+    lines = []
+    for _ in range(rng.randint(0, 2)):
+        target = rng.choice(modules + ["pkg_missing.nowhere"])
+        lines.append(f"import {target}")
+    lines.append("")
+    for _ in range(rng.randint(0, 3)):
+        channel = rng.choice(CHANNELS)
+        call = rng.choice(['emit("{c}")', 'ChemSub("{c}")', 'ChemSub(topic="{c}")', 'publish(signal="{c}")'])
+        lines.append(call.format(c=channel))
+    if rng.random() < 0.2:
+        lines.append('ChemSub("curiosity.*")')
+    for i in range(rng.randint(0, 2)):
+        lines += [
+            f"def helper_{rng.randint(0, 5)}_{i}(a, b):",
+            "    total = a + b",
+            "    total *= 2",
+            "    return total",
+        ]
+    if rng.random() < 0.1:
+        lines.append("def broken(:")
+    return "\n".join(lines) + "\n"
+
+
+class Tree:
+    def __init__(self, root: Path, seed: int) -> None:
+        self.root = root
+        self.rng = random.Random(seed)
+        self.files: list[Path] = []
+
+    def modules(self) -> list[str]:
+        return [p.relative_to(self.root).with_suffix("").as_posix().replace("/", ".") for p in self.files]
+
+    def new_path(self) -> Path:
+        folder = self.root / self.rng.choice(["", "pkg_a", "pkg_b", "pkg_b/sub"])
+        return folder / f"m{self.rng.randrange(10_000)}.py"
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for parent in path.relative_to(self.root).parents:
+            if str(parent) != "." and not (self.root / parent / "__init__.py").exists():
+                (self.root / parent / "__init__.py").write_text("")
+        path.write_text(module_source(self.rng, self.modules()))
+        if path not in self.files:
+            self.files.append(path)
+
+    def step(self) -> None:
+        roll = self.rng.random()
+        if not self.files or roll < 0.2:
+            self.write(self.new_path())
+        elif roll < 0.65:
+            self.write(self.rng.choice(self.files))
+        elif roll < 0.8:
+            victim = self.rng.choice(self.files)
+            victim.unlink()
+            self.files.remove(victim)
+        else:
+            source = self.rng.choice(self.files)
+            target = self.new_path()
+            if target.exists():
+                return
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source.rename(target)  # as an editor or `git mv` does
+            self.files[self.files.index(source)] = target
+
+
+class DepthProbe(threading.Thread):
+    """Samples the storm queue's depth on the broker the whole time."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.samples: list[int] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with Connection(
+            settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        ) as conn:
+            while not self.stop.is_set():
+                try:
+                    channel = conn.channel()
+                    try:
+                        self.samples.append(channel.queue_declare(queue=QUEUE, passive=True).message_count)
+                    finally:
+                        channel.close()
+                except Exception:
+                    conn.ensure_connection(max_retries=50, interval_start=0.2, interval_max=1)
+                time.sleep(0.02)
+
+
+def delete_queue() -> None:
+    """Its bound is a RabbitMQ argument; a queue left by another run with another bound must go."""
+    with Connection(
+        settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    ) as conn:
+        try:
+            conn.default_channel.queue_delete(QUEUE)
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def storm(stack_env, purged_broker, tmp_path):
+    delete_queue()
+    env = {
+        **stack_env,
+        "KLR_ANALYSIS_QUEUE": QUEUE,
+        "KLR_QUEUE_BOUND": str(BOUND),
+        "KLR_REDISPATCH_AFTER": "5",
+    }
+    processes: list[Process] = []
+
+    def start_worker() -> Process:
+        n = len(processes)
+        argv = celery(
+            "worker",
+            "--concurrency=1",
+            f"--hostname=storm{n}@%h",
+            "--without-mingle",
+            "--without-gossip",
+            f"--queues={QUEUE}",
+            "--loglevel=INFO",
+        )
+        process = Process(f"storm-worker-{n}", argv, env, tmp_path)
+        processes.append(process)
+        process.wait_for("ready.")
+        return process
+
+    root = tmp_path / "tree"
+    root.mkdir()
+    workers = [start_worker(), start_worker()]
+    watcher = Process("storm-watcher", manage("watch", str(root)), env, tmp_path)
+    processes.append(watcher)
+    watcher.wait_for("watching ")
+    probe = DepthProbe()
+    probe.start()
+    yield root, workers, start_worker, probe
+    probe.stop.set()
+    for process in processes:
+        process.stop()
+
+
+def settle(root: Path) -> None:
+    """Quiet: nothing pending, and every file on disk stored with its current content."""
+    from kloros_site.analysis.services import sha256
+
+    def quiet() -> bool:
+        if PendingFile.objects.exists():
+            return False
+        on_disk = {p.relative_to(root).as_posix(): sha256(p.read_bytes()) for p in root.rglob("*.py")}
+        stored = dict(SourceFile.objects.exclude(status="deleted").values_list("path", "sha256"))
+        return on_disk == stored
+
+    eventually(quiet, timeout=300, message="the pipeline did not catch up with the tree")
+
+
+def assert_matches_batch_scan(root: Path) -> None:
+    store, errors = scan_tree(root)
+    batch = {q.id: (q.hypothesis, list(q.evidence), q.question) for q in store.all_questions().values()}
+    stored = {q.qid: (q.hypothesis, q.evidence, q.question) for q in Question.objects.open()}
+    missing = batch.keys() - stored.keys()
+    extra = stored.keys() - batch.keys()
+    assert not missing and not extra, (
+        f"missing: {[batch[k] for k in missing]}\nextra: {[stored[k] for k in extra]}"
+    )
+    assert stored == batch
+    failed = dict(SourceFile.objects.filter(status="failed").values_list("path", "reason"))
+    assert failed == {path: error.reason for path, error in errors.items()}
+
+
+def run_storm(root: Path, seed: int, operations: int, midway=None) -> None:
+    tree = Tree(root, seed)
+    for i in range(operations):
+        tree.step()
+        if midway and i == operations // 2:
+            midway()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_storm_ends_equal_to_a_batch_scan_and_the_queue_stays_bounded(storm, seed):
+    root, workers, start_worker, probe = storm
+    run_storm(root, seed, 1000)
+    settle(root)
+    assert_matches_batch_scan(root)
+    assert probe.samples and max(probe.samples) <= BOUND
+    assert Question.objects.open().exists()  # the storm asked something: the comparison was not vacuous
+
+
+def test_a_worker_killed_mid_storm_loses_nothing(storm):
+    root, workers, start_worker, probe = storm
+
+    def crash() -> None:
+        workers[0].kill()
+        start_worker()
+
+    run_storm(root, 3, 1000, midway=crash)
+    settle(root)
+    assert_matches_batch_scan(root)
+    assert max(probe.samples) <= BOUND
+
+
+def restart_broker() -> None:
+    url = settings.CELERY_BROKER_URL
+    if url.startswith("redis"):
+        subprocess.run(["redis-cli", "shutdown", "nosave"], capture_output=True)
+        time.sleep(1)
+        subprocess.run(
+            [
+                "redis-server",
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "-::1",
+                "--port",
+                "6379",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                "/var/lib/redis",
+                "--logfile",
+                "/var/log/redis/ci.log",
+            ],
+            check=True,
+        )
+    else:
+        subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True)
+        time.sleep(1)
+        subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True)
+
+
+@pytest.mark.skipif(
+    settings.CELERY_BROKER_URL.startswith("filesystem"),
+    reason="the embedded broker is a folder: there is no server to restart",
+)
+def test_a_broker_restart_mid_storm_loses_nothing(storm):
+    root, workers, start_worker, probe = storm
+    run_storm(root, 4, 1000, midway=restart_broker)
+    settle(root)
+    assert_matches_batch_scan(root)

@@ -1,0 +1,46 @@
+import subprocess
+import sys
+import textwrap
+
+from kloros_site.celery import app
+
+
+def test_tasks_are_json_only_and_acknowledged_late():
+    assert app.conf.task_serializer == "json" and app.conf.accept_content == ["json"]
+    assert app.conf.task_acks_late and app.conf.worker_prefetch_multiplier == 1
+    assert not app.conf.task_reject_on_worker_lost  # a poison file must not come back forever
+    assert app.conf.worker_max_memory_per_child and app.conf.task_time_limit > app.conf.task_soft_time_limit
+
+
+def test_the_analysis_task_has_its_own_queue():
+    assert app.conf.task_routes["kloros.analyze_file"] == {"queue": "analysis"}
+    assert {q.name for q in app.conf.task_queues} == {"celery", "analysis"}
+
+
+def test_pool_processes_get_a_hard_memory_cap(tmp_path):
+    """In a fresh process, as a pool child would be: allocations past the cap fail with MemoryError."""
+    script = textwrap.dedent(
+        """
+        import os, resource
+        os.environ["KLR_WORKER_HARD_MEMORY_MB"] = "400"
+        import django
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kloros_site.settings")
+        django.setup()
+        from kloros_site.celery import cap_memory
+        cap_memory()
+        print(resource.getrlimit(resource.RLIMIT_DATA)[0] // (1024 * 1024))
+        try:
+            block = bytearray(600 * 1024 * 1024)
+            print("allocated")
+        except MemoryError:
+            print("MemoryError")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={"KLR_STATE_DIR": str(tmp_path)},
+        check=True,
+    )
+    assert result.stdout.split() == ["400", "MemoryError"]
