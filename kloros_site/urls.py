@@ -7,6 +7,8 @@ admin.site.site_header = "KLoROS integration analyzer"
 admin.site.site_title = "KLoROS"
 admin.site.index_title = "Analyzer"
 admin.site.site_url = "/dashboard/"
+# the lists are wide (question text, evidence, tree); the sidebar would squeeze them
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("", views.index, name="index"),

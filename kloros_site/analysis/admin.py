@@ -21,12 +21,23 @@ from kloros_site.analysis.models import DeadLetter, PendingFile, Question, Sourc
 from kloros_site.dashboard import operations
 
 
+def milliseconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     show_full_result_count = False
+    # facet counts are a GROUP BY per filter over the whole table: too slow at 100,000 rows
+    show_facets = admin.ShowFacets.NEVER
     list_per_page = 100
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # the list keeps its actions (they check "change" without an object); a row's own
+        # page becomes a view page without Save buttons
+        return obj is None and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -105,10 +116,10 @@ class QuestionAdmin(ReadOnlyAdmin):
         "status",
         "monitor",
         "evidence_lines",
-        "tree",
         "opened_at",
         "acknowledged_at",
         "suppressed",
+        "tree",
     ]
     list_display_links = ["hypothesis", "question"]
     list_select_related = ["tree"]
@@ -128,6 +139,26 @@ class QuestionAdmin(ReadOnlyAdmin):
     # -id follows the primary key index; opened_at has none and would sort every row
     ordering = ["-id"]
     readonly_fields = ["evidence_lines"]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["hypothesis", "question", "evidence_lines", "severity", "status", "monitor", "tree"]},
+        ),
+        (
+            "Operator",
+            {
+                "fields": [
+                    "acknowledged_at",
+                    "acknowledged_by",
+                    "suppressed",
+                    "suppressed_reason",
+                    "suppressed_at",
+                ]
+            },
+        ),
+        ("Lifecycle", {"fields": ["opened_at", "updated_at", "resolved_at"]}),
+        ("Identity", {"fields": ["qid", "key", "capability_key"], "classes": ["collapse"]}),
+    ]
     actions = ["acknowledge", "suppress", "unsuppress", "reanalyze"]
 
     @admin.display(description="evidence")
@@ -179,14 +210,14 @@ class QuestionAdmin(ReadOnlyAdmin):
 class SourceFileAdmin(ReadOnlyAdmin):
     list_display = [
         "path",
-        "tree",
         "status",
         "reason",
         "size",
         "short_hash",
         "analyzed_at",
-        "duration_ms",
-        "latency_ms",
+        "duration",
+        "latency",
+        "tree",
     ]
     list_select_related = ["tree"]
     list_filter = ["status", "reason", "tree"]
@@ -195,11 +226,24 @@ class SourceFileAdmin(ReadOnlyAdmin):
     ordering = ["tree", "path"]
     # counting open questions means scanning evidence text: affordable for one file, not a page
     readonly_fields = ["open_questions"]
+    fieldsets = [
+        (None, {"fields": ["path", "tree", "status", "reason", "detail", "open_questions"]}),
+        ("Content", {"fields": ["sha256", "size", "seq"]}),
+        ("Timing", {"fields": ["analyzed_at", "duration_ms", "latency_ms"]}),
+    ]
     actions = ["reanalyze"]
 
     @admin.display(description="hash")
     def short_hash(self, obj: SourceFile) -> str:
         return obj.sha256[:12]
+
+    @admin.display(description="analysis ms", ordering="duration_ms")
+    def duration(self, obj: SourceFile) -> str:
+        return milliseconds(obj.duration_ms)
+
+    @admin.display(description="latency ms", ordering="latency_ms")
+    def latency(self, obj: SourceFile) -> str:
+        return milliseconds(obj.latency_ms)
 
     @admin.display(description="open questions citing this file")
     def open_questions(self, obj: SourceFile):
@@ -259,13 +303,17 @@ class TransitionAdmin(ReadOnlyAdmin):
         "created_at",
         "published_at",
         "attempts",
-        "latency_ms",
+        "latency",
         "last_error",
     ]
     list_select_related = ["question"]
     list_filter = [PublishedFilter, "kind", "signal"]
     search_fields = ["=incident_id", "question__qid"]
     ordering = ["-id"]
+
+    @admin.display(description="latency ms", ordering="latency_ms")
+    def latency(self, obj: Transition) -> str:
+        return milliseconds(obj.latency_ms)
 
 
 @admin.register(Tree)

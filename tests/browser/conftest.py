@@ -1,0 +1,66 @@
+"""Playwright driving Debian's Chromium (scripts/browser.sh installs it) against live_server."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made by the tests
+# and the live server's fixtures are still plain synchronous code
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+DASHBOARD_TESTS = str(Path(__file__).resolve().parents[1] / "kloros_site" / "dashboard")
+if DASHBOARD_TESTS not in sys.path:
+    sys.path.insert(0, DASHBOARD_TESTS)
+
+from operator_rows import plain_static_storage, reset_worker_cache  # noqa: E402, F401
+
+CHROMIUM = "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/browser.sh (test.sh does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    """Where the page screenshots go: docs/screenshots unless KLR_SCREENSHOT_DIR says otherwise."""
+    folder = Path(os.environ.get("KLR_SCREENSHOT_DIR") or REPO / "docs" / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def operator(live_server, page, django_user_model):
+    """A staff user logged in through the admin login form."""
+    django_user_model.objects.create_superuser("operator", password="correct horse battery")
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", "correct horse battery")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")
+    return page
