@@ -156,9 +156,11 @@ def start_watcher(stack_env, tmp_path) -> Iterator[Callable[[Path], Process]]:
 class Listener:
     """`manage.py chembus listen` in a child process, collecting its JSON lines."""
 
-    def __init__(self, pattern: str, env: dict[str, str]) -> None:
+    def __init__(self, pattern: str, env: dict[str, str], name: str | None = None) -> None:
+        self.pattern = pattern
+        self.name = name
         self.popen = subprocess.Popen(
-            manage("chembus", "listen", pattern),
+            manage("chembus", "listen", pattern, *(["--name", name] if name else [])),
             cwd=REPO,
             env=env,
             stdout=subprocess.PIPE,
@@ -186,6 +188,11 @@ class Listener:
         for line in self.popen.stdout:
             if line.strip():
                 self.messages.append(json.loads(line))
+
+    def delete_queue(self) -> None:
+        from kloros_site.chembus import ChemSub
+
+        ChemSub(self.pattern, name=self.name).unsubscribe()
 
     def stop(self) -> None:
         self.popen.terminate()

@@ -57,17 +57,23 @@ def publish(transitions: Iterable[Transition]) -> bool:
 
 
 def publish_ids(ids: list[int]) -> bool:
-    return publish(Transition.objects.filter(pk__in=ids, published_at__isnull=True).order_by("id"))
+    """Publish just-committed transitions, unless older ones still wait: then all, in order."""
+    with _publisher_lock:
+        unpublished = Transition.objects.filter(published_at__isnull=True)
+        if unpublished.filter(pk__lt=min(ids)).exists():
+            return publish_backlog()
+        return publish(unpublished.filter(pk__in=ids).order_by("id"))
 
 
 def publish_backlog() -> bool:
     """Drain every unpublished transition, oldest first; True when the outbox is empty."""
-    while True:
-        batch = list(Transition.objects.filter(published_at__isnull=True).order_by("id")[:BATCH])
-        if not batch:
-            return True
-        if not publish(batch):
-            return False
+    with _publisher_lock:
+        while True:
+            batch = list(Transition.objects.filter(published_at__isnull=True).order_by("id")[:BATCH])
+            if not batch:
+                return True
+            if not publish(batch):
+                return False
 
 
 class RetryLoop:

@@ -154,6 +154,11 @@ class ChemSub:
         self._pending.clear()
         self._conn.release()
 
+    def unsubscribe(self) -> None:
+        """Delete this subscriber's queue and what waits in it: a named subscription ends for good."""
+        self.queue.bind(self._conn.default_channel).delete()
+        self.close()
+
     def __enter__(self) -> Self:
         return self
 

@@ -7,6 +7,7 @@ more than its bound — with a worker SIGKILLed mid-storm, or the broker restart
 
 from __future__ import annotations
 
+import contextlib
 import random
 import subprocess
 import threading
@@ -121,13 +122,13 @@ class DepthProbe(threading.Thread):
 
 def delete_queue() -> None:
     """Its bound is a RabbitMQ argument; a queue left by another run with another bound must go."""
-    with Connection(
-        settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS
-    ) as conn:
-        try:
-            conn.default_channel.queue_delete(QUEUE)
-        except Exception:
-            pass
+    with (
+        Connection(
+            settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        ) as conn,
+        contextlib.suppress(Exception),
+    ):
+        conn.default_channel.queue_delete(QUEUE)
 
 
 @pytest.fixture
