@@ -30,7 +30,10 @@ def read_version(root: Path, path: Path, max_bytes: int) -> FileVersion:
 
     try:
         if path.is_symlink():
-            target = path.resolve(strict=True)
+            try:
+                target = path.resolve(strict=True)
+            except FileNotFoundError:
+                return failed("broken_symlink", f"symlink to {os.readlink(path)!r}, which does not exist")
             if relative(root, target) is None:
                 return failed("outside_root", "symlink points outside the watched root; not followed")
         info = path.stat()
