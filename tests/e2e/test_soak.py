@@ -64,7 +64,7 @@ def test_worker_children_keep_a_flat_rss(stack_env, purged_broker, tmp_path):
                 (root / f"m{i}.py").write_text(text)
                 written[f"m{i}.py"] = sha256(text.encode())
 
-            def stored() -> bool:
+            def stored(written: dict[str, str] = written) -> bool:
                 rows = dict(SourceFile.objects.filter(path__in=written).values_list("path", "sha256"))
                 return rows == written
 
