@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 from kloros_site.analysis.models import DeadLetter, PendingFile, Question, SourceFile, Transition, Tree
 from kloros_site.dashboard import operations
@@ -164,7 +165,7 @@ class QuestionAdmin(ReadOnlyAdmin):
     @admin.display(description="evidence")
     def evidence_lines(self, obj: Question):
         return format_html_join(
-            format_html("<br>"), "<code>{}</code>", ((item,) for item in (obj.evidence or []))
+            mark_safe("<br>"), "<code>{}</code>", ((item,) for item in (obj.evidence or []))
         )
 
     @admin.action(description="Acknowledge selected questions", permissions=["change"])

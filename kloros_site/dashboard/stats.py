@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from kloros_site.analysis.models import DeadLetter, PendingFile, Question, SourceFile, Transition
@@ -240,32 +240,49 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def series(window: timedelta, buckets: int = 30, now: datetime | None = None) -> list[Bucket]:
-    """Questions opened and resolved, and event-to-question latency p50/p99, per time bucket."""
+    """Questions opened and resolved, and event-to-question latency p50/p99, per time bucket.
+
+    Counts are exact, computed by the database in one pass over the created_at index. The
+    percentiles come from at most KLR_DASHBOARD_LATENCY_SAMPLE rows: past that, every k-th id
+    is kept, which samples evenly over time because ids grow with time.
+    """
     now = now or timezone.now()
     start = now - window
     step = window / buckets
-    opened = [0] * buckets
-    resolved = [0] * buckets
+    rows = Transition.objects.filter(created_at__gte=start, created_at__lte=now)
+    edges = [start + step * i for i in range(buckets)] + [now]
+    totals: dict[str, int] = {"latencies": 0}
+    for i in range(buckets):
+        # one small query per bucket: each range-scans the created_at index once, which is far
+        # cheaper than a single query evaluating sixty FILTER clauses on every row
+        in_bucket = rows.filter(created_at__gte=edges[i])
+        in_bucket = (
+            in_bucket.filter(created_at__lte=now)
+            if i == buckets - 1
+            else in_bucket.filter(created_at__lt=edges[i + 1])
+        )
+        by_kind = in_bucket.values("kind").annotate(n=Count("id"), measured=Count("latency_ms")).order_by()
+        totals[f"o{i}"] = totals[f"r{i}"] = 0
+        for row in by_kind:
+            if row["kind"] == Transition.Kind.OPENED:
+                totals[f"o{i}"] = row["n"]
+            elif row["kind"] == Transition.Kind.RESOLVED:
+                totals[f"r{i}"] = row["n"]
+            totals["latencies"] += row["measured"]
+
+    cap = int(getattr(settings, "KLR_DASHBOARD_LATENCY_SAMPLE", 20_000))
+    measured = rows.filter(latency_ms__isnull=False)
+    every = math.ceil(totals["latencies"] / cap) if totals["latencies"] > cap else 1
+    if every > 1:
+        measured = measured.annotate(slot=F("id") % every).filter(slot=0)
     latencies: list[list[float]] = [[] for _ in range(buckets)]
-    limit = int(getattr(settings, "KLR_DASHBOARD_MAX_TRANSITIONS", 200_000))
-    rows = (
-        Transition.objects.filter(created_at__gte=start, created_at__lte=now)
-        .order_by("-created_at")
-        .values_list("kind", "created_at", "latency_ms")[:limit]
-    )
-    for kind, created_at, latency_ms in rows:
-        index = min(int((created_at - start) / step), buckets - 1)
-        if kind == Transition.Kind.OPENED:
-            opened[index] += 1
-        elif kind == Transition.Kind.RESOLVED:
-            resolved[index] += 1
-        if latency_ms is not None:
-            latencies[index].append(latency_ms)
+    for created_at, latency_ms in measured.values_list("created_at", "latency_ms").order_by():
+        latencies[min(int((created_at - start) / step), buckets - 1)].append(latency_ms)
     return [
         Bucket(
-            start=start + step * i,
-            opened=opened[i],
-            resolved=resolved[i],
+            start=edges[i],
+            opened=totals[f"o{i}"],
+            resolved=totals[f"r{i}"],
             p50_ms=percentile(latencies[i], 50),
             p99_ms=percentile(latencies[i], 99),
         )

@@ -9,10 +9,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in the test thread; the ORM calls made by the tests
-# and the live server's fixtures are still plain synchronous code
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 DASHBOARD_TESTS = str(Path(__file__).resolve().parents[1] / "kloros_site" / "dashboard")
 if DASHBOARD_TESTS not in sys.path:
     sys.path.insert(0, DASHBOARD_TESTS)
@@ -23,19 +19,29 @@ CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
+# per module, not per session: while Playwright runs, every later test would be under its loop
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/browser.sh (test.sh does)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
-        )
-        yield browser
-        browser.close()
+    with pytest.MonkeyPatch.context() as patch:
+        # Playwright's sync API keeps an event loop running in the test thread, and Django
+        # refuses ORM calls under a running loop; the tests' ORM calls are plain synchronous code
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-dev-shm-usage",
+                ],
+            )
+            yield browser
+            browser.close()
 
 
 @pytest.fixture

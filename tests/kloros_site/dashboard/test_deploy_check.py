@@ -15,8 +15,10 @@ HERE = Path(__file__).resolve().parent
 
 
 def check_deploy(tmp_path: Path, settings_module: str, **overrides: str) -> subprocess.CompletedProcess:
+    # a deployment has none of the test-only switches (the browser tests set this one)
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
-        **os.environ,
+        **inherited,
         "DJANGO_SETTINGS_MODULE": settings_module,
         "PYTHONPATH": os.pathsep.join([str(HERE), str(REPO)]),
         "KLR_STATE_DIR": str(tmp_path),

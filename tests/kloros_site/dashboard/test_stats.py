@@ -154,3 +154,18 @@ def test_alerts_fire_only_over_the_thresholds():
 def test_thresholds_come_from_settings(settings):
     settings.KLR_ALERT_QUEUE_DEPTH = 5
     assert [a.name for a in stats.alerts(_snap(queue_depth=6))] == ["queue_depth"]
+
+
+def test_latency_percentiles_are_sampled_evenly_past_the_cap(settings):
+    settings.KLR_DASHBOARD_LATENCY_SAMPLE = 10
+    q = question()
+    for i in range(40):
+        transition(q, latency_ms=1000 + i, ago=timedelta(minutes=30))
+    for _ in range(40):
+        transition(q, "resolved", latency_ms=10, ago=timedelta(minutes=2))
+
+    buckets = stats.series(timedelta(hours=1), buckets=2)
+
+    assert [(b.opened, b.resolved) for b in buckets] == [(40, 0), (0, 40)]  # counts stay exact
+    assert buckets[0].p50_ms is not None and buckets[0].p50_ms >= 1000
+    assert buckets[1].p50_ms == 10  # both halves of the window are sampled
