@@ -32,6 +32,9 @@ def _queues() -> None:
     ]
     app.conf.task_default_queue = "celery"
     app.conf.task_routes = {"kloros.analyze_file": {"queue": name}}
+    # `celery beat --scheduler celery.beat:Scheduler` (in memory: beat keeps no pickled state):
+    # a sweep for transitions whose committing worker died before publishing them
+    app.conf.beat_schedule = {"outbox-sweep": {"task": "kloros.publish_backlog", "schedule": 60.0}}
 
 
 _queues()
