@@ -22,8 +22,10 @@ from monitors.facts import AnalysisError
 from monitors.question import Delta, Question
 from monitors.registry import MONITORS
 from monitors.scan import WATCHED_SUFFIXES, iter_source_files, scan_tree
+from monitors.version import ENGINE_VERSION
 
 __all__ = [
+    "ENGINE_VERSION",
     "MONITORS",
     "WATCHED_SUFFIXES",
     "AnalysisError",

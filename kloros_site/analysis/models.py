@@ -37,6 +37,7 @@ class SourceFile(models.Model):
     mtime_ns = models.BigIntegerField(default=0)
     # version of what was analyzed: when the content was read (ns); older tasks are no-ops
     seq = models.BigIntegerField(default=0)
+    engine_version = models.CharField(max_length=16, blank=True, help_text="fingerprint of the analysis code")
     analyzed_at = models.DateTimeField(null=True)
     duration_ms = models.FloatField(null=True)
     latency_ms = models.FloatField(

@@ -19,7 +19,7 @@ from kloros_site.analysis import bus_facts
 from kloros_site.analysis.models import PendingFile, Question, SourceFile, Transition, Tree
 from kloros_site.analysis.signals import questions_changed
 from kloros_site.analysis.store import DatabaseStore, lock_tree
-from monitors import Delta, apply
+from monitors import ENGINE_VERSION, Delta, apply
 from monitors.engine import analyze_or_placeholder, placeholder
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ def _record(tree: Tree, version: FileVersion) -> str:
         and current.status == SourceFile.Status.ANALYZED
         and version.sha256
         and current.sha256 == version.sha256
+        and current.engine_version == ENGINE_VERSION
     ):
         SourceFile.objects.filter(pk=current.pk, seq__lt=version.seq).update(
             seq=version.seq, mtime_ns=version.mtime_ns
@@ -102,6 +103,7 @@ def _record(tree: Tree, version: FileVersion) -> str:
             "size": version.size,
             "mtime_ns": version.mtime_ns,
             "seq": version.seq,
+            "engine_version": ENGINE_VERSION,
             "analyzed_at": timezone.now(),
             "duration_ms": duration_ms,
             "reason": reason,

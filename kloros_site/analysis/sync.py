@@ -9,16 +9,22 @@ from pathlib import Path
 from kloros_site.analysis.models import SourceFile
 from kloros_site.analysis.paths import Ignore
 from kloros_site.analysis.reader import read_version
+from monitors import ENGINE_VERSION
 
 
 def stored_files(root: Path, prefix: str = "") -> dict[str, tuple[int, int, str]]:
-    """{path: (size, mtime_ns, sha256)} of the live files stored for `root`, optionally under a folder."""
+    """{path: (size, mtime_ns, sha256)} of the live files stored for `root`, optionally under a folder.
+
+    A file analyzed by other analysis code than this process runs counts as changed: its
+    (size, mtime, sha256) is reported as unknown.
+    """
     rows = SourceFile.objects.filter(tree__path=str(root)).exclude(status=SourceFile.Status.DELETED)
     if prefix:
         rows = rows.filter(path__startswith=prefix.rstrip("/") + "/")
+    fields = rows.values_list("path", "size", "mtime_ns", "sha256", "engine_version")
     return {
-        path: (size, mtime, sha)
-        for path, size, mtime, sha in rows.values_list("path", "size", "mtime_ns", "sha256")
+        path: (size, mtime, sha) if version == ENGINE_VERSION else (-1, -1, "")
+        for path, size, mtime, sha, version in fields
     }
 
 

@@ -140,3 +140,11 @@ def test_latency_is_recorded_from_the_read_to_the_commit():
     )
     assert SourceFile.objects.get().latency_ms >= 50
     assert Transition.objects.get().latency_ms >= 50
+
+
+def test_an_analysis_by_other_analysis_code_is_not_reused():
+    source = 'emit("curiosity.a")\n'
+    record(version("p.py", source))
+    SourceFile.objects.update(engine_version="older-code")
+    assert record(version("p.py", source)) == "analyzed"
+    assert SourceFile.objects.get().engine_version != "older-code"
