@@ -4,7 +4,7 @@ For a watcher (one file changed):   postings, error = analyze_or_placeholder(pat
                                     delta = apply(store, path, postings)      # deleted: postings=None
 For a batch scan:                   store, errors = scan_tree(root, ignore)   # store.all_questions()
 Walking like the batch scan does:   iter_source_files(root, ignore), WATCHED_SUFFIXES
-Monitors by id, with their topic:   MONITORS["integration"].signal == "curiosity.integration_question"
+Monitors by id:                     MONITORS["integration"]  (their bus signals: kloros_site.chembus.signals)
 """
 
 from monitors import capability, exploration, integration, knowledge  # noqa: F401  (register monitors)

@@ -31,7 +31,6 @@ from monitors.registry import Lookup, Monitor, Postings, register
 @register
 class CapabilityMonitor(Monitor):
     id = "capability"
-    signal = "curiosity.capability_question"
 
     def postings(self, facts: FileFacts) -> Postings:
         postings: Postings = {}

@@ -22,7 +22,6 @@ from monitors.registry import Lookup, Monitor, Postings, register
 @register
 class ExplorationMonitor(Monitor):
     id = "exploration"
-    signal = "curiosity.exploration_question"
 
     def postings(self, facts: FileFacts) -> Postings:
         postings: Postings = {}

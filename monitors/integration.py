@@ -71,7 +71,6 @@ def string_prefixes(name: str) -> list[str]:
 @register
 class IntegrationMonitor(Monitor):
     id = "integration"
-    signal = "curiosity.integration_question"
 
     # -- postings ----------------------------------------------------------------
 

@@ -33,7 +33,6 @@ def public(name: str) -> bool:
 @register
 class KnowledgeMonitor(Monitor):
     id = "knowledge"
-    signal = "curiosity.knowledge_question"
 
     def __init__(self, min_undocumented: int = MIN_UNDOCUMENTED) -> None:
         self.min_undocumented = min_undocumented

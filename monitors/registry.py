@@ -26,9 +26,6 @@ class Monitor(ABC):
     """
 
     id: str = ""
-    signal: str = (
-        ""  # the ChemBus topic its questions are published on, e.g. "curiosity.integration_question"
-    )
 
     @abstractmethod
     def postings(self, facts: FileFacts) -> Postings: ...
