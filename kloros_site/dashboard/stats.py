@@ -195,7 +195,7 @@ def _inspect_workers() -> list[Worker]:
 
 def workers(max_age: float | None = None) -> list[Worker]:
     """Workers answering a broadcast, cached for a few seconds (each broadcast waits its timeout)."""
-    max_age = float(getattr(settings, "KLR_WORKER_CACHE_SECONDS", 5.0)) if max_age is None else max_age
+    max_age = float(getattr(settings, "KLR_WORKER_CACHE_SECONDS", 10.0)) if max_age is None else max_age
     with _cache.lock:
         now = time.monotonic()
         if now - _cache.at > max_age:
