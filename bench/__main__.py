@@ -1,0 +1,52 @@
+"""`python -m bench FIGURE [--stack pg-redis|embedded]`: run one figure, save its JSON."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+from bench.results import save
+from bench.stack import STACKS, bench_stack
+
+FIGURES = ("cold", "latency", "rss", "restart")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("figure", choices=FIGURES)
+    parser.add_argument("--stack", choices=STACKS, default="pg-redis")
+    parser.add_argument("--trees", default="stdlib,django,gen10k", help="cold: comma-separated trees")
+    parser.add_argument("--repeats", type=int, default=3, help="cold: runs of each cheap peer tool")
+    parser.add_argument("--seconds", type=float, default=30.0, help="latency: seconds per rate")
+    parser.add_argument("--rates", default="10,100", help="latency: changes per second")
+    parser.add_argument("--idle", type=float, default=60.0, help="rss: idle seconds measured")
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs) for a look")
+    args = parser.parse_args(argv)
+    # a SIGTERM (timeout, Ctrl-C in a pipe) must still run the clean-up: stop children, drop the database
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+    with bench_stack(args.stack, args.figure, keep=args.keep) as stack:
+        print(f"[bench] {args.figure} on {args.stack} in {stack.work}", flush=True)
+        if args.figure == "cold":
+            from bench import cold
+
+            data = cold.run(stack, args.trees.split(","), args.repeats)
+        elif args.figure == "latency":
+            from bench import latency
+
+            data = latency.run(stack, [float(r) for r in args.rates.split(",")], args.seconds)
+        elif args.figure == "rss":
+            from bench import storm
+
+            data = storm.run(stack, args.idle)
+        else:
+            from bench import restart
+
+            data = restart.run(stack)
+    print(f"[bench] saved {save(args.figure, args.stack, data)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Cold scan: the whole pipeline (rescan -> 2 workers -> PostgreSQL/Redis -> outbox drained)
+against the batch CLI, vulture and pylint's duplicate-code check on the same files."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import trees
+from bench.procs import PYTHON, manage, run_timed, server_cpu, server_procs, tree_cpu
+from bench.stack import Stack, drained, wait
+
+TOOL_TIMEOUT = 1800.0  # pylint on 10k files is slow; a run past this is reported as a timeout
+BIN = Path(PYTHON).parent
+
+
+def peers(root: Path) -> dict[str, list[str]]:
+    """The single-process tools, each on exactly the files the pipeline gets."""
+    return {
+        "batch CLI (python -m monitors --format json)": [
+            PYTHON,
+            "-m",
+            "monitors",
+            str(root),
+            "--format",
+            "json",
+        ],
+        "vulture": [str(BIN / "vulture"), str(root)],
+        "pylint duplicate-code": [
+            str(BIN / "pylint"),
+            "--disable=all",
+            "--enable=duplicate-code",
+            "--recursive=y",
+            "--jobs=1",
+            str(root),
+        ],
+    }
+
+
+def pipeline(stack: Stack, root: Path, workers: list) -> dict[str, Any]:
+    """`manage.py rescan ROOT` until it returns, then until nothing is pending or unpublished."""
+    servers = server_procs()
+    cpu0, srv0 = tree_cpu([w.ps for w in workers]), server_cpu(servers)
+    started = time.perf_counter()
+    rescan = run_timed(
+        manage("rescan", str(root)), stack.env, TOOL_TIMEOUT, stack.logs / f"rescan-{root.name}.log"
+    )
+    wait(drained, timeout=TOOL_TIMEOUT, what="pipeline drained")
+    wall = time.perf_counter() - started
+    from kloros_site.analysis.models import Question, SourceFile
+
+    return {
+        "wall_s": wall,
+        "rescan_wall_s": rescan["wall_s"],
+        # the rescan process feeds the queue; the workers parse, store and publish
+        "cpu_s": rescan["cpu_s"] + tree_cpu([w.ps for w in workers]) - cpu0,
+        "server_cpu_s": server_cpu(servers) - srv0,
+        "exit": rescan["exit"],
+        "stored": SourceFile.objects.filter(tree__path=str(trees_root(root))).count(),
+        "questions": Question.objects.filter(tree__path=str(trees_root(root))).count(),
+        "cores": 2,
+    }
+
+
+def trees_root(root: Path) -> Path:
+    """The import root the pipeline stores the tree under (one up from a package folder)."""
+    from monitors.scan import import_root
+
+    return import_root(root)
+
+
+def run(stack: Stack, tree_names: list[str], repeats: int) -> dict[str, Any]:
+    build = {
+        "stdlib": trees.stdlib,
+        "django": trees.django,
+        "gen10k": lambda base: trees.generated(base, 10_000),
+    }
+    workers = stack.workers(2)
+    rows: list[dict[str, Any]] = []
+    for name in tree_names:
+        root = build[name](stack.work / "trees")
+        files = trees.py_files(root)
+        print(f"[cold] {name}: {files} files", flush=True)
+        row = {"tree": name, "files": files, "tool": f"pipeline ({stack.kind}, 2 workers x 1 process)"}
+        row.update(pipeline(stack, root, workers))
+        rows.append(row)
+        print(f"[cold]   {row}", flush=True)
+        for tool, argv in peers(root).items():
+            # pylint is minutes per run: once; the cheap tools thrice, side by side with the pipeline
+            runs = 1 if tool.startswith("pylint") or name == "gen10k" else repeats
+            samples = [
+                run_timed(argv, stack.env, TOOL_TIMEOUT, stack.logs / f"{name}-{tool.split()[0]}-{i}.log")
+                for i in range(runs)
+            ]
+            best = sorted(samples, key=lambda s: s["wall_s"])[len(samples) // 2]
+            row = {"tree": name, "files": files, "tool": tool, "cores": 1, "runs": runs, **best}
+            row["wall_all_s"] = [s["wall_s"] for s in samples]
+            rows.append(row)
+            print(f"[cold]   {row}", flush=True)
+    return {"rows": rows}

@@ -1,0 +1,181 @@
+"""Event-to-question latency: a file saved -> its question committed -> its ChemBus message received.
+
+Each change creates a new file with a unique orphaned `emit("curiosity.bench_<tag>")`, so
+it yields exactly one new ORPHANED_QUEUE question, matched back by its capability key.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import trees
+from bench.procs import manage, run_timed, tree_cpu
+from bench.results import percentile
+from bench.stack import Stack, backlog, drained, wait
+
+BASE_FILES = 1000  # the watched tree is not empty: questions are evaluated against a real index
+SETTLE_TIMEOUT = 300.0
+
+
+class Subscriber(threading.Thread):
+    """A ChemSub on its own thread, stamping each envelope with the time it arrived."""
+
+    def __init__(self) -> None:
+        super().__init__(name="bench-sub", daemon=True)
+        from django.conf import settings
+
+        from kloros_site.chembus import ChemSub
+
+        # subscribed before the first write, so no message can be published ahead of the queue
+        self.sub = ChemSub(
+            "curiosity.#",
+            url=settings.CHEMBUS_URL,
+            transport_options=settings.CHEMBUS_TRANSPORT_OPTIONS,
+            exchange=settings.CHEMBUS_EXCHANGE,
+            prefetch=200,
+        )
+        self.received: dict[str, float] = {}  # capability key -> epoch seconds received
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        try:
+            for envelope in self.sub.iter(timeout=None, stop=self.stop):
+                key = envelope["facts"].get("capability_key", "")
+                if key.startswith("channel.curiosity.bench_") and key not in self.received:
+                    self.received[key] = time.time()
+        finally:
+            self.sub.close()
+
+
+class BacklogProbe(threading.Thread):
+    """Pending rows + analysis queue depth every half second, while changes are written."""
+
+    def __init__(self) -> None:
+        super().__init__(name="bench-backlog", daemon=True)
+        self.samples: list[dict[str, float]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        from django.db import connection
+
+        start = time.monotonic()
+        try:
+            while not self.stop.wait(0.5):
+                self.samples.append({"t": time.monotonic() - start, **backlog()})
+        finally:
+            connection.close()
+
+
+def write_changes(folder: Path, tag: str, rate: float, seconds: float) -> dict[str, float]:
+    """Create round(rate*seconds) files on a fixed schedule; {capability key: epoch saved}."""
+    saved: dict[str, float] = {}
+    count = round(rate * seconds)
+    start = time.monotonic()
+    for i in range(count):
+        due = start + i / rate
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        channel = f"curiosity.bench_{tag}_{i}"
+        path = folder / f"c_{tag}_{i:05d}.py"
+        path.write_text(f'from bus import emit\n\nemit("{channel}")\n')
+        saved[f"channel.{channel}"] = time.time()
+    return saved
+
+
+def committed(tree_root: Path, keys: set[str]) -> dict[str, dict[str, float]]:
+    """For each key: when its OPENED transition row was created (epoch) and the file's latency_ms."""
+    from kloros_site.analysis.models import SourceFile, Transition
+
+    out: dict[str, dict[str, float]] = {}
+    rows = Transition.objects.filter(
+        question__tree__path=str(tree_root), kind="opened", question__capability_key__in=keys
+    ).values_list("question__capability_key", "created_at", "question__evidence")
+    paths: dict[str, str] = {}
+    for key, created, evidence in rows:
+        out.setdefault(key, {"created": created.timestamp()})
+        paths[evidence[0].rsplit(":", 1)[0]] = key
+    for path, latency in SourceFile.objects.filter(tree__path=str(tree_root), path__in=paths).values_list(
+        "path", "latency_ms"
+    ):
+        out[paths[path]]["worker_ms"] = latency
+    return out
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "p50": percentile(values, 50),
+        "p90": percentile(values, 90),
+        "p99": percentile(values, 99),
+        "max": max(values) if values else float("nan"),
+    }
+
+
+def phase(stack: Stack, root: Path, rate: float, seconds: float, procs: list) -> dict[str, Any]:
+    tag = f"r{int(rate)}"
+    folder = root / f"lat_{tag}"
+    folder.mkdir()
+    time.sleep(1.0)  # the watcher's event for the new folder passes before the clock starts
+    sub = Subscriber()
+    sub.start()
+    probe = BacklogProbe()
+    cpu0 = tree_cpu(procs)
+    probe.start()
+    try:
+        began = time.monotonic()
+        saved = write_changes(folder, tag, rate, seconds)
+        wrote_s = time.monotonic() - began
+        probe_during = list(probe.samples)
+        wait(lambda: len(sub.received) >= len(saved), SETTLE_TIMEOUT, 0.1, "every question received")
+        drain_s = time.monotonic() - began - wrote_s
+        wait(drained, SETTLE_TIMEOUT, 0.1, "pipeline drained")
+    finally:
+        probe.stop.set()
+        sub.stop.set()
+        probe.join(5)
+        sub.join(5)
+    cpu = tree_cpu(procs) - cpu0
+    rows = committed(root, set(saved))
+    to_row = [(rows[k]["created"] - saved[k]) * 1000 for k in saved if k in rows]
+    to_bus = [(sub.received[k] - saved[k]) * 1000 for k in saved if k in sub.received]
+    worker = [rows[k]["worker_ms"] for k in saved if "worker_ms" in rows.get(k, {})]
+    return {
+        "rate": rate,
+        "changes": len(saved),
+        "achieved_rate": len(saved) / wrote_s,
+        "drain_after_last_write_s": drain_s,
+        "stack_cpu_s": cpu,
+        "stack_cpu_per_change_ms": cpu / len(saved) * 1000,
+        "save_to_question_ms": summary(to_row),
+        "save_to_bus_ms": summary(to_bus),
+        "read_to_commit_ms": summary(worker),  # SourceFile.latency_ms: the feeder's read -> commit
+        "samples_save_to_bus_ms": to_bus,
+        "samples_save_to_question_ms": to_row,
+        "backlog": probe_during,
+        "backlog_after": probe.samples[len(probe_during) :],
+    }
+
+
+def run(stack: Stack, rates: list[float], seconds: float) -> dict[str, Any]:
+    root = trees.generated(stack.work / "trees", BASE_FILES, name="latency")
+    workers = stack.workers(2)
+    run_timed(manage("rescan", str(root)), stack.env, SETTLE_TIMEOUT, stack.logs / "rescan.log")
+    wait(drained, SETTLE_TIMEOUT, 0.1, "base tree analyzed")
+    watcher = stack.watcher(root)
+    procs = [w.ps for w in workers] + [watcher.ps]
+    phases = []
+    for rate in rates:
+        print(f"[latency] {rate:g} changes/s for {seconds:g} s", flush=True)
+        result = phase(stack, root, rate, seconds, procs)
+        print(
+            f"[latency]   to question {result['save_to_question_ms']}\n"
+            f"[latency]   to bus {result['save_to_bus_ms']}\n"
+            f"[latency]   drain {result['drain_after_last_write_s']:.2f} s",
+            flush=True,
+        )
+        phases.append(result)
+    return {"base_files": BASE_FILES, "seconds": seconds, "phases": phases}

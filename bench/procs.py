@@ -1,0 +1,125 @@
+"""Child processes of a bench run: started in their own session, always stopped, measurable."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = str(REPO / ".venv" / "bin" / "python")
+
+
+def manage(*args: str) -> list[str]:
+    return [PYTHON, str(REPO / "manage.py"), *args]
+
+
+def celery(*args: str) -> list[str]:
+    return [PYTHON, "-m", "celery", "-A", "kloros_site", *args]
+
+
+class Proc:
+    """A long-running child (worker, watcher) whose output goes to a log file."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = self.log_path.open("w")
+        # its own session, so stopping it also reaches pool children if the parent hangs
+        self.popen = subprocess.Popen(
+            argv, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.ps = psutil.Process(self.popen.pid)
+
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for(self, text: str, timeout: float = 120, start: int = 0) -> float:
+        """Wait until `text` shows up in the log after offset `start`; returns time.monotonic() then."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output()[start:]:
+            if self.popen.poll() is not None:
+                raise RuntimeError(f"{self.name} exited {self.popen.returncode}:\n{self.output()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name} did not print {text!r}:\n{self.output()[-3000:]}")
+            time.sleep(0.005)
+        return time.monotonic()
+
+    def children(self) -> list[psutil.Process]:
+        with contextlib.suppress(psutil.Error):
+            return self.ps.children(recursive=True)
+        return []
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(timeout=10)
+        # pool children of a worker that died first must not outlive the run
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        self._log.close()
+
+
+def tree_cpu(procs: list[psutil.Process]) -> float:
+    """CPU seconds (user + system) of these processes and their live and reaped descendants."""
+    total = 0.0
+    seen: set[int] = set()
+    for root in procs:
+        with contextlib.suppress(psutil.Error):
+            family = [root, *root.children(recursive=True)]
+            for proc in family:
+                if proc.pid in seen:
+                    continue
+                seen.add(proc.pid)
+                with contextlib.suppress(psutil.Error):
+                    t = proc.cpu_times()
+                    # children_*: pool processes that were replaced and reaped still count
+                    total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+def server_procs() -> list[psutil.Process]:
+    """The PostgreSQL and Redis server processes: their CPU is part of the pipeline's cost."""
+    found = []
+    for proc in psutil.process_iter(["name"]):
+        name = proc.info["name"] or ""
+        if name.startswith(("postgres", "redis-server")):
+            found.append(proc)
+    return found
+
+
+def server_cpu(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            t = proc.cpu_times()
+            total += t.user + t.system
+    return total
+
+
+def run_timed(argv: list[str], env: dict[str, str], timeout: float, log: Path) -> dict[str, float | int]:
+    """Run a one-shot command; wall seconds and CPU seconds of it and its children (rusage)."""
+    before = os.times()
+    started = time.perf_counter()
+    with log.open("w") as out:
+        try:
+            code = subprocess.run(
+                argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout
+            ).returncode
+        except subprocess.TimeoutExpired:
+            code = -1
+    wall = time.perf_counter() - started
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return {"wall_s": wall, "cpu_s": cpu, "exit": code}

@@ -1,0 +1,35 @@
+"""Where figures are kept: one JSON file per figure and stack under bench/results/."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def save(figure: str, stack: str, data: dict[str, Any]) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{figure}-{stack}.json"
+    path.write_text(json.dumps(data, indent=2, sort_keys=True))
+    return path
+
+
+def load(figure: str, stack: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{figure}-{stack}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile: with few samples it reports an observed value, not an interpolation."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The benchmark harness (docs/BENCHMARKS.md). One figure per command:
+#   bench/run.sh cold      [--stack pg-redis|embedded] [--trees stdlib,django,gen10k]
+#   bench/run.sh latency   [--stack ...] [--rates 10,100] [--seconds 30]
+#   bench/run.sh rss       [--stack ...] [--idle 60]     (10,000-file storm RSS + idle CPU)
+#   bench/run.sh idle      same run as rss (the idle CPU is measured around the storm)
+#   bench/run.sh restart   [--stack ...]
+#   bench/run.sh plots     PNGs under docs/bench/ from bench/results/*.json
+#   bench/run.sh all       every figure on PostgreSQL + Redis, then the plots
+# Needs PostgreSQL (127.0.0.1:5432, trust auth for postgres) and Redis (127.0.0.1:6379; db 11
+# is the bench's and is flushed) for the pg-redis stack; the embedded stack needs nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+.venv/bin/pip install -q -r bench/requirements.txt
+figure="${1:-all}"; shift || true
+case "$figure" in
+  idle) figure=rss ;;
+esac
+case "$figure" in
+  cold|latency|rss|restart) exec .venv/bin/python -m bench "$figure" "$@" ;;
+  plots) exec .venv/bin/python -m bench.plots "$@" ;;
+  all)
+    for f in cold latency rss restart; do .venv/bin/python -m bench "$f" "$@"; done
+    exec .venv/bin/python -m bench.plots ;;
+  *) echo "unknown figure: $figure (cold|latency|rss|idle|restart|plots|all)" >&2; exit 2 ;;
+esac

@@ -1,0 +1,156 @@
+"""A throw-away analyzer stack for one figure: state folder, database, broker, workers, watcher.
+
+The bench process configures Django for the same database and broker as its children, so
+it can read progress (pending rows, outbox) straight from the tables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from bench.procs import REPO, Proc, celery, manage
+
+DB_NAME = "kloros_bench"
+QUEUE = "analysis-bench"
+# Redis dbs 11-14 are the bench's alone (the tests use 9): one per figure, so figures can
+# run side by side when time is short; flushing them at start and end touches nobody else
+REDIS_DB = {"cold": 11, "latency": 12, "rss": 13, "restart": 14}
+PG = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"]
+STACKS = ("pg-redis", "embedded")
+T = TypeVar("T")
+
+
+@dataclass
+class Stack:
+    kind: str
+    work: Path  # temp folder for state, logs and trees; removed at the end
+    env: dict[str, str]
+    stack: ExitStack
+    procs: list[Proc] = field(default_factory=list)
+
+    @property
+    def logs(self) -> Path:
+        return self.work / "logs"
+
+    def start(self, name: str, argv: list[str], ready: str, timeout: float = 120) -> Proc:
+        proc = Proc(name, argv, self.env, self.logs)
+        self.procs.append(proc)
+        self.stack.callback(proc.stop)  # stopped at the end, even when the figure fails
+        proc.wait_for(ready, timeout)
+        return proc
+
+    def workers(self, count: int = 2) -> list[Proc]:
+        """`count` workers of one pool process each: two single-process workers, as the storm tests run."""
+        return [
+            self.start(
+                f"worker{i}",
+                celery(
+                    "worker",
+                    "--concurrency=1",
+                    f"--hostname=bench{i}@%h",
+                    "--without-mingle",
+                    "--without-gossip",
+                    f"--queues={QUEUE},celery",
+                    "--loglevel=INFO",  # "ready." is an INFO line,
+                ),
+                "ready.",
+            )
+            for i in range(count)
+        ]
+
+    def watcher(self, root: Path, name: str = "watcher") -> Proc:
+        return self.start(name, manage("watch", str(root)), "watching ")
+
+
+def _psql(sql: str) -> None:
+    subprocess.run([*PG, "-d", "postgres", "-c", sql], check=True, capture_output=True, timeout=60)
+
+
+@contextmanager
+def bench_stack(kind: str, figure: str, keep: bool = False) -> Iterator[Stack]:
+    """A fresh stack of `kind` for `figure`; Django in this process is set up against it."""
+    if kind not in STACKS:
+        raise ValueError(f"unknown stack {kind!r}; one of {STACKS}")
+    with ExitStack() as stack:
+        work = Path(tempfile.mkdtemp(prefix=f"kloros-bench-{kind}-"))
+        if not keep:
+            stack.callback(shutil.rmtree, work, ignore_errors=True)
+        (work / "logs").mkdir()
+        env = dict(os.environ)
+        env.update(
+            KLR_STATE_DIR=str(work / "state"),
+            KLR_ANALYSIS_QUEUE=QUEUE,
+            KLR_CHEMBUS_EXCHANGE="chembus-bench",
+            KLR_LOG_LEVEL="INFO",
+            DJANGO_SETTINGS_MODULE="kloros_site.settings",
+            PYTHONUNBUFFERED="1",
+            SECRET_KEY="bench-only-not-secret",
+        )
+        if kind == "pg-redis":
+            db, redis_db = f"{DB_NAME}_{figure}", REDIS_DB[figure]
+            env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db}"
+            env["CELERY_BROKER_URL"] = f"redis://127.0.0.1:6379/{redis_db}"
+            _psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+            _psql(f"CREATE DATABASE {db}")
+            stack.callback(_psql, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+            _flush_redis(redis_db)
+            stack.callback(_flush_redis, redis_db)
+        else:
+            env["DATABASE_URL"] = f"sqlite:///{work / 'state' / 'db.sqlite3'}"
+            env["CELERY_BROKER_URL"] = "filesystem://"
+        os.environ.update(env)
+        subprocess.run(manage("migrate", "--no-input", "-v", "0"), cwd=REPO, env=env, check=True, timeout=300)
+        import django
+
+        django.setup()
+        from django.db import connections
+
+        # the bench's own connections must be gone before the database is dropped
+        stack.callback(connections.close_all)
+        yield Stack(kind, work, env, stack)
+
+
+def _flush_redis(db: int) -> None:
+    subprocess.run(["redis-cli", "-n", str(db), "flushdb"], check=True, capture_output=True, timeout=30)
+
+
+def wait(check: Callable[[], T], timeout: float, interval: float = 0.05, what: str = "condition") -> T:
+    """Poll `check` until it returns something truthy, at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {timeout:.0f} s")
+        time.sleep(interval)
+
+
+def backlog() -> dict[str, int]:
+    """Work not done yet: pending rows, tasks in the analysis queue, unpublished transitions."""
+    from kloros_site.analysis.models import PendingFile, Transition
+    from tasks.analysis import queue_depth
+
+    depth = -1
+    with contextlib.suppress(Exception):
+        depth = queue_depth()
+    return {
+        "pending": PendingFile.objects.count(),
+        "queue": depth,
+        "outbox": Transition.objects.filter(published_at__isnull=True).count(),
+    }
+
+
+def drained() -> bool:
+    b = backlog()
+    return b["pending"] == 0 and b["queue"] == 0 and b["outbox"] == 0
