@@ -27,7 +27,7 @@ for stack in "${stacks[@]}"; do
   esac
   echo "=== stack: $stack ==="
   set +e
-  KLR_STATE_DIR="$state" DATABASE_URL="$db" CELERY_BROKER_URL="$broker" KLR_CHEMBUS_EXCHANGE=chembus-test \
+  KLR_SCREENSHOT_DIR="$state/screenshots" KLR_STATE_DIR="$state" DATABASE_URL="$db" CELERY_BROKER_URL="$broker" KLR_CHEMBUS_EXCHANGE=chembus-test \
     .venv/bin/python -m pytest -p no:cacheprovider "$@"
   code=$?
   set -e

@@ -97,8 +97,20 @@ STORAGES = {
 }
 LOGIN_URL = "admin:login"
 
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and env_bool("KLR_HTTPS", False))
+# --- HTTPS: KLR_HTTPS=true when the site is served over TLS (usually by a reverse proxy) ---
+KLR_HTTPS = env_bool("KLR_HTTPS", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and KLR_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", KLR_HTTPS)
+# probes and Prometheus often speak plain HTTP inside the network
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if KLR_HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", KLR_HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# trust X-Forwarded-Proto only when a proxy that always sets it stands in front
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("KLR_BEHIND_PROXY", False) else None
+# preloading into browsers' HSTS lists is a separate, hard-to-undo decision: opt in explicitly
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 LOGGING = {
     "version": 1,
@@ -148,3 +160,11 @@ CHEMBUS_URL, CHEMBUS_TRANSPORT_OPTIONS = broker_settings(
 )
 CHEMBUS_EXCHANGE = env_str("KLR_CHEMBUS_EXCHANGE", "chembus")
 CHEMBUS_RETRY_SECONDS = env_float("KLR_CHEMBUS_RETRY_SECONDS", 2.0, minimum=0.1)
+
+# --- Operator surfaces (see docs/OPERATOR.md) ---------------------------------------------------
+KLR_METRICS_TOKEN = env_str("KLR_METRICS_TOKEN")  # bearer token for /metrics; empty: open
+KLR_API_TOKEN = env_str("KLR_API_TOKEN")  # bearer token for /api/transitions; empty: staff login only
+KLR_ALERT_WORKER_MEMORY_MB = env_int("KLR_ALERT_WORKER_MEMORY_MB", 100, minimum=1)
+KLR_ALERT_QUEUE_DEPTH = env_int("KLR_ALERT_QUEUE_DEPTH", 800, minimum=1)
+KLR_ALERT_HEARTBEAT_SECONDS = env_int("KLR_ALERT_HEARTBEAT_SECONDS", 60, minimum=1)
+KLR_ALERT_ERRORS_PER_MINUTE = env_int("KLR_ALERT_ERRORS_PER_MINUTE", 10, minimum=1)
