@@ -66,7 +66,9 @@ class Command(BaseCommand):
             f"  stack       {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} + {broker} "
             f"(state in {settings.STATE_DIR})"
         )
+        self.stdout.write(f"  dashboard   {base}/dashboard/")
         self.stdout.write(f"  admin       {base}/admin/analysis/question/")
+        self.stdout.write(f"  health      {base}/health   metrics {base}/metrics")
         self.stdout.write(f"  flower      http://{host}:{flower_port}/")
         self.stdout.write(
             f"  log in as   admin / {password or '(see createadmin)'}   (also in {password_file})"
