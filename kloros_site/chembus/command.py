@@ -51,6 +51,7 @@ class Command(BaseCommand):
         proxy.add_argument("--xpub", default=DEFAULT_XPUB)
         bridge = sub.add_parser("bridge", help="forward bus messages to a ZeroMQ XSUB endpoint")
         bridge.add_argument("pattern", nargs="?", default="curiosity.#")
+        bridge.add_argument("--name", default="chembus-zmq-bridge", help="its durable queue on the bus")
         bridge.add_argument("--xsub", default=None, help=f"default: $KLR_CHEM_XSUB or {DEFAULT_XSUB}")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -94,5 +95,5 @@ class Command(BaseCommand):
     def _bridge(self, opts: dict[str, Any]) -> None:
         xsub = opts["xsub"] or default_xsub()
         self.stderr.write(f"chembus bridge: {opts['pattern']} -> PUB connected to {xsub}")
-        count = run_bridge(opts["pattern"], xsub, _stop_on_signals(), **_bus())
+        count = run_bridge(opts["pattern"], xsub, _stop_on_signals(), queue_name=opts["name"], **_bus())
         self.stderr.write(f"chembus bridge: forwarded {count}")
