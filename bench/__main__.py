@@ -9,7 +9,7 @@ import sys
 from bench.results import save
 from bench.stack import STACKS, bench_stack
 
-FIGURES = ("cold", "latency", "rss", "restart")
+FIGURES = ("cold", "latency", "rss", "restart", "queries")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,10 +40,14 @@ def main(argv: list[str] | None = None) -> int:
             from bench import storm
 
             data = storm.run(stack, args.idle)
-        else:
+        elif args.figure == "restart":
             from bench import restart
 
             data = restart.run(stack)
+        else:
+            from bench import queries
+
+            data = queries.run(stack, args.trees.split(",")[0])
     print(f"[bench] saved {save(args.figure, args.stack, data)}", flush=True)
     return 0
 

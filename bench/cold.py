@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import trees
-from bench.procs import PYTHON, manage, run_timed, server_cpu, server_procs, tree_cpu
+from bench.procs import PYTHON, manage, run_timed, server_cpu_since, server_cpu_snapshot, tree_cpu
 from bench.stack import Stack, drained, wait
 
 TOOL_TIMEOUT = 1800.0  # pylint on 10k files is slow; a run past this is reported as a timeout
@@ -40,8 +40,7 @@ def peers(root: Path) -> dict[str, list[str]]:
 
 def pipeline(stack: Stack, root: Path, workers: list) -> dict[str, Any]:
     """`manage.py rescan ROOT` until it returns, then until nothing is pending or unpublished."""
-    servers = server_procs()
-    cpu0, srv0 = tree_cpu([w.ps for w in workers]), server_cpu(servers)
+    cpu0, srv0 = tree_cpu([w.ps for w in workers]), server_cpu_snapshot()
     started = time.perf_counter()
     rescan = run_timed(
         manage("rescan", str(root)), stack.env, TOOL_TIMEOUT, stack.logs / f"rescan-{root.name}.log"
@@ -55,7 +54,7 @@ def pipeline(stack: Stack, root: Path, workers: list) -> dict[str, Any]:
         "rescan_wall_s": rescan["wall_s"],
         # the rescan process feeds the queue; the workers parse, store and publish
         "cpu_s": rescan["cpu_s"] + tree_cpu([w.ps for w in workers]) - cpu0,
-        "server_cpu_s": server_cpu(servers) - srv0,
+        "server_cpu_s": server_cpu_since(srv0),
         "exit": rescan["exit"],
         "stored": SourceFile.objects.filter(tree__path=str(trees_root(root))).count(),
         "questions": Question.objects.filter(tree__path=str(trees_root(root))).count(),
@@ -78,14 +77,17 @@ def run(stack: Stack, tree_names: list[str], repeats: int) -> dict[str, Any]:
     }
     workers = stack.workers(2)
     rows: list[dict[str, Any]] = []
-    for name in tree_names:
+    for entry in tree_names:
+        # "NAME:peers" runs only the single-process tools on that tree (the pipeline is minutes per tree)
+        name, _, only = entry.partition(":")
         root = build[name](stack.work / "trees")
         files = trees.py_files(root)
         print(f"[cold] {name}: {files} files", flush=True)
-        row = {"tree": name, "files": files, "tool": f"pipeline ({stack.kind}, 2 workers x 1 process)"}
-        row.update(pipeline(stack, root, workers))
-        rows.append(row)
-        print(f"[cold]   {row}", flush=True)
+        if only != "peers":
+            row = {"tree": name, "files": files, "tool": f"pipeline ({stack.kind}, 2 workers x 1 process)"}
+            row.update(pipeline(stack, root, workers))
+            rows.append(row)
+            print(f"[cold]   {row}", flush=True)
         for tool, argv in peers(root).items():
             # pylint is minutes per run: once; the cheap tools thrice, side by side with the pipeline
             runs = 1 if tool.startswith("pylint") or name == "gen10k" else repeats

@@ -89,23 +89,24 @@ def tree_cpu(procs: list[psutil.Process]) -> float:
     return total
 
 
-def server_procs() -> list[psutil.Process]:
-    """The PostgreSQL and Redis server processes: their CPU is part of the pipeline's cost."""
-    found = []
+def server_cpu_snapshot() -> dict[int, float]:
+    """{pid: CPU seconds} of the PostgreSQL and Redis server processes right now."""
+    found: dict[int, float] = {}
     for proc in psutil.process_iter(["name"]):
-        name = proc.info["name"] or ""
-        if name.startswith(("postgres", "redis-server")):
-            found.append(proc)
+        if (proc.info["name"] or "").startswith(("postgres", "redis-server")):
+            with contextlib.suppress(psutil.Error):
+                t = proc.cpu_times()
+                found[proc.pid] = t.user + t.system
     return found
 
 
-def server_cpu(procs: list[psutil.Process]) -> float:
-    total = 0.0
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            t = proc.cpu_times()
-            total += t.user + t.system
-    return total
+def server_cpu_since(before: dict[int, float]) -> float:
+    """Server CPU used since `before`, counting backends started meanwhile from zero.
+
+    Backends that connected and exited in between are missed: a lower bound.
+    """
+    now = server_cpu_snapshot()
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in now.items())
 
 
 def run_timed(argv: list[str], env: dict[str, str], timeout: float, log: Path) -> dict[str, float | int]:

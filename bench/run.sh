@@ -5,9 +5,10 @@
 #   bench/run.sh rss       [--stack ...] [--idle 60]     (10,000-file storm RSS + idle CPU)
 #   bench/run.sh idle      same run as rss (the idle CPU is measured around the storm)
 #   bench/run.sh restart   [--stack ...]
+#   bench/run.sh queries   [--trees stdlib]   (SQL round trips per file: profiler evidence)
 #   bench/run.sh plots     PNGs under docs/bench/ from bench/results/*.json
 #   bench/run.sh all       every figure on PostgreSQL + Redis, then the plots
-# Needs PostgreSQL (127.0.0.1:5432, trust auth for postgres) and Redis (127.0.0.1:6379; db 11
+# Needs PostgreSQL (127.0.0.1:5432, trust auth for postgres) and Redis (127.0.0.1:6379; dbs 11, 13-15
 # is the bench's and is flushed) for the pg-redis stack; the embedded stack needs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,7 @@ case "$figure" in
   idle) figure=rss ;;
 esac
 case "$figure" in
-  cold|latency|rss|restart) exec .venv/bin/python -m bench "$figure" "$@" ;;
+  cold|latency|rss|restart|queries) exec .venv/bin/python -m bench "$figure" "$@" ;;
   plots) exec .venv/bin/python -m bench.plots "$@" ;;
   all)
     for f in cold latency rss restart; do .venv/bin/python -m bench "$f" "$@"; done

@@ -22,9 +22,9 @@ from bench.procs import REPO, Proc, celery, manage
 
 DB_NAME = "kloros_bench"
 QUEUE = "analysis-bench"
-# Redis dbs 11-14 are the bench's alone (the tests use 9): one per figure, so figures can
+# Redis dbs 11, 13-15 are the bench's alone (the tests use 9, something else 12): one per figure, so figures can
 # run side by side when time is short; flushing them at start and end touches nobody else
-REDIS_DB = {"cold": 11, "latency": 12, "rss": 13, "restart": 14}
+REDIS_DB = {"cold": 11, "latency": 13, "rss": 14, "restart": 15}
 PG = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"]
 STACKS = ("pg-redis", "embedded")
 T = TypeVar("T")
@@ -97,14 +97,17 @@ def bench_stack(kind: str, figure: str, keep: bool = False) -> Iterator[Stack]:
             SECRET_KEY="bench-only-not-secret",
         )
         if kind == "pg-redis":
-            db, redis_db = f"{DB_NAME}_{figure}", REDIS_DB[figure]
+            db = f"{DB_NAME}_{figure}"
             env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db}"
-            env["CELERY_BROKER_URL"] = f"redis://127.0.0.1:6379/{redis_db}"
             _psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
             _psql(f"CREATE DATABASE {db}")
             stack.callback(_psql, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-            _flush_redis(redis_db)
-            stack.callback(_flush_redis, redis_db)
+            if figure in REDIS_DB:
+                env["CELERY_BROKER_URL"] = f"redis://127.0.0.1:6379/{REDIS_DB[figure]}"
+                _flush_redis(REDIS_DB[figure])
+                stack.callback(_flush_redis, REDIS_DB[figure])
+            else:  # an in-process figure (queries): no worker, no shared broker db to claim
+                env["CELERY_BROKER_URL"] = "filesystem://"
         else:
             env["DATABASE_URL"] = f"sqlite:///{work / 'state' / 'db.sqlite3'}"
             env["CELERY_BROKER_URL"] = "filesystem://"

@@ -55,13 +55,15 @@ def module_source(rng: random.Random, index: int, modules: list[str]) -> str:
     call = rng.choice(['emit("{c}")', 'ChemSub("{c}")', 'publish(signal="{c}")'])
     lines.append(call.format(c=channel))
     for f in range(rng.randint(1, 5)):
+        # the called global varies, so bodies form many small clone groups (as real trees have)
+        # instead of one group of every function in the tree
         lines += [
             "",
             f"def func_{index}_{f}(a, b=None):",
             f'    """Function {f} of module {index}."""',
             "    total = 0",
             "    for item in range(a):",
-            "        total += item * 2",
+            f"        total += scale_{rng.randrange(1000)}(item)",
             "    return total if b is None else total + b",
         ]
     lines += ["", f"class Thing{index}:", "    def run(self):", f"        return func_{index}_0(3)", ""]
