@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from pathlib import Path
 from urllib.parse import quote
 
@@ -136,6 +137,70 @@ def worker(stack_env, purged_broker, tmp_path_factory) -> Iterator[Process]:
         yield process
     finally:
         process.stop()
+
+
+class PrivateStack:
+    """Workers and a watcher on an analysis queue of their own, so a test can change their settings
+    (bound, memory limits, bus URL) without the session worker taking its tasks."""
+
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.queue = f"analysis-{name}"
+        self.env = {**env, "KLR_ANALYSIS_QUEUE": self.queue}
+        self.log_dir = log_dir
+        self.root = log_dir / f"{name}-tree"
+        self.root.mkdir()
+        self.processes: list[Process] = []
+        self._delete_queue()
+
+    def _delete_queue(self) -> None:
+        """Its bound is a RabbitMQ argument: a queue left by another run with another bound must go."""
+        from django.conf import settings
+        from kombu import Connection
+
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        with Connection(settings.CELERY_BROKER_URL, transport_options=options) as conn, suppress(Exception):
+            conn.default_channel.queue_delete(self.queue)
+
+    def start_worker(self, concurrency: int = 1) -> Process:
+        n = sum(p.name.startswith(f"{self.name}-worker") for p in self.processes)
+        argv = celery(
+            "worker",
+            f"--concurrency={concurrency}",
+            f"--hostname={self.name}{n}@%h",
+            "--without-mingle",
+            "--without-gossip",
+            f"--queues={self.queue}",
+            "--loglevel=INFO",
+        )
+        process = Process(f"{self.name}-worker-{n}", argv, self.env, self.log_dir)
+        self.processes.append(process)
+        process.wait_for("ready.")
+        return process
+
+    def start_watcher(self) -> Process:
+        process = Process(f"{self.name}-watcher", manage("watch", str(self.root)), self.env, self.log_dir)
+        self.processes.append(process)
+        process.wait_for("watching ")
+        return process
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+
+
+@pytest.fixture
+def private_stack(stack_env, purged_broker, tmp_path) -> Iterator[Callable[..., PrivateStack]]:
+    stacks: list[PrivateStack] = []
+
+    def make(name: str, **env: str) -> PrivateStack:
+        stack = PrivateStack(name, {**stack_env, **env}, tmp_path)
+        stacks.append(stack)
+        return stack
+
+    yield make
+    for stack in stacks:
+        stack.stop()
 
 
 @pytest.fixture

@@ -21,7 +21,13 @@ def service_section(unit: Path) -> dict[str, str]:
 
 
 def test_every_process_has_a_unit():
-    assert {u.stem for u in UNITS} == {"kloros-web", "kloros-worker", "kloros-watcher", "kloros-flower", "kloros-beat"}
+    assert {u.stem for u in UNITS} == {
+        "kloros-web",
+        "kloros-worker",
+        "kloros-watcher",
+        "kloros-flower",
+        "kloros-beat",
+    }
 
 
 @pytest.mark.parametrize("unit", UNITS, ids=lambda u: u.stem)
@@ -42,7 +48,9 @@ def test_systemd_accepts_the_units(tmp_path):
     for unit in UNITS:
         (tmp_path / unit.name).write_text(unit.read_text().replace("/opt/kloros", str(REPO)))
     result = subprocess.run(
-        [analyze, "verify", *sorted(str(p) for p in tmp_path.glob("*.service"))], capture_output=True, text=True
+        [analyze, "verify", *sorted(str(p) for p in tmp_path.glob("*.service"))],
+        capture_output=True,
+        text=True,
     )
     # systemd only warns (exit 0) about an invalid value and ignores it: treat any output as a failure
     assert result.returncode == 0 and not result.stderr.strip() and not result.stdout.strip(), result.stderr

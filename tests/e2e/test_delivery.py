@@ -13,7 +13,7 @@ from kloros_site.analysis.models import Question, SourceFile, Transition
 from kloros_site.analysis.services import sha256
 from tests.tcp_relay import Relay
 
-from ..conftest import Listener, Process, celery, eventually, manage
+from ..conftest import Listener, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -82,32 +82,21 @@ def test_a_named_subscriber_gets_what_it_missed(worker, start_watcher, stack_env
     settings.CELERY_BROKER_URL.startswith("filesystem"),
     reason="the embedded bus is a folder: there is no connection to cut",
 )
-def test_transitions_wait_out_a_bus_outage_and_arrive_in_order(stack_env, purged_broker, tmp_path):
+def test_transitions_wait_out_a_bus_outage_and_arrive_in_order(stack_env, private_stack):
     """The worker reaches ChemBus through a relay we cut mid-way; the outbox holds what it could not send."""
     parts = urlsplit(settings.CHEMBUS_URL)
     relay = Relay((parts.hostname or "127.0.0.1", parts.port or 6379))
-    env = {
-        **stack_env,
-        "KLR_CHEMBUS_URL": settings.CHEMBUS_URL.replace(f":{parts.port}", f":{relay.port}"),
-        "KLR_CHEMBUS_RETRY_SECONDS": "0.5",
-        "KLR_ANALYSIS_QUEUE": "analysis-outage",
-    }
+    stack = private_stack(
+        "outage",
+        KLR_CHEMBUS_URL=settings.CHEMBUS_URL.replace(f":{parts.port}", f":{relay.port}"),
+        KLR_CHEMBUS_RETRY_SECONDS="0.5",
+    )
     name = f"test-outage-{uuid.uuid4().hex[:8]}"
     listener = Listener("curiosity.#", stack_env, name=name)
-    root = tmp_path / "src"
-    root.mkdir()
-    worker = Process(
-        "outage-worker",
-        celery(
-            "worker", "--concurrency=1", "--hostname=outage@%h", "--queues=analysis-outage", "--loglevel=INFO"
-        ),
-        env,
-        tmp_path,
-    )
-    watcher = Process("outage-watcher", manage("watch", str(root)), env, tmp_path)
+    root = stack.root
     try:
-        worker.wait_for("ready.")
-        watcher.wait_for("watching ")
+        stack.start_worker()
+        stack.start_watcher()
         (root / "a.py").write_text('emit("curiosity.o1")\n')
         eventually(lambda: len(listener.messages) >= 1, message="nothing arrived before the outage")
 
@@ -128,8 +117,7 @@ def test_transitions_wait_out_a_bus_outage_and_arrive_in_order(stack_env, purged
         eventually(lambda: set(incident_ids(listener.messages)) == set(published_in_order()))
         assert incident_ids(listener.messages) == published_in_order()
     finally:
-        for process in (watcher, worker):
-            process.stop()
+        stack.stop()
         relay.cut()
         listener.stop()
         listener.delete_queue()

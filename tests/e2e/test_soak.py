@@ -15,7 +15,7 @@ import pytest
 from kloros_site.analysis.models import SourceFile
 from kloros_site.analysis.services import sha256
 
-from ..conftest import Process, celery, eventually, manage
+from ..conftest import Process, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ROUNDS = int(os.environ.get("KLR_SOAK_ROUNDS", "30"))
@@ -37,43 +37,28 @@ def source(rng: random.Random, i: int) -> str:
 
 
 @pytest.mark.soak
-def test_worker_children_keep_a_flat_rss(stack_env, purged_broker, tmp_path):
-    env = {
-        **stack_env,
-        "KLR_ANALYSIS_QUEUE": "analysis-soak",
-        "KLR_WORKER_MAX_MEMORY_KB": str(10 * 1024 * 1024),  # no recycling: a leak must show
-    }
-    root = tmp_path / "src"
-    root.mkdir()
-    worker = Process(
-        "soak-worker",
-        celery("worker", "--concurrency=2", "--hostname=soak@%h", "--queues=analysis-soak", "--loglevel=INFO"),
-        env,
-        tmp_path,
-    )
-    watcher = Process("soak-watcher", manage("watch", str(root)), env, tmp_path)
+def test_worker_children_keep_a_flat_rss(private_stack):
+    # no recycling of pool processes: a leak must show
+    stack = private_stack("soak", KLR_WORKER_MAX_MEMORY_KB=str(10 * 1024 * 1024))
+    root = stack.root
     rng = random.Random(7)
     samples: list[dict[int, int]] = []
-    try:
-        worker.wait_for("ready.")
-        watcher.wait_for("watching ")
-        for round_ in range(ROUNDS):
-            written = {}
-            for i in range(10):
-                text = source(rng, i)
-                (root / f"m{i}.py").write_text(text)
-                written[f"m{i}.py"] = sha256(text.encode())
+    worker = stack.start_worker(concurrency=2)
+    stack.start_watcher()
+    for round_ in range(ROUNDS):
+        written = {}
+        for i in range(10):
+            text = source(rng, i)
+            (root / f"m{i}.py").write_text(text)
+            written[f"m{i}.py"] = sha256(text.encode())
 
-            def stored(written: dict[str, str] = written) -> bool:
-                rows = dict(SourceFile.objects.filter(path__in=written).values_list("path", "sha256"))
-                return rows == written
+        def stored(written: dict[str, str] = written) -> bool:
+            rows = dict(SourceFile.objects.filter(path__in=written).values_list("path", "sha256"))
+            return rows == written
 
-            eventually(stored, timeout=120, message=f"round {round_} was not stored")
-            if round_ >= WARM_UP - 1:
-                samples.append(children_rss(worker))
-    finally:
-        watcher.stop()
-        worker.stop()
+        eventually(stored, timeout=120, message=f"round {round_} was not stored")
+        if round_ >= WARM_UP - 1:
+            samples.append(children_rss(worker))
 
     baseline, final = samples[0], samples[-1]
     assert baseline.keys() == final.keys(), "a pool process was replaced: the measurement is void"

@@ -7,7 +7,6 @@ more than its bound — with a worker SIGKILLed mid-storm, or the broker restart
 
 from __future__ import annotations
 
-import contextlib
 import random
 import subprocess
 import threading
@@ -21,11 +20,10 @@ from kombu import Connection
 from kloros_site.analysis.models import PendingFile, Question, SourceFile
 from monitors import scan_tree
 
-from ..conftest import Process, celery, eventually, manage
+from ..conftest import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-QUEUE = "analysis-storm"
 BOUND = 40
 CHANNELS = [f"curiosity.c{i}" for i in range(6)]
 
@@ -99,8 +97,9 @@ class Tree:
 class DepthProbe(threading.Thread):
     """Samples the storm queue's depth on the broker the whole time."""
 
-    def __init__(self) -> None:
+    def __init__(self, queue: str) -> None:
         super().__init__(daemon=True)
+        self.queue = queue
         self.samples: list[int] = []
         self.stop = threading.Event()
 
@@ -112,7 +111,9 @@ class DepthProbe(threading.Thread):
                 try:
                     channel = conn.channel()
                     try:
-                        self.samples.append(channel.queue_declare(queue=QUEUE, passive=True).message_count)
+                        self.samples.append(
+                            channel.queue_declare(queue=self.queue, passive=True).message_count
+                        )
                     finally:
                         channel.close()
                 except Exception:
@@ -120,56 +121,15 @@ class DepthProbe(threading.Thread):
                 time.sleep(0.02)
 
 
-def delete_queue() -> None:
-    """Its bound is a RabbitMQ argument; a queue left by another run with another bound must go."""
-    with (
-        Connection(
-            settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS
-        ) as conn,
-        contextlib.suppress(Exception),
-    ):
-        conn.default_channel.queue_delete(QUEUE)
-
-
 @pytest.fixture
-def storm(stack_env, purged_broker, tmp_path):
-    delete_queue()
-    env = {
-        **stack_env,
-        "KLR_ANALYSIS_QUEUE": QUEUE,
-        "KLR_QUEUE_BOUND": str(BOUND),
-        "KLR_REDISPATCH_AFTER": "5",
-    }
-    processes: list[Process] = []
-
-    def start_worker() -> Process:
-        n = len(processes)
-        argv = celery(
-            "worker",
-            "--concurrency=1",
-            f"--hostname=storm{n}@%h",
-            "--without-mingle",
-            "--without-gossip",
-            f"--queues={QUEUE}",
-            "--loglevel=INFO",
-        )
-        process = Process(f"storm-worker-{n}", argv, env, tmp_path)
-        processes.append(process)
-        process.wait_for("ready.")
-        return process
-
-    root = tmp_path / "tree"
-    root.mkdir()
-    workers = [start_worker(), start_worker()]
-    watcher = Process("storm-watcher", manage("watch", str(root)), env, tmp_path)
-    processes.append(watcher)
-    watcher.wait_for("watching ")
-    probe = DepthProbe()
+def storm(private_stack):
+    stack = private_stack("storm", KLR_QUEUE_BOUND=str(BOUND), KLR_REDISPATCH_AFTER="5")
+    workers = [stack.start_worker(), stack.start_worker()]
+    stack.start_watcher()
+    probe = DepthProbe(stack.queue)
     probe.start()
-    yield root, workers, start_worker, probe
+    yield stack.root, workers, stack.start_worker, probe
     probe.stop.set()
-    for process in processes:
-        process.stop()
 
 
 def settle(root: Path) -> None:
