@@ -13,7 +13,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kloros_site.settings")
 
 app = Celery("kloros_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.imports = ("tasks.analysis", "tasks.bus")
+app.conf.imports = ("tasks.analysis", "tasks.bus", "tasks.control")
 
 
 def _queues() -> None:

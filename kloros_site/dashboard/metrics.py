@@ -46,12 +46,12 @@ class AnalyzerCollector(Collector):
         yield GaugeMetricFamily("kloros_workers_online", "Workers answering a broadcast.", value=len(workers))
         memory = GaugeMetricFamily(
             "kloros_worker_memory_bytes",
-            "Peak resident memory of each worker's main process (rusage maxrss).",
-            labels=["worker"],
+            "Resident memory of each worker process, main and pool (pid label).",
+            labels=["worker", "pid"],
         )
         for worker in workers:
-            if worker.memory_mb is not None:
-                memory.add_metric([worker.name], worker.memory_mb * 1024 * 1024)
+            for pid, megabytes in sorted(worker.process_memory_mb.items()):
+                memory.add_metric([worker.name, pid], megabytes * stats.MB)
         yield memory
         yield GaugeMetricFamily(
             "kloros_seconds_without_worker",

@@ -33,6 +33,9 @@ DEFAULT_THRESHOLDS = {
 }
 
 
+MB = 1024 * 1024
+
+
 def threshold(name: str) -> float:
     return float(getattr(settings, name, DEFAULT_THRESHOLDS[name]))
 
@@ -155,10 +158,11 @@ def queue_depth(queue: str | None = None) -> int | None:
 @dataclass(frozen=True)
 class Worker:
     name: str
-    # peak RSS of the worker's main process (rusage maxrss); its pool children are not included
+    # the largest current RSS among the worker's processes (main and pool), and each of them
     memory_mb: float | None
     uptime: float | None
     processes: int
+    process_memory_mb: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -177,17 +181,19 @@ def _inspect_workers() -> list[Worker]:
 
     # one stats broadcast answers "who is alive" and "how much memory" at once: every
     # broadcast waits its full timeout, so a separate ping would double the cost
-    replies = app.control.inspect(timeout=float(getattr(settings, "KLR_INSPECT_TIMEOUT", 1.0))).stats() or {}
+    inspect = app.control.inspect(timeout=float(getattr(settings, "KLR_INSPECT_TIMEOUT", 1.0)))
+    replies = inspect._request("kloros_stats") or {}  # tasks/control.py
     workers = []
     for name, info in sorted(replies.items()):
-        maxrss = (info.get("rusage") or {}).get("maxrss")
+        per_process = {pid: rss / MB for pid, rss in (info.get("process_rss") or {}).items()}
         pool = info.get("pool") or {}
         workers.append(
             Worker(
                 name=name,
-                memory_mb=None if maxrss is None else maxrss / 1024,
+                memory_mb=max(per_process.values(), default=None),
                 uptime=info.get("uptime"),
                 processes=len(pool.get("processes") or []),
+                process_memory_mb=per_process,
             )
         )
     return workers

@@ -68,6 +68,12 @@ def test_worker_memory_is_exported_per_worker(client, worker):
     memory = {labels: value for (name, labels), value in m.items() if name == "kloros_worker_memory_bytes"}
     assert memory, "no worker memory gauge while a worker runs"
     assert all(value > 1024 * 1024 for value in memory.values())
+    # the worker's main process and each of its pool processes (the session worker runs two)
+    by_worker: dict[str, int] = {}
+    for labels in memory:
+        worker_name = dict(labels)["worker"]
+        by_worker[worker_name] = by_worker.get(worker_name, 0) + 1
+    assert max(by_worker.values()) >= 3
     assert m[("kloros_workers_online", ())] >= 1
 
 
