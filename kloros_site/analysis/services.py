@@ -39,6 +39,7 @@ class FileVersion:
     deleted: bool = False
     reason: str = ""  # set by the reader when it could not send the content (too large, unreadable)
     detail: str = ""
+    force: bool = False  # analyze even if this content was analyzed already (an operator asked)
 
     def to_message(self) -> dict:
         """JSON-safe task payload (Celery runs with the json serializer only)."""
@@ -75,6 +76,7 @@ def _record(tree: Tree, version: FileVersion) -> str:
     if (
         current
         and not version.deleted
+        and not version.force
         and current.status == SourceFile.Status.ANALYZED
         and version.sha256
         and current.sha256 == version.sha256

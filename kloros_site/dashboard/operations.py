@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
@@ -78,7 +79,8 @@ def reanalyze(files: Iterable[tuple[str, str]]) -> int:
         if safe is None:
             log.warning("not re-analyzing %r: not a relative path inside its tree", rel)
             continue
-        dispatch(read_version(Path(root), Path(root) / safe, settings.KLR_MAX_FILE_BYTES))
+        version = read_version(Path(root), Path(root) / safe, settings.KLR_MAX_FILE_BYTES)
+        dispatch(replace(version, force=True))
         sent += 1
     return sent
 

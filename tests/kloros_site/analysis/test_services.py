@@ -148,3 +148,9 @@ def test_an_analysis_by_other_analysis_code_is_not_reused():
     SourceFile.objects.update(engine_version="older-code")
     assert record(version("p.py", source)) == "analyzed"
     assert SourceFile.objects.get().engine_version != "older-code"
+
+
+def test_a_forced_version_is_analyzed_even_if_unchanged():
+    source = 'emit("curiosity.a")\n'
+    record(version("p.py", source))
+    assert record(version("p.py", source, force=True)) == "analyzed"
