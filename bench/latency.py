@@ -16,8 +16,8 @@ from bench.procs import manage, run_timed, tree_cpu
 from bench.results import percentile
 from bench.stack import Stack, backlog, drained, wait
 
-BASE_FILES = 1000  # the watched tree is not empty: questions are evaluated against a real index
-SETTLE_TIMEOUT = 300.0
+BASE_FILES = 500  # the watched tree is not empty: questions are evaluated against a real index
+SETTLE_TIMEOUT = 240.0
 
 
 class Subscriber(threading.Thread):
@@ -130,9 +130,14 @@ def phase(stack: Stack, root: Path, rate: float, seconds: float, procs: list) ->
         saved = write_changes(folder, tag, rate, seconds)
         wrote_s = time.monotonic() - began
         probe_during = list(probe.samples)
-        wait(lambda: len(sub.received) >= len(saved), SETTLE_TIMEOUT, 0.1, "every question received")
-        drain_s = time.monotonic() - began - wrote_s
-        wait(drained, SETTLE_TIMEOUT, 0.1, "pipeline drained")
+        drain_s: float | None = None
+        try:
+            wait(lambda: len(sub.received) >= len(saved), SETTLE_TIMEOUT, 0.1, "every question received")
+            drain_s = time.monotonic() - began - wrote_s
+            wait(drained, SETTLE_TIMEOUT, 0.1, "pipeline drained")
+        except TimeoutError:
+            # an overloaded pipeline is a result, not a crash: report what arrived in time
+            print(f"[latency]   only {len(sub.received)}/{len(saved)} received in time", flush=True)
     finally:
         probe.stop.set()
         sub.stop.set()
@@ -146,6 +151,7 @@ def phase(stack: Stack, root: Path, rate: float, seconds: float, procs: list) ->
     return {
         "rate": rate,
         "changes": len(saved),
+        "received": sum(1 for k in saved if k in sub.received),
         "achieved_rate": len(saved) / wrote_s,
         "drain_after_last_write_s": drain_s,
         "stack_cpu_s": cpu,
@@ -174,7 +180,7 @@ def run(stack: Stack, rates: list[float], seconds: float) -> dict[str, Any]:
         print(
             f"[latency]   to question {result['save_to_question_ms']}\n"
             f"[latency]   to bus {result['save_to_bus_ms']}\n"
-            f"[latency]   drain {result['drain_after_last_write_s']:.2f} s",
+            f"[latency]   drain {result['drain_after_last_write_s']} s",
             flush=True,
         )
         phases.append(result)

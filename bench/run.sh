@@ -7,9 +7,10 @@
 #   bench/run.sh restart   [--stack ...]
 #   bench/run.sh queries   [--trees stdlib]   (SQL round trips per file: profiler evidence)
 #   bench/run.sh plots     PNGs under docs/bench/ from bench/results/*.json
+#   bench/run.sh report    markdown tables of bench/results/*.json (for docs/BENCHMARKS.md)
 #   bench/run.sh all       every figure on PostgreSQL + Redis, then the plots
-# Needs PostgreSQL (127.0.0.1:5432, trust auth for postgres) and Redis (127.0.0.1:6379; dbs 11, 13-15
-# is the bench's and is flushed) for the pg-redis stack; the embedded stack needs nothing.
+# Needs PostgreSQL (127.0.0.1:5432, trust auth for postgres) and Redis (127.0.0.1:6379: dbs 11, 13-15
+# are the bench's and are flushed) for the pg-redis stack; the embedded stack needs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/pip install -q -r bench/requirements.txt
@@ -20,6 +21,7 @@ esac
 case "$figure" in
   cold|latency|rss|restart|queries) exec .venv/bin/python -m bench "$figure" "$@" ;;
   plots) exec .venv/bin/python -m bench.plots "$@" ;;
+  report) exec .venv/bin/python -m bench.report ;;
   all)
     for f in cold latency rss restart; do .venv/bin/python -m bench "$f" "$@"; done
     exec .venv/bin/python -m bench.plots ;;

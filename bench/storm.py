@@ -14,7 +14,7 @@ from bench.procs import Proc, server_cpu_since, server_cpu_snapshot, tree_cpu
 from bench.stack import Stack, backlog, drained, wait
 
 STORM_FILES = 10_000
-DRAIN_TIMEOUT = 900.0  # bounded: a slower drain is reported as how far it got
+DRAIN_TIMEOUT = 600.0  # bounded: a slower drain is reported as how far it got
 
 
 class RssSampler(threading.Thread):
