@@ -83,7 +83,11 @@ class Feeder:
         sent = 0
         with feeder_lock():
             while True:
-                depth = self.queue_depth()
+                try:
+                    depth = self.queue_depth()
+                except Exception as exc:  # broker away: the rows wait for the next try
+                    log.warning("cannot read the analysis queue's depth: %s", exc)
+                    return sent
                 room = min(self.bound - depth, BATCH)
                 if room <= 0:
                     return sent

@@ -167,5 +167,9 @@ class Watcher:
                 self.feeder.feed()
                 backlog = self.feeder.backlog() > 0
             except Exception:
-                log.exception("could not record or send changes; retrying")
+                # the database or broker is away: the coalesced paths were taken off the list,
+                # so rebuild the whole picture from the filesystem once it answers again
+                log.exception("could not record or send changes; reconciling when possible")
+                self._stop.wait(TICK)
+                self.reconcile_soon()
                 backlog = True

@@ -118,3 +118,15 @@ def test_deleted_files_are_sent_as_deletions(tmp_path):
     pending.request(tmp_path, ["gone.py"])
     feeder(queue).feed()
     assert queue.messages[0].deleted
+
+
+def test_a_broker_that_cannot_say_its_depth_keeps_the_rows(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    pending.request(tmp_path, ["a.py"])
+
+    def depth():
+        raise ConnectionError("broker down")
+
+    sent = []
+    assert Feeder(sent.append, depth, 10, 60).feed() == 0
+    assert not sent and PendingFile.objects.get().dispatched_at is None

@@ -124,3 +124,23 @@ def test_a_kernel_queue_overflow_reconciles_the_tree(watch, wait_until):
         "Inotify queue overflowed; filesystem events were lost"
     )
     wait_until(lambda: sorted(sent.paths()) == ["a.py", "b.py"], message=f"sent: {sent.paths()}")
+
+
+def test_changes_taken_while_the_database_fails_are_reconciled(watch, wait_until, monkeypatch):
+    root, sent, start = watch
+    start()
+    from kloros_site.analysis import pending as pending_module
+
+    real_request = pending_module.request
+    failures = []
+
+    def flaky_request(*args, **kwargs):
+        if not failures:
+            failures.append(args)
+            raise RuntimeError("database away")
+        return real_request(*args, **kwargs)
+
+    monkeypatch.setattr(pending_module, "request", flaky_request)
+    (root / "a.py").write_text("x = 1\n")
+    wait_until(lambda: "a.py" in sent.paths(), message="a change lost while the database failed")
+    assert failures
