@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.procs import REPO
@@ -78,7 +79,14 @@ def module_source(rng: random.Random, index: int, modules: list[str]) -> str:
     return "\n".join(lines)
 
 
-def generated(base: Path, files: int, seed: int = 7, name: str = "gen") -> Path:
+def tiny_source(rng: random.Random, index: int, modules: list[str]) -> str:
+    """A module sharing no names with the others: its cost to analyze does not grow with the tree."""
+    return f'"""Module {index}."""\n\nVALUE_{index} = {rng.randrange(10**6)}\n'
+
+
+def generated(
+    base: Path, files: int, seed: int = 7, name: str = "gen", source: Callable[..., str] = module_source
+) -> Path:
     """Exactly `files` modules in packages of 50 (the first is the package's __init__.py),
     each importing a few earlier ones."""
     root = base / name
@@ -92,7 +100,7 @@ def generated(base: Path, files: int, seed: int = 7, name: str = "gen") -> Path:
             path, module = folder / "__init__.py", package
         else:
             path, module = folder / f"mod{i:05d}.py", f"{package}.mod{i:05d}"
-        path.write_text(module_source(rng, i, modules[-200:]))
+        path.write_text(source(rng, i, modules[-200:]))
         modules.append(module)
     return root
 
