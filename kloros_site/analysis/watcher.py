@@ -45,7 +45,9 @@ class TreeHandler(FileSystemEventHandler):
             if not rel or rel == ".":
                 continue
             if event.is_directory:
-                self._touch_folder(path, rel)
+                # a folder's own "modified" only says an entry changed, and that entry has its event
+                if event.event_type in ("created", "deleted", "moved"):
+                    self._touch_folder(path, rel)
             elif not self.ignore.skips_file(rel):
                 self.watcher.touch(self.root, rel)
 
