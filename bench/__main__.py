@@ -20,13 +20,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="cold: runs of each cheap peer tool")
     parser.add_argument("--seconds", type=float, default=30.0, help="latency: seconds per rate")
     parser.add_argument("--rates", default="10,100", help="latency: changes per second")
+    parser.add_argument(
+        "--flat", action="store_true", help="latency: write the changes at the tree root, not in a folder"
+    )
     parser.add_argument("--idle", type=float, default=60.0, help="rss: idle seconds measured")
+    parser.add_argument("--rev", default="HEAD", help="the commit measured (a snapshot; default HEAD)")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs) for a look")
     args = parser.parse_args(argv)
     # a SIGTERM (timeout, Ctrl-C in a pipe) must still run the clean-up: stop children, drop the database
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
-    with bench_stack(args.stack, args.figure, keep=args.keep) as stack:
+    with bench_stack(args.stack, args.figure, keep=args.keep, rev=args.rev) as stack:
         print(f"[bench] {args.figure} on {args.stack} in {stack.work}", flush=True)
         if args.figure == "cold":
             from bench import cold
@@ -35,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.figure == "latency":
             from bench import latency
 
-            data = latency.run(stack, [float(r) for r in args.rates.split(",")], args.seconds)
+            data = latency.run(stack, [float(r) for r in args.rates.split(",")], args.seconds, args.flat)
         elif args.figure == "rss":
             from bench import storm
 
@@ -48,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
             from bench import queries
 
             data = queries.run(stack, args.trees.split(",")[0])
-    print(f"[bench] saved {save(args.figure, args.stack, data)}", flush=True)
+        data["commit"] = stack.commit
+    name = f"{args.figure}-flat" if args.figure == "latency" and args.flat else args.figure
+    print(f"[bench] saved {save(name, args.stack, data)}", flush=True)
     return 0
 
 

@@ -115,10 +115,12 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def phase(stack: Stack, root: Path, rate: float, seconds: float, procs: list) -> dict[str, Any]:
+def phase(stack: Stack, root: Path, rate: float, seconds: float, procs: list, flat: bool) -> dict[str, Any]:
     tag = f"r{int(rate)}"
-    folder = root / f"lat_{tag}"
-    folder.mkdir()
+    # in a folder (as in any package) or at the tree root: the watcher re-touches every file of
+    # a folder whose directory-modified event it sees, except for the root (BENCHMARKS.md)
+    folder = root if flat else root / f"lat_{tag}"
+    folder.mkdir(exist_ok=True)
     time.sleep(1.0)  # the watcher's event for the new folder passes before the clock starts
     sub = Subscriber()
     sub.start()
@@ -166,7 +168,7 @@ def phase(stack: Stack, root: Path, rate: float, seconds: float, procs: list) ->
     }
 
 
-def run(stack: Stack, rates: list[float], seconds: float) -> dict[str, Any]:
+def run(stack: Stack, rates: list[float], seconds: float, flat: bool = False) -> dict[str, Any]:
     root = trees.generated(stack.work / "trees", BASE_FILES, name="latency")
     workers = stack.workers(2)
     run_timed(manage("rescan", str(root)), stack.env, SETTLE_TIMEOUT, stack.logs / "rescan.log")
@@ -176,7 +178,7 @@ def run(stack: Stack, rates: list[float], seconds: float) -> dict[str, Any]:
     phases = []
     for rate in rates:
         print(f"[latency] {rate:g} changes/s for {seconds:g} s", flush=True)
-        result = phase(stack, root, rate, seconds, procs)
+        result = phase(stack, root, rate, seconds, procs, flat)
         print(
             f"[latency]   to question {result['save_to_question_ms']}\n"
             f"[latency]   to bus {result['save_to_bus_ms']}\n"
@@ -184,4 +186,4 @@ def run(stack: Stack, rates: list[float], seconds: float) -> dict[str, Any]:
             flush=True,
         )
         phases.append(result)
-    return {"base_files": BASE_FILES, "seconds": seconds, "phases": phases}
+    return {"base_files": BASE_FILES, "seconds": seconds, "flat": flat, "phases": phases}

@@ -15,17 +15,23 @@ from bench.results import load  # noqa: E402
 OUT = Path(__file__).resolve().parent.parent / "docs" / "bench"
 
 
-def latency(stack: str) -> Path | None:
-    data = load("latency", stack)
+def latency(stack: str, figure: str = "latency") -> Path | None:
+    data = load(figure, stack)
     if not data:
         return None
     fig, (hist, cdf) = plt.subplots(1, 2, figsize=(11, 4))
+    every = [v for phase in data["phases"] for v in phase["samples_save_to_bus_ms"]]
+    if not every:
+        return None
+    # log-spaced bins: latencies here span milliseconds to minutes
+    low, high = max(1.0, min(every)), max(every)
+    bins = [low * (high / low) ** (i / 60) for i in range(61)]
     for phase in data["phases"]:
         values = sorted(phase["samples_save_to_bus_ms"])
         if not values:
             continue
-        label = f"{phase['rate']:g} changes/s (n={len(values)})"
-        hist.hist(values, bins=50, alpha=0.6, label=label)
+        label = f"{phase['rate']:g} changes/s ({len(values)}/{phase['changes']} received)"
+        hist.hist(values, bins=bins, alpha=0.6, label=label)
         cdf.plot(values, [(i + 1) / len(values) for i in range(len(values))], label=label)
     for axis in (hist, cdf):
         axis.axvline(50, color="grey", linestyle=":", linewidth=1)
@@ -34,10 +40,12 @@ def latency(stack: str) -> Path | None:
         axis.legend()
     hist.set_ylabel("changes")
     cdf.set_ylabel("fraction of changes")
+    hist.set_xscale("log")
     cdf.set_xscale("log")
-    fig.suptitle(f"Event-to-question latency ({stack}; dotted 50 ms, dashed 150 ms targets)")
+    where = "at the tree root" if data.get("flat") else "in a folder"
+    fig.suptitle(f"Event-to-question latency, changes {where} ({stack}; dotted 50 ms, dashed 150 ms targets)")
     fig.tight_layout()
-    return save(fig, f"latency-{stack}.png")
+    return save(fig, f"{figure}-{stack}.png")
 
 
 def rss(stack: str) -> Path | None:
@@ -68,8 +76,7 @@ def save(fig: plt.Figure, name: str) -> Path:
 
 def main() -> int:
     for stack in ("pg-redis", "embedded"):
-        for plot in (latency, rss):
-            path = plot(stack)
+        for path in (latency(stack), latency(stack, "latency-flat"), rss(stack)):
             if path:
                 print(f"[plots] {path}")
     return 0

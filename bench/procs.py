@@ -13,10 +13,13 @@ import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = str(REPO / ".venv" / "bin" / "python")
+# The product code the children run: a snapshot of one commit (see stack.snapshot), so edits
+# others make to the working tree during a run cannot change the code under measurement.
+SOURCE = [REPO]
 
 
 def manage(*args: str) -> list[str]:
-    return [PYTHON, str(REPO / "manage.py"), *args]
+    return [PYTHON, str(SOURCE[0] / "manage.py"), *args]
 
 
 def celery(*args: str) -> list[str]:
@@ -32,7 +35,7 @@ class Proc:
         self._log = self.log_path.open("w")
         # its own session, so stopping it also reaches pool children if the parent hangs
         self.popen = subprocess.Popen(
-            argv, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+            argv, cwd=SOURCE[0], env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self.ps = psutil.Process(self.popen.pid)
 
@@ -116,7 +119,7 @@ def run_timed(argv: list[str], env: dict[str, str], timeout: float, log: Path) -
     with log.open("w") as out:
         try:
             code = subprocess.run(
-                argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout
+                argv, cwd=SOURCE[0], env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout
             ).returncode
         except subprocess.TimeoutExpired:
             code = -1

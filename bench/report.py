@@ -81,8 +81,8 @@ def cold(stack: str) -> list[str]:
     return table(header, rows)
 
 
-def latency(stack: str) -> list[str]:
-    data = load("latency", stack)
+def latency(stack: str, figure: str = "latency") -> list[str]:
+    data = load(figure, stack)
     if not data:
         return []
     rows = []
@@ -123,7 +123,12 @@ def latency(stack: str) -> list[str]:
 def main() -> int:
     print("\n".join(machine()))
     for stack in ("pg-redis", "embedded"):
-        for name, render in (("cold", cold), ("latency", latency)):
+        renders = (
+            ("cold", cold),
+            ("latency", latency),
+            ("latency-flat", lambda s: latency(s, "latency-flat")),
+        )
+        for name, render in renders:
             lines = render(stack)
             if lines:
                 print(f"\n{name} ({stack})\n" + "\n".join(lines))

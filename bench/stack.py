@@ -10,6 +10,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from bench import procs
 from bench.procs import REPO, Proc, celery, manage
 
 DB_NAME = "kloros_bench"
@@ -33,6 +35,7 @@ T = TypeVar("T")
 @dataclass
 class Stack:
     kind: str
+    commit: str  # the product code measured (a snapshot of this commit)
     work: Path  # temp folder for state, logs and trees; removed at the end
     env: dict[str, str]
     stack: ExitStack
@@ -77,8 +80,24 @@ def _psql(sql: str) -> None:
 
 
 @contextmanager
-def bench_stack(kind: str, figure: str, keep: bool = False) -> Iterator[Stack]:
-    """A fresh stack of `kind` for `figure`; Django in this process is set up against it."""
+def snapshot(rev: str, dest: Path) -> str:
+    """Extract the committed tree of `rev` into `dest`; returns the full commit id."""
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", rev], check=True, capture_output=True, text=True, timeout=30
+    ).stdout.strip()
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", commit],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True, timeout=120)
+    return commit
+
+
+def bench_stack(kind: str, figure: str, keep: bool = False, rev: str = "HEAD") -> Iterator[Stack]:
+    """A fresh stack of `kind` for `figure` running commit `rev`; Django in this process is set up against it."""
     if kind not in STACKS:
         raise ValueError(f"unknown stack {kind!r}; one of {STACKS}")
     with ExitStack() as stack:
@@ -86,8 +105,13 @@ def bench_stack(kind: str, figure: str, keep: bool = False) -> Iterator[Stack]:
         if not keep:
             stack.callback(shutil.rmtree, work, ignore_errors=True)
         (work / "logs").mkdir()
+        commit = snapshot(rev, work / "src")
+        procs.SOURCE[0] = work / "src"
+        # this process reads the tables through the same models as the children
+        sys.path.insert(0, str(work / "src"))
         env = dict(os.environ)
         env.update(
+            PYTHONPATH=str(work / "src"),
             KLR_STATE_DIR=str(work / "state"),
             KLR_ANALYSIS_QUEUE=QUEUE,
             KLR_CHEMBUS_EXCHANGE="chembus-bench",
@@ -112,7 +136,9 @@ def bench_stack(kind: str, figure: str, keep: bool = False) -> Iterator[Stack]:
             env["DATABASE_URL"] = f"sqlite:///{work / 'state' / 'db.sqlite3'}"
             env["CELERY_BROKER_URL"] = "filesystem://"
         os.environ.update(env)
-        subprocess.run(manage("migrate", "--no-input", "-v", "0"), cwd=REPO, env=env, check=True, timeout=300)
+        subprocess.run(
+            manage("migrate", "--no-input", "-v", "0"), cwd=work / "src", env=env, check=True, timeout=300
+        )
         import django
 
         django.setup()
@@ -120,7 +146,7 @@ def bench_stack(kind: str, figure: str, keep: bool = False) -> Iterator[Stack]:
 
         # the bench's own connections must be gone before the database is dropped
         stack.callback(connections.close_all)
-        yield Stack(kind, work, env, stack)
+        yield Stack(kind, commit, work, env, stack)
 
 
 def _flush_redis(db: int) -> None:
