@@ -79,7 +79,6 @@ def _psql(sql: str) -> None:
     subprocess.run([*PG, "-d", "postgres", "-c", sql], check=True, capture_output=True, timeout=60)
 
 
-@contextmanager
 def snapshot(rev: str, dest: Path) -> str:
     """Extract the committed tree of `rev` into `dest`; returns the full commit id."""
     commit = subprocess.run(
@@ -96,6 +95,7 @@ def snapshot(rev: str, dest: Path) -> str:
     return commit
 
 
+@contextmanager
 def bench_stack(kind: str, figure: str, keep: bool = False, rev: str = "HEAD") -> Iterator[Stack]:
     """A fresh stack of `kind` for `figure` running commit `rev`; Django in this process is set up against it."""
     if kind not in STACKS:
