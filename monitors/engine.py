@@ -39,6 +39,12 @@ class Store(Protocol):
     def keys(self) -> set[str]:
         """Every key with postings."""
 
+    def prefetch(self, keys: list[str]) -> None:
+        """About to evaluate `keys`: a store behind a network may load what they need at once."""
+
+    def flush(self) -> None:
+        """The evaluation is over: a store that buffered writes makes them now."""
+
 
 def analyze(path: str, data: bytes) -> Postings:
     """Parse one file once and collect every monitor's postings. Raises AnalysisError."""
@@ -74,7 +80,9 @@ def analyze_or_placeholder(path: str, data: bytes) -> tuple[Postings, AnalysisEr
 
 def evaluate(store: Store, keys: Iterable[str]) -> Delta:
     delta = Delta()
-    for key in sorted(keys):
+    ordered = sorted(keys)
+    store.prefetch(ordered)
+    for key in ordered:
         monitor_id, local_key = key.split(":", 1)
         monitor = MONITORS[monitor_id]
         reads = {key}
@@ -95,6 +103,7 @@ def evaluate(store: Store, keys: Iterable[str]) -> Delta:
         if old != new:
             store.set_questions(key, new)
             delta.extend(diff(old, new))
+    store.flush()
     return delta
 
 
@@ -137,6 +146,12 @@ class MemoryStore:
 
     def postings(self, key: str) -> dict[str, Any]:
         return dict(self.index.get(key, {}))
+
+    def prefetch(self, keys: list[str]) -> None:
+        pass  # everything is at hand
+
+    def flush(self) -> None:
+        pass  # writes are immediate
 
     def readers(self, keys: set[str]) -> set[str]:
         return set().union(*(self.read_by.get(k, set()) for k in keys)) if keys else set()

@@ -111,7 +111,10 @@ def _record(tree: Tree, version: FileVersion) -> str:
             "reason": reason,
             "detail": detail,
         }
-        SourceFile.objects.update_or_create(tree=tree, path=version.path, defaults=fields)
+        if current:
+            SourceFile.objects.filter(pk=current.pk).update(**fields)
+        else:
+            SourceFile.objects.create(tree=tree, path=version.path, **fields)
         delta = apply(DatabaseStore(tree), version.path, postings)
         transition_ids = record_transitions(tree, delta, latency_ms)
         if transition_ids:

@@ -1,8 +1,15 @@
-"""The engine's Store protocol over the database, for one tree, inside one locked transaction."""
+"""The engine's Store protocol over the database, for one tree, inside one locked transaction.
+
+The engine evaluates keys one at a time; a store that asked the database for each of them
+would make hundreds of round trips per file. This one loads what a batch of keys needs in a
+few queries (`prefetch`), answers from that, buffers its writes and makes them in bulk at
+the end of the evaluation (`flush`). It lives for one transaction under the tree's lock, so
+nothing it holds can go stale.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.db import connection, transaction
@@ -10,6 +17,9 @@ from django.utils import timezone
 
 from kloros_site.analysis.models import KeyRead, Posting, Question, SourceFile, Tree
 from monitors import Question as EngineQuestion
+
+CHUNK = 500  # keys per IN (...) list: well under SQLite's bound-parameter limit
+QUESTION_FIELDS = ["key", "monitor", "hypothesis", "question", "evidence", "severity", "capability_key"]
 
 
 def lock_tree(tree: Tree) -> None:
@@ -24,6 +34,12 @@ def lock_tree(tree: Tree) -> None:
     else:
         # SQLite: transaction_mode=IMMEDIATE already holds the database write lock
         Tree.objects.select_for_update().filter(pk=tree.pk).exists()
+
+
+def chunks(items: Iterable[str]) -> Iterator[list[str]]:
+    items = sorted(items)
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
 
 
 def as_engine_question(row: Question) -> EngineQuestion:
@@ -45,7 +61,12 @@ class DatabaseStore:
             raise RuntimeError("DatabaseStore must be used inside transaction.atomic() with lock_tree()")
         self.tree = tree
         self._postings: dict[str, dict[str, Any]] = {}
+        self._reads: dict[str, set[str]] = {}
+        self._questions: dict[str, dict[str, EngineQuestion]] = {}
+        self._dirty_reads: dict[str, set[str]] = {}  # key -> reads as of its last evaluation
+        self._dirty_questions: dict[str, dict[str, EngineQuestion]] = {}
 
+    # --- postings ---------------------------------------------------------------------------
     def replace_postings(self, path: str, postings: Mapping[str, Any] | None) -> set[str]:
         file = SourceFile.objects.filter(tree=self.tree, path=path).first()
         if file is None:
@@ -67,49 +88,117 @@ class DatabaseStore:
 
     def postings(self, key: str) -> dict[str, Any]:
         if key not in self._postings:
-            rows = Posting.objects.filter(tree=self.tree, key=key).values_list("file__path", "payload")
-            self._postings[key] = dict(rows)
+            self._load_postings([key])
         return dict(self._postings[key])
 
-    def readers(self, keys: set[str]) -> set[str]:
-        found: set[str] = set()
-        keys_list = sorted(keys)
-        for i in range(0, len(keys_list), 500):  # stay under SQLite's bound-parameter limit
-            chunk = keys_list[i : i + 500]
-            found.update(KeyRead.objects.filter(tree=self.tree, read__in=chunk).values_list("key", flat=True))
-        return found
-
-    def set_reads(self, key: str, reads: set[str]) -> None:
-        old = set(KeyRead.objects.filter(tree=self.tree, key=key).values_list("read", flat=True))
-        if old - reads:
-            KeyRead.objects.filter(tree=self.tree, key=key, read__in=old - reads).delete()
-        KeyRead.objects.bulk_create([KeyRead(tree=self.tree, key=key, read=r) for r in sorted(reads - old)])
-
-    def questions(self, key: str) -> dict[str, EngineQuestion]:
-        rows = Question.objects.open().filter(tree=self.tree, key=key)
-        return {row.qid: as_engine_question(row) for row in rows}
-
-    def set_questions(self, key: str, questions: dict[str, EngineQuestion]) -> None:
-        now = timezone.now()
-        Question.objects.open().filter(tree=self.tree, key=key).exclude(qid__in=questions).update(
-            status=Question.Status.RESOLVED, resolved_at=now, updated_at=now
-        )
-        for q in questions.values():
-            Question.objects.update_or_create(
-                tree=self.tree,
-                qid=q.id,
-                defaults={
-                    "key": key,
-                    "monitor": q.monitor,
-                    "hypothesis": q.hypothesis,
-                    "question": q.question,
-                    "evidence": list(q.evidence),
-                    "severity": q.severity,
-                    "capability_key": q.capability_key,
-                    "status": Question.Status.OPEN,
-                    "resolved_at": None,
-                },
+    def _load_postings(self, keys: list[str]) -> None:
+        for chunk in chunks(keys):
+            found: dict[str, dict[str, Any]] = {key: {} for key in chunk}
+            rows = Posting.objects.filter(tree=self.tree, key__in=chunk).values_list(
+                "key", "file__path", "payload"
             )
+            for key, path, payload in rows:
+                found[key][path] = payload
+            self._postings.update(found)
 
     def keys(self) -> set[str]:
         return set(Posting.objects.filter(tree=self.tree).values_list("key", flat=True).distinct())
+
+    # --- reads ------------------------------------------------------------------------------
+    def readers(self, keys: set[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in chunks(keys):
+            found.update(KeyRead.objects.filter(tree=self.tree, read__in=chunk).values_list("key", flat=True))
+        return found
+
+    def _load_reads(self, keys: list[str]) -> None:
+        for chunk in chunks(keys):
+            found: dict[str, set[str]] = {key: set() for key in chunk}
+            for key, read in KeyRead.objects.filter(tree=self.tree, key__in=chunk).values_list("key", "read"):
+                found[key].add(read)
+            self._reads.update(found)
+
+    def set_reads(self, key: str, reads: set[str]) -> None:
+        if key not in self._reads:
+            self._load_reads([key])
+        if self._reads[key] != reads:
+            self._dirty_reads.setdefault(key, set(self._reads[key]))
+            self._reads[key] = set(reads)
+
+    # --- questions --------------------------------------------------------------------------
+    def _load_questions(self, keys: list[str]) -> None:
+        for chunk in chunks(keys):
+            found: dict[str, dict[str, EngineQuestion]] = {key: {} for key in chunk}
+            for row in Question.objects.open().filter(tree=self.tree, key__in=chunk):
+                found[row.key][row.qid] = as_engine_question(row)
+            self._questions.update(found)
+
+    def questions(self, key: str) -> dict[str, EngineQuestion]:
+        if key not in self._questions:
+            self._load_questions([key])
+        return dict(self._questions[key])
+
+    def set_questions(self, key: str, questions: dict[str, EngineQuestion]) -> None:
+        if key not in self._questions:
+            self._load_questions([key])
+        self._dirty_questions.setdefault(key, dict(self._questions[key]))
+        self._questions[key] = dict(questions)
+
+    # --- batching ---------------------------------------------------------------------------
+    def prefetch(self, keys: list[str]) -> None:
+        self._load_postings([k for k in keys if k not in self._postings])
+        self._load_reads([k for k in keys if k not in self._reads])
+        self._load_questions([k for k in keys if k not in self._questions])
+
+    def flush(self) -> None:
+        self._flush_reads()
+        self._flush_questions()
+
+    def _flush_reads(self) -> None:
+        inserts: list[KeyRead] = []
+        for key, before in self._dirty_reads.items():
+            now = self._reads[key]
+            if before - now:
+                KeyRead.objects.filter(tree=self.tree, key=key, read__in=sorted(before - now)).delete()
+            inserts += [KeyRead(tree=self.tree, key=key, read=read) for read in sorted(now - before)]
+        KeyRead.objects.bulk_create(inserts, batch_size=CHUNK)
+        self._dirty_reads.clear()
+
+    def _flush_questions(self) -> None:
+        now = timezone.now()
+        resolved: list[str] = []
+        upserts: list[Question] = []
+        for key, before in self._dirty_questions.items():
+            after = self._questions[key]
+            resolved += [qid for qid in before if qid not in after]
+            for qid, q in after.items():
+                if before.get(qid) != q:
+                    upserts.append(
+                        Question(
+                            tree=self.tree,
+                            qid=qid,
+                            key=key,
+                            monitor=q.monitor,
+                            hypothesis=q.hypothesis,
+                            question=q.question,
+                            evidence=list(q.evidence),
+                            severity=q.severity,
+                            capability_key=q.capability_key,
+                            status=Question.Status.OPEN,
+                            resolved_at=None,
+                            updated_at=now,
+                        )
+                    )
+        for chunk in chunks(resolved):
+            Question.objects.open().filter(tree=self.tree, qid__in=chunk).update(
+                status=Question.Status.RESOLVED, resolved_at=now, updated_at=now
+            )
+        # a question that comes back reopens its row, keeping its id, history and suppression
+        Question.objects.bulk_create(
+            upserts,
+            batch_size=CHUNK,
+            update_conflicts=True,
+            unique_fields=["tree", "qid"],
+            update_fields=[*QUESTION_FIELDS, "status", "resolved_at", "updated_at"],
+        )
+        self._dirty_questions.clear()
