@@ -45,7 +45,11 @@ def pipeline(stack: Stack, root: Path, workers: list) -> dict[str, Any]:
     rescan = run_timed(
         manage("rescan", str(root)), stack.env, TOOL_TIMEOUT, stack.logs / f"rescan-{root.name}.log"
     )
-    wait(drained, timeout=TOOL_TIMEOUT, what="pipeline drained")
+    timed_out = False
+    try:
+        wait(drained, timeout=TOOL_TIMEOUT, what="pipeline drained")
+    except TimeoutError:
+        timed_out = True  # reported, with what was stored by then, instead of losing the other rows
     wall = time.perf_counter() - started
     from kloros_site.analysis.models import Question, SourceFile
 
@@ -55,7 +59,7 @@ def pipeline(stack: Stack, root: Path, workers: list) -> dict[str, Any]:
         # the rescan process feeds the queue; the workers parse, store and publish
         "cpu_s": rescan["cpu_s"] + tree_cpu([w.ps for w in workers]) - cpu0,
         "server_cpu_s": server_cpu_since(srv0),
-        "exit": rescan["exit"],
+        "exit": -1 if timed_out else rescan["exit"],
         "stored": SourceFile.objects.filter(tree__path=str(trees_root(root))).count(),
         "questions": Question.objects.filter(tree__path=str(trees_root(root))).count(),
         "cores": 2,
