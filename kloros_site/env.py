@@ -128,7 +128,8 @@ def broker_settings(url: str, *, state_dir: Path) -> tuple[str, dict]:
         options = {k: str(v) for k, v in folders.items()}
         # the transport polls its folder; 0.1 s keeps a save-to-question path well under a second
         options["polling_interval"] = 0.1
-        return url, options
+        # kombu warns on every connection to a URL without a host; the host means nothing here
+        return (url if urlsplit(url).netloc else "filesystem://localhost/"), options
     if scheme in ("redis", "rediss"):
         # redelivery of unacked tasks must wait longer than any task can run
         return url, {"visibility_timeout": 3600}

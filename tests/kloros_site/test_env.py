@@ -68,7 +68,7 @@ def test_database_urls():
 
 def test_filesystem_broker_gets_absolute_existing_folders(tmp_path):
     url, options = broker_settings("filesystem://", state_dir=tmp_path)
-    assert url == "filesystem://"
+    assert url == "filesystem://localhost/"
     for key in ("data_folder_in", "data_folder_out", "control_folder"):
         assert Path(options[key]).is_absolute() and Path(options[key]).is_dir()
     assert broker_settings("amqp://guest:guest@h//", state_dir=tmp_path)[1]["confirm_publish"] is True
