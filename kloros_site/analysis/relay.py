@@ -39,21 +39,28 @@ def publisher() -> Publisher:
 
 
 def publish(transitions: Iterable[Transition]) -> bool:
-    """Publish in the given order, stopping at the first failure; True when all went out."""
-    for transition in transitions:
-        try:
-            with _publisher_lock:
+    """Publish in the given order, stopping at the first failure; True when all went out.
+
+    Rows are marked published in one update afterwards: a crash in between publishes them
+    again, which at-least-once allows and `incident_id` lets consumers deduplicate.
+    """
+    sent: list[int] = []
+    failed = False
+    with _publisher_lock:
+        for transition in transitions:
+            try:
                 publisher().publish(transition.signal, transition.envelope)
-        except Exception as exc:
-            Transition.objects.filter(pk=transition.pk).update(
-                attempts=F("attempts") + 1, last_error=str(exc)[:2000]
-            )
-            log.warning("ChemBus publish failed, will retry: %s", exc)
-            return False
-        Transition.objects.filter(pk=transition.pk).update(
-            published_at=timezone.now(), attempts=F("attempts") + 1
-        )
-    return True
+            except Exception as exc:
+                Transition.objects.filter(pk=transition.pk).update(
+                    attempts=F("attempts") + 1, last_error=str(exc)[:2000]
+                )
+                log.warning("ChemBus publish failed, will retry: %s", exc)
+                failed = True
+                break
+            sent.append(transition.pk)
+    if sent:
+        Transition.objects.filter(pk__in=sent).update(published_at=timezone.now(), attempts=F("attempts") + 1)
+    return not failed
 
 
 def publish_ids(ids: list[int]) -> bool:
