@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
-from bench.results import load  # noqa: E402
+from bench.results import RESULTS, load  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "bench"
 
@@ -43,7 +43,10 @@ def latency(stack: str, figure: str = "latency") -> Path | None:
     hist.set_xscale("log")
     cdf.set_xscale("log")
     where = "at the tree root" if data.get("flat") else "in a folder"
-    fig.suptitle(f"Event-to-question latency, changes {where} ({stack}; dotted 50 ms, dashed 150 ms targets)")
+    commit = data.get("commit", figure.removeprefix("latency-"))[:7]
+    fig.suptitle(
+        f"Save -> ChemBus latency, new files {where}, {stack} @ {commit} (dotted 50 ms, dashed 150 ms)"
+    )
     fig.tight_layout()
     return save(fig, f"{figure}-{stack}.png")
 
@@ -76,7 +79,11 @@ def save(fig: plt.Figure, name: str) -> Path:
 
 def main() -> int:
     for stack in ("pg-redis", "embedded"):
-        for path in (latency(stack), latency(stack, "latency-flat"), rss(stack)):
+        # every latency run kept (e.g. latency-<commit>-<stack>.json from before a fix) gets its plot
+        figures = sorted(
+            p.name.removesuffix(f"-{stack}.json") for p in RESULTS.glob(f"latency*-{stack}.json")
+        )
+        for path in [latency(stack, figure) for figure in figures] + [rss(stack)]:
             if path:
                 print(f"[plots] {path}")
     return 0
