@@ -63,7 +63,11 @@ def rss(stack: str) -> Path | None:
     axis.axhline(100, color="red", linestyle="--", linewidth=1, label="100 MB target (worker child)")
     axis.set_xlabel("seconds since the storm began")
     axis.set_ylabel("RSS (MB)")
-    axis.set_title(f"RSS during a {data['files']:,}-file storm ({stack})")
+    commit = data.get("commit", "")[:7]
+    axis.set_title(
+        f"RSS during a {data['files']:,}-file storm ({stack} @ {commit}; "
+        f"{data['stored']:,} files analyzed in the window)"
+    )
     axis.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return save(fig, f"rss-{stack}.png")
