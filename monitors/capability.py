@@ -76,14 +76,14 @@ class CapabilityMonitor(Monitor):
 
     def undiscovered(self, module: str, lookup: Lookup) -> list[Question]:
         found = lookup(f"module:{module}")
-        if any(payload["entry"] for payload in found.values()) or lookup(f"imported:{module}"):
+        if any(payload["entry"] for payload in found.values()) or lookup.exists(f"imported:{module}"):
             return []
         parent = module.rpartition(".")[0]
-        if not parent or not lookup(f"package:{parent}"):
+        if not parent or not lookup.exists(f"package:{parent}"):
             return []
-        if any(lookup(f"loader:{package}") for package in ancestors(module)):
+        if any(lookup.exists(f"loader:{package}") for package in ancestors(module)):
             return []
-        if not lookup(f"childimported:{parent}"):
+        if not lookup.exists(f"childimported:{parent}"):
             return []  # no sibling is imported either: a plugin or script directory, loaded some other way
         text = f"Module '{module}' is never imported in the tree and is no entry point - is it wired in anywhere?"
         where = [f"{path}:1" for path in found]

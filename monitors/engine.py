@@ -27,6 +27,9 @@ class Store(Protocol):
     def postings(self, key: str) -> dict[str, Any]:
         """{path: payload} of every file posting under `key`."""
 
+    def exists(self, key: str) -> bool:
+        """Whether any file posts under `key`."""
+
     def readers(self, keys: set[str]) -> set[str]:
         """Keys whose last evaluation read any of `keys`."""
 
@@ -78,6 +81,23 @@ def analyze_or_placeholder(path: str, data: bytes) -> tuple[Postings, AnalysisEr
         return placeholder(path), exc
 
 
+class KeyLookup:
+    """The Lookup one key's evaluation gets: scoped to its monitor, recording what it read."""
+
+    def __init__(self, store: Store, monitor_id: str, key: str) -> None:
+        self.store = store
+        self.prefix = f"{monitor_id}:"
+        self.reads = {key}  # a change under any of these re-evaluates the key
+
+    def __call__(self, other: str) -> dict[str, Any]:
+        self.reads.add(self.prefix + other)
+        return self.store.postings(self.prefix + other)
+
+    def exists(self, other: str) -> bool:
+        self.reads.add(self.prefix + other)
+        return self.store.exists(self.prefix + other)
+
+
 def evaluate(store: Store, keys: Iterable[str]) -> Delta:
     delta = Delta()
     ordered = sorted(keys)
@@ -85,15 +105,10 @@ def evaluate(store: Store, keys: Iterable[str]) -> Delta:
     for key in ordered:
         monitor_id, local_key = key.split(":", 1)
         monitor = MONITORS[monitor_id]
-        reads = {key}
-
-        def lookup(other: str, _prefix: str = f"{monitor_id}:", _reads: set[str] = reads) -> dict[str, Any]:
-            full = _prefix + other
-            _reads.add(full)  # recorded so a change under `full` re-evaluates this key
-            return store.postings(full)
-
+        lookup = KeyLookup(store, monitor_id, key)
+        reads = lookup.reads
         new: dict[str, Question] = {}
-        if store.postings(key):
+        if store.exists(key):
             for question in monitor.evaluate(local_key, lookup):
                 new[question.id] = Question(**{**question.__dict__, "key": key})
         else:
@@ -146,6 +161,9 @@ class MemoryStore:
 
     def postings(self, key: str) -> dict[str, Any]:
         return dict(self.index.get(key, {}))
+
+    def exists(self, key: str) -> bool:
+        return key in self.index
 
     def prefetch(self, keys: list[str]) -> None:
         pass  # everything is at hand

@@ -11,7 +11,8 @@ Keys (all per name, so an edit re-evaluates only the names it touches):
   class:<qualname>     bases, declared attrs, self.x.m() uses      UNINITIALIZED_COMPONENT
   subclass:<qualname>  direct subclasses (read by class:<qualname>)
   clone:<digest>       functions/classes with this normalized body  DUPLICATE_RESPONSIBILITY
-  name:<identifier>    definitions by that name, and "used"      DEAD_CODE
+  name:<identifier>    definitions by that name                  DEAD_CODE
+  used:<identifier>    any reference to that name (read with exists: many files post it)
   strprefix:<prefix>   "visit_" of getattr(self, "visit_" + kind) (read by name:visit_*)
 
 Wildcard subscriptions whose first word is itself a wildcard ("#", "*.error") are
@@ -149,7 +150,7 @@ class IntegrationMonitor(Monitor):
     def name_postings(self, facts: FileFacts, postings: Postings) -> None:
         for name in facts.refs:
             if not is_dunder(name):
-                postings[f"name:{name}"] = {"used": True}
+                postings[f"used:{name}"] = True
         for prefix in facts.string_prefixes:
             postings[f"strprefix:{prefix}"] = True
         for name in facts.attr_stores:
@@ -248,7 +249,12 @@ class IntegrationMonitor(Monitor):
                 wanted.setdefault(name, []).extend(f"{path}:{line}" for line in lines)
         questions = []
         for name, where in sorted(wanted.items()):
-            if name not in names and not exists(lookup, f"{module}.{name}"):
+            # `import pkg.name` elsewhere: the module-level key asks about it, under the same subject
+            if (
+                name not in names
+                and not exists(lookup, f"{module}.{name}")
+                and not lookup.exists(f"import:{module}.{name}")
+            ):
                 target = f"{module}.{name}"
                 text = (
                     f"'{name}' is imported from '{module}', which defines no such name - is the wiring stale?"
@@ -289,7 +295,7 @@ class IntegrationMonitor(Monitor):
                 if below is None:
                     continue
                 for attr, where in sorted(missing.items()):
-                    if attr in below or lookup(f"attrstore:{attr}"):
+                    if attr in below or lookup.exists(f"attrstore:{attr}"):
                         continue  # a subclass declares it, or code elsewhere assigns obj.attr
                     text = (
                         f"'{qualname}' calls methods on self.{attr}, but nothing in the class or its bases "
@@ -359,11 +365,13 @@ class IntegrationMonitor(Monitor):
         ]
 
     def evaluate_name(self, name: str, lookup: Lookup) -> list[Question]:
+        # references sit under their own key, which thousands of files may post under: only
+        # whether there is one matters, and asking that must not load them all
+        if lookup.exists(f"used:{name}"):
+            return []
+        if any(lookup.exists(f"strprefix:{prefix}") for prefix in string_prefixes(name)):
+            return []
         entries = lookup(f"name:{name}")
-        if any(payload.get("used") for payload in entries.values()):
-            return []
-        if any(lookup(f"strprefix:{prefix}") for prefix in string_prefixes(name)):
-            return []
         questions = []
         for path, payload in entries.items():
             for qualname, line, kind, owner in payload.get("defs", []):

@@ -34,7 +34,7 @@ def sorted_pairs(pairs: Iterable[tuple[Any, ...]]) -> list[list[Any]]:
 
 def exists(lookup: Lookup, module: str) -> bool:
     """A module file or a directory of modules (namespace package) by that dotted name."""
-    return bool(lookup(f"module:{module}")) or bool(lookup(f"prefix:{module}"))
+    return lookup.exists(f"module:{module}") or lookup.exists(f"prefix:{module}")
 
 
 def in_project(lookup: Lookup, dotted: str) -> bool:

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from monitors.facts import FileFacts
 from monitors.question import Question
 
 Postings = dict[str, Any]  # key -> JSON-able payload, for one file
-Lookup = Callable[[str], dict[str, Any]]  # key -> {path: payload}, across the tree
+
+
+class Lookup(Protocol):
+    """How `evaluate` reads other keys of its monitor; every read is recorded by the engine."""
+
+    def __call__(self, key: str) -> dict[str, Any]:
+        """{path: payload} of every file posting under `key`."""
+
+    def exists(self, key: str) -> bool:
+        """Whether any file posts under `key`: cheap even for a key thousands of files post under."""
+
 
 MONITORS: dict[str, Monitor] = {}
 

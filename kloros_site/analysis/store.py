@@ -13,12 +13,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from kloros_site.analysis.models import KeyRead, Posting, Question, SourceFile, Tree
 from monitors import Question as EngineQuestion
 
 CHUNK = 500  # keys per IN (...) list: well under SQLite's bound-parameter limit
+# a key more files than this post under is a hub (a common name, a big package): its postings
+# are loaded only if a monitor asks for them, not merely whether it has any
+HUB = 64
 QUESTION_FIELDS = ["key", "monitor", "hypothesis", "question", "evidence", "severity", "capability_key"]
 
 
@@ -61,6 +65,7 @@ class DatabaseStore:
             raise RuntimeError("DatabaseStore must be used inside transaction.atomic() with lock_tree()")
         self.tree = tree
         self._postings: dict[str, dict[str, Any]] = {}
+        self._exists: dict[str, bool] = {}
         self._reads: dict[str, set[str]] = {}
         self._questions: dict[str, dict[str, EngineQuestion]] = {}
         self._dirty_reads: dict[str, set[str]] = {}  # key -> reads as of its last evaluation
@@ -84,12 +89,20 @@ class DatabaseStore:
         )
         for key in changed:
             self._postings.pop(key, None)
+            self._exists.pop(key, None)
         return changed
 
     def postings(self, key: str) -> dict[str, Any]:
         if key not in self._postings:
             self._load_postings([key])
         return dict(self._postings[key])
+
+    def exists(self, key: str) -> bool:
+        if key in self._postings:
+            return bool(self._postings[key])
+        if key not in self._exists:
+            self._exists[key] = Posting.objects.filter(tree=self.tree, key=key).exists()
+        return self._exists[key]
 
     def _load_postings(self, keys: list[str]) -> None:
         for chunk in chunks(keys):
@@ -146,9 +159,24 @@ class DatabaseStore:
 
     # --- batching ---------------------------------------------------------------------------
     def prefetch(self, keys: list[str]) -> None:
-        self._load_postings([k for k in keys if k not in self._postings])
         self._load_reads([k for k in keys if k not in self._reads])
         self._load_questions([k for k in keys if k not in self._questions])
+        # what these keys read last time they are likely to read again: learn it all at once
+        read_before = set().union(*(self._reads[k] for k in keys))
+        self._load_small_postings(set(keys) | read_before)
+
+    def _load_small_postings(self, keys: set[str]) -> None:
+        """Whether each key has postings, and the postings themselves unless the key is a hub."""
+        unknown = [k for k in keys if k not in self._postings]
+        counts: dict[str, int] = {}
+        for chunk in chunks(unknown):
+            rows = Posting.objects.filter(tree=self.tree, key__in=chunk).values("key").annotate(n=Count("id"))
+            counts.update((row["key"], row["n"]) for row in rows)
+        for key in unknown:
+            self._exists[key] = key in counts
+            if key not in counts:
+                self._postings[key] = {}
+        self._load_postings([k for k, n in counts.items() if n <= HUB])
 
     def flush(self) -> None:
         self._flush_reads()
