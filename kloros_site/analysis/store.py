@@ -194,36 +194,36 @@ class DatabaseStore:
 
     def _flush_questions(self) -> None:
         now = timezone.now()
-        resolved: list[str] = []
-        upserts: list[Question] = []
+        resolved: set[str] = set()
+        # one row per question id, even if two keys produced it in one flush (the later key wins,
+        # as in MemoryStore.all_questions): PostgreSQL refuses to upsert a row twice in one statement
+        upserts: dict[str, Question] = {}
         for key, before in self._dirty_questions.items():
             after = self._questions[key]
-            resolved += [qid for qid in before if qid not in after]
+            resolved.update(qid for qid in before if qid not in after)
             for qid, q in after.items():
                 if before.get(qid) != q:
-                    upserts.append(
-                        Question(
-                            tree=self.tree,
-                            qid=qid,
-                            key=key,
-                            monitor=q.monitor,
-                            hypothesis=q.hypothesis,
-                            question=q.question,
-                            evidence=list(q.evidence),
-                            severity=q.severity,
-                            capability_key=q.capability_key,
-                            status=Question.Status.OPEN,
-                            resolved_at=None,
-                            updated_at=now,
-                        )
+                    upserts[qid] = Question(
+                        tree=self.tree,
+                        qid=qid,
+                        key=key,
+                        monitor=q.monitor,
+                        hypothesis=q.hypothesis,
+                        question=q.question,
+                        evidence=list(q.evidence),
+                        severity=q.severity,
+                        capability_key=q.capability_key,
+                        status=Question.Status.OPEN,
+                        resolved_at=None,
+                        updated_at=now,
                     )
-        for chunk in chunks(resolved):
+        for chunk in chunks(resolved - upserts.keys()):
             Question.objects.open().filter(tree=self.tree, qid__in=chunk).update(
                 status=Question.Status.RESOLVED, resolved_at=now, updated_at=now
             )
         # a question that comes back reopens its row, keeping its id, history and suppression
         Question.objects.bulk_create(
-            upserts,
+            list(upserts.values()),
             batch_size=CHUNK,
             update_conflicts=True,
             unique_fields=["tree", "qid"],

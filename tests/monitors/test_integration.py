@@ -1,4 +1,4 @@
-from monitor_helpers import asks, questions
+from monitor_helpers import asks, batch, questions
 
 # -- ORPHANED_QUEUE / ORPHANED_CONSUMER ------------------------------------------------
 
@@ -239,3 +239,12 @@ def test_dynamic_dispatch_prefix_counts_as_use():
 def test_methods_of_classes_dispatching_on_computed_names_are_not_dead():
     src = "class F:\n    def format(self, c):\n        return getattr(self, c)()\n    def U(self):\n        pass\nF().format('U')\n"
     assert not asks({"a.py": src.replace("F().format('U')", "F().format(x)")}, "DEAD_CODE", "F.U")
+
+
+def test_a_missing_submodule_imported_two_ways_is_one_question_owned_by_one_key():
+    files = {"pkg/__init__.py": "", "pkg/a.py": "from pkg import gone\nimport pkg.gone\n"}
+    store = batch(files)
+    owners = [
+        key for key, qs in store.by_key.items() for q in qs.values() if q.hypothesis == "MISSING_WIRING"
+    ]
+    assert owners == ["integration:import:pkg.gone"]
