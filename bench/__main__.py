@@ -16,7 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("figure", choices=FIGURES)
     parser.add_argument("--stack", choices=STACKS, default="pg-redis")
-    parser.add_argument("--trees", default="stdlib,django,gen10k", help="cold: comma-separated trees")
+    parser.add_argument(
+        "--trees", default="stdlib,django,gen10k:peers", help="cold: trees; NAME:peers skips the pipeline"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="cold: runs of each cheap peer tool")
     parser.add_argument("--seconds", type=float, default=30.0, help="latency: seconds per rate")
     parser.add_argument("--rates", default="10,100", help="latency: changes per second")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark harness (docs/BENCHMARKS.md). One figure per command:
-#   bench/run.sh cold      [--stack pg-redis|embedded] [--trees stdlib,django,gen10k]
+#   bench/run.sh cold      [--stack pg-redis|embedded] [--trees stdlib,django,gen10k:peers]
 #   bench/run.sh latency   [--stack ...] [--rates 10,100] [--seconds 30]
 #   bench/run.sh rss       [--stack ...] [--idle 60]     (10,000-file storm RSS + idle CPU)
 #   bench/run.sh idle      same run as rss (the idle CPU is measured around the storm)
