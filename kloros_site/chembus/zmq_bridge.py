@@ -30,6 +30,9 @@ def frames(envelope: Mapping[str, Any]) -> list[bytes]:
     return [str(envelope["signal"]).encode(), body.encode()]
 
 
+POLL_MS = 200
+
+
 def run_proxy(
     xsub: str = DEFAULT_XSUB,
     xpub: str = DEFAULT_XPUB,
@@ -38,35 +41,30 @@ def run_proxy(
     context: zmq.Context | None = None,
     ready: threading.Event | None = None,
 ) -> None:
-    """Forward publishers (connected to `xsub`) to subscribers (connected to `xpub`) until `stop` is set."""
+    """Forward publishers (connected to `xsub`) to subscribers (connected to `xpub`) until `stop` is set.
+
+    A poll loop rather than zmq.proxy: the C proxy can only be ended from another thread through
+    a control socket, and that hand-off did not always land; polling notices `stop` within
+    POLL_MS and costs nothing measurable while idle.
+    """
     ctx = context or zmq.Context.instance()
     stop = stop or threading.Event()
-    control = f"inproc://chembus-proxy-{id(stop)}-{os.getpid()}"
     frontend, backend = ctx.socket(zmq.XSUB), ctx.socket(zmq.XPUB)
-    ctl = ctx.socket(zmq.PAIR)
     try:
         frontend.bind(xsub)
         backend.bind(xpub)
-        ctl.bind(control)
-        # zmq.proxy blocks in C; the steerable variant lets another thread end it with TERMINATE.
-        stopper = threading.Thread(target=_terminate_on, args=(ctx, control, stop), daemon=True)
-        stopper.start()
+        poller = zmq.Poller()
+        poller.register(frontend, zmq.POLLIN)
+        poller.register(backend, zmq.POLLIN)  # subscriptions travel upstream, XPUB -> XSUB
         if ready is not None:
             ready.set()
-        zmq.proxy_steerable(frontend, backend, None, ctl)
+        while not stop.is_set():
+            for sock, _ in poller.poll(POLL_MS):
+                other = backend if sock is frontend else frontend
+                other.send_multipart(sock.recv_multipart())
     finally:
-        for sock in (frontend, backend, ctl):
+        for sock in (frontend, backend):
             sock.close(linger=0)
-
-
-def _terminate_on(ctx: zmq.Context, control: str, stop: threading.Event) -> None:
-    sock = ctx.socket(zmq.PAIR)
-    try:
-        sock.connect(control)
-        stop.wait()
-        sock.send(b"TERMINATE")
-    finally:
-        sock.close(linger=1000)
 
 
 def run_bridge(
