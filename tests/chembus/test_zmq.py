@@ -24,11 +24,13 @@ def test_bridge_forwards_topic_and_compact_json(bus: Bus) -> None:
     xsub, xpub = f"tcp://127.0.0.1:{_free_port()}", f"tcp://127.0.0.1:{_free_port()}"
     stop, ready = threading.Event(), threading.Event()
     queue = bus.queue_name()
-    proxy = threading.Thread(target=run_proxy, args=(xsub, xpub, stop), kwargs={"ready": ready})
+    # daemon threads: if stopping them fails, the test fails instead of hanging the whole run
+    proxy = threading.Thread(target=run_proxy, args=(xsub, xpub, stop), kwargs={"ready": ready}, daemon=True)
     bridge = threading.Thread(
         target=run_bridge,
         args=("curiosity.#", xsub, stop),
         kwargs={**bus.kw, "queue_name": queue},
+        daemon=True,
     )
     ctx = zmq.Context()
     sub = ctx.socket(zmq.SUB)
