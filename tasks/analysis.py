@@ -44,8 +44,18 @@ def analyze_file(message: dict) -> str:
     return record(FileVersion.from_message(message))
 
 
+# a pooled connection left stale by a broker restart is replaced on the first retry; a broker
+# that stays away raises soon, and the caller keeps the work (the pending row) for later
+DISPATCH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+
+
 def dispatch(version: FileVersion) -> None:
-    analyze_file.apply_async(args=[version.to_message()], queue=settings.KLR_ANALYSIS_QUEUE, retry=False)
+    analyze_file.apply_async(
+        args=[version.to_message()],
+        queue=settings.KLR_ANALYSIS_QUEUE,
+        retry=True,
+        retry_policy=DISPATCH_RETRY,
+    )
 
 
 def queue_depth() -> int:
