@@ -18,6 +18,7 @@ from django.conf import settings
 from kombu import Connection
 
 from kloros_site.analysis.models import PendingFile, Question, SourceFile
+from kloros_site.analysis.reader import read_version
 from monitors import scan_tree
 
 from ..conftest import eventually
@@ -227,8 +228,16 @@ def restart_broker() -> None:
     settings.CELERY_BROKER_URL.startswith("filesystem"),
     reason="the embedded broker is a folder: there is no server to restart",
 )
-def test_a_broker_restart_mid_storm_loses_nothing(storm):
+def test_a_broker_restart_mid_storm_loses_nothing(storm, worker):
+    from tasks.analysis import dispatch, queue_depth
+
     root, workers, start_worker, probe = storm
+    queue_depth()  # this process now holds a pooled broker connection, as a web process would
     run_storm(root, 4, 1000, midway=restart_broker)
     settle(root)
     assert_matches_batch_scan(root)
+
+    # the pooled connection died with the broker: the next send must reconnect, not fail
+    (root / "after_restart.py").write_text("x = 1\n")
+    dispatch(read_version(root, root / "after_restart.py", 10_000))
+    eventually(lambda: SourceFile.objects.filter(path="after_restart.py").exists())
