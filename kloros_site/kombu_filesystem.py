@@ -1,4 +1,4 @@
-"""kombu's filesystem transport, with messages that appear whole.
+"""kombu's filesystem transport, with messages and exchange tables that are never read half-written.
 
 The stock transport creates a message file under its final name and then writes it; a reader
 in another process can move it away and read it half-written (seen here as JSONDecodeError in
@@ -29,6 +29,20 @@ class Channel(filesystem.Channel):
             os.replace(partial, final)
         except OSError as exc:
             raise ChannelError(f"Cannot add file {final!r} to directory") from exc
+
+    def get_table(self, exchange):
+        """The exchange's bindings; a table file another process has just created is still empty.
+
+        The stock `_queue_bind` creates the file and only then locks and fills it, so a reader
+        can get in between and read nothing: that is "no binding yet", not a corrupt table.
+        """
+        file = self._exchange_file(exchange)
+        try:
+            if file.stat().st_size == 0:
+                return []
+        except FileNotFoundError:
+            return []
+        return super().get_table(exchange)
 
 
 class Transport(filesystem.Transport):
