@@ -122,5 +122,6 @@ class Feeder:
             dispatched_at=timezone.now(), dispatched_seq=version.seq, attempts=F("attempts") + 1
         )
 
-    def backlog(self) -> int:
-        return PendingFile.objects.count()
+    def has_backlog(self) -> bool:
+        # asked once per watcher loop: an EXISTS, not a COUNT over every pending row
+        return PendingFile.objects.exists()

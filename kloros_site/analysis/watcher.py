@@ -145,7 +145,7 @@ class Watcher:
 
     def run(self) -> None:
         """Record coalesced paths as they fall quiet and feed the workers; blocks while idle."""
-        backlog = self.feeder.backlog() > 0
+        backlog = self.feeder.has_backlog()
         while not self._stop.is_set():
             with self._cond:
                 now = time.monotonic()
@@ -167,7 +167,7 @@ class Watcher:
                 for root, rels in by_root.items():
                     pending.request(root, rels)
                 self.feeder.feed()
-                backlog = self.feeder.backlog() > 0
+                backlog = self.feeder.has_backlog()
             except Exception:
                 # the database or broker is away: the coalesced paths were taken off the list,
                 # so rebuild the whole picture from the filesystem once it answers again
