@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from monitors import text
 from monitors.clones import Unit
+from monitors.config import DEFAULT, Config
 from monitors.facts import ChannelEndpoint, ClassFacts, Clone, Definition, FileFacts, Import
 
 PRODUCER_CALLS = {"emit", "publish"}
@@ -88,8 +89,9 @@ class Scope:
 
 
 class FactCollector:
-    def __init__(self, facts: FileFacts) -> None:
+    def __init__(self, facts: FileFacts, config: Config = DEFAULT) -> None:
         self.facts = facts
+        self.config = config
         self.scopes: list[Scope] = []
         self.units: list[Unit] = []
         self.guarded = 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+from monitors.config import DEFAULT, Config
 from monitors.facts import AnalysisError, extract, placeholder_facts
 from monitors.question import Delta, Question, diff
 from monitors.registry import MONITORS, Postings
@@ -49,9 +50,9 @@ class Store(Protocol):
         """The evaluation is over: a store that buffered writes makes them now."""
 
 
-def analyze(path: str, data: bytes) -> Postings:
+def analyze(path: str, data: bytes, config: Config = DEFAULT) -> Postings:
     """Parse one file once and collect every monitor's postings. Raises AnalysisError."""
-    facts = extract(path, data)
+    facts = extract(path, data, config)
     postings: Postings = {}
     for monitor_id, monitor in MONITORS.items():
         for key, payload in monitor.postings(facts).items():
@@ -74,9 +75,11 @@ def placeholder(path: str) -> Postings:
     return postings
 
 
-def analyze_or_placeholder(path: str, data: bytes) -> tuple[Postings, AnalysisError | None]:
+def analyze_or_placeholder(
+    path: str, data: bytes, config: Config = DEFAULT
+) -> tuple[Postings, AnalysisError | None]:
     try:
-        return analyze(path, data), None
+        return analyze(path, data, config), None
     except AnalysisError as exc:
         return placeholder(path), exc
 
@@ -84,8 +87,9 @@ def analyze_or_placeholder(path: str, data: bytes) -> tuple[Postings, AnalysisEr
 class KeyLookup:
     """The Lookup one key's evaluation gets: scoped to its monitor, recording what it read."""
 
-    def __init__(self, store: Store, monitor_id: str, key: str) -> None:
+    def __init__(self, store: Store, monitor_id: str, key: str, config: Config = DEFAULT) -> None:
         self.store = store
+        self.config = config
         self.prefix = f"{monitor_id}:"
         self.reads = {key}  # a change under any of these re-evaluates the key
 
@@ -98,14 +102,14 @@ class KeyLookup:
         return self.store.exists(self.prefix + other)
 
 
-def evaluate(store: Store, keys: Iterable[str]) -> Delta:
+def evaluate(store: Store, keys: Iterable[str], config: Config = DEFAULT) -> Delta:
     delta = Delta()
     ordered = sorted(keys)
     store.prefetch(ordered)
     for key in ordered:
         monitor_id, local_key = key.split(":", 1)
         monitor = MONITORS[monitor_id]
-        lookup = KeyLookup(store, monitor_id, key)
+        lookup = KeyLookup(store, monitor_id, key, config)
         reads = lookup.reads
         new: dict[str, Question] = {}
         if store.exists(key):
@@ -122,17 +126,17 @@ def evaluate(store: Store, keys: Iterable[str]) -> Delta:
     return delta
 
 
-def apply(store: Store, path: str, postings: Mapping[str, Any] | None) -> Delta:
+def apply(store: Store, path: str, postings: Mapping[str, Any] | None, config: Config = DEFAULT) -> Delta:
     """Record one file's new analysis (None: deleted) and re-evaluate what it touched."""
     changed = store.replace_postings(path, postings)
     if not changed:
         return Delta()
-    return evaluate(store, changed | store.readers(changed))
+    return evaluate(store, changed | store.readers(changed), config)
 
 
-def rebuild(store: Store) -> Delta:
+def rebuild(store: Store, config: Config = DEFAULT) -> Delta:
     """Evaluate every key from scratch: what a batch scan does after loading all postings."""
-    return evaluate(store, store.keys())
+    return evaluate(store, store.keys(), config)
 
 
 class MemoryStore:

@@ -11,6 +11,8 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from monitors.config import DEFAULT, Config
+
 PYTHON_SUFFIXES = (".py",)
 DOC_SUFFIXES = (".md", ".rst", ".txt")
 CONFIG_SUFFIXES = (".cfg", ".toml")
@@ -152,7 +154,7 @@ def parse(path: str, data: bytes) -> ast.Module:
         raise AnalysisError("too_deep", "source nests too deeply to parse") from None
 
 
-def extract(path: str, data: bytes) -> FileFacts:
+def extract(path: str, data: bytes, config: Config = DEFAULT) -> FileFacts:
     # Imported here: the collector and text scanners build on the records above.
     from monitors import collector, text
 
@@ -163,7 +165,7 @@ def extract(path: str, data: bytes) -> FileFacts:
         facts.is_entry = is_entry_path(path)
         tree = parse(path, data)
         try:
-            collector.FactCollector(facts).collect(tree)
+            collector.FactCollector(facts, config).collect(tree)
         except RecursionError:
             raise AnalysisError("too_deep", f"source nests deeper than {MAX_NESTING} levels") from None
         text.scan_todos(facts, data)

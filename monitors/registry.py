@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, TypeVar
 
+from monitors.config import Config
 from monitors.facts import FileFacts
 from monitors.question import Question
 
 Postings = dict[str, Any]  # key -> JSON-able payload, for one file
 
 
+@dataclass(frozen=True)
+class Hypothesis:
+    """One kind of question a monitor asks, declared once (the pyflakes way: one class per message)."""
+
+    id: str  # "ORPHANED_QUEUE"
+    severity: str  # default; [tool.kloros] severity may override it
+    template: str  # str.format template of the question text
+    signal: str  # the ChemBus signal its opened/changed transitions go out on
+
+
 class Lookup(Protocol):
     """How `evaluate` reads other keys of its monitor; every read is recorded by the engine."""
+
+    config: Config  # the tree's configuration (monitors.config)
 
     def __call__(self, key: str) -> dict[str, Any]:
         """{path: payload} of every file posting under `key`."""
@@ -35,6 +49,10 @@ class Monitor(ABC):
     """
 
     id: str = ""
+    hypotheses: ClassVar[tuple[Hypothesis, ...]] = ()
+    # key kinds ("channel" of "channel:x") whose evaluation may return questions; the engine
+    # evaluates only these, the rest are facts other keys read
+    question_kinds: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
     def postings(self, facts: FileFacts) -> Postings: ...
