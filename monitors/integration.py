@@ -72,6 +72,7 @@ def string_prefixes(name: str) -> list[str]:
 @register
 class IntegrationMonitor(Monitor):
     id = "integration"
+    question_kinds = frozenset({"channel", "pattern", "import", "task", "class", "clone", "name"})
 
     # -- postings ----------------------------------------------------------------
 
