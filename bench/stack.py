@@ -167,8 +167,8 @@ def wait(check: Callable[[], T], timeout: float, interval: float = 0.05, what: s
 
 def backlog() -> dict[str, int]:
     """Work not done yet: pending rows, tasks in the analysis queue, unpublished transitions."""
+    from kloros_site.analysis.enqueue import queue_depth
     from kloros_site.analysis.models import PendingFile, Transition
-    from tasks.analysis import queue_depth
 
     depth = -1
     with contextlib.suppress(Exception):

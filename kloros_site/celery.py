@@ -31,10 +31,17 @@ def _queues() -> None:
         Queue(name, Exchange(name), routing_key=name, queue_arguments=arguments),
     ]
     app.conf.task_default_queue = "celery"
-    app.conf.task_routes = {"kloros.analyze_file": {"queue": name}}
+    app.conf.task_routes = {"kloros.analyze_file": {"queue": name}, "kloros.evaluate_tree": {"queue": name}}
     # `celery beat --scheduler celery.beat:Scheduler` (in memory: beat keeps no pickled state):
     # a sweep for transitions whose committing worker died before publishing them
-    app.conf.beat_schedule = {"outbox-sweep": {"task": "kloros.publish_backlog", "schedule": 60.0}}
+    # and a sweep for trees whose evaluation trigger died with its worker
+    app.conf.beat_schedule = {
+        "outbox-sweep": {"task": "kloros.publish_backlog", "schedule": 60.0},
+        "evaluation-sweep": {
+            "task": "kloros.evaluation_sweep",
+            "schedule": settings.KLR_EVALUATION_SWEEP_SECONDS,
+        },
+    }
 
 
 _queues()

@@ -23,9 +23,9 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from kloros_site.analysis.messages import FileVersion
 from kloros_site.analysis.models import PendingFile, Tree
 from kloros_site.analysis.reader import read_version
-from kloros_site.analysis.services import FileVersion
 
 log = logging.getLogger(__name__)
 BATCH = 200

@@ -135,7 +135,7 @@ def storm(private_stack):
 
 def settle(root: Path) -> None:
     """Quiet: nothing pending, and every file on disk stored with its current content."""
-    from kloros_site.analysis.services import sha256
+    from kloros_site.analysis.messages import sha256
 
     def quiet() -> bool:
         if PendingFile.objects.exists():
@@ -229,7 +229,7 @@ def restart_broker() -> None:
     reason="the embedded broker is a folder: there is no server to restart",
 )
 def test_a_broker_restart_mid_storm_loses_nothing(storm, worker):
-    from tasks.analysis import dispatch, queue_depth
+    from kloros_site.analysis.enqueue import dispatch, queue_depth
 
     root, workers, start_worker, probe = storm
     queue_depth()  # this process now holds a pooled broker connection, as a web process would
