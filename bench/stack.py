@@ -166,9 +166,10 @@ def wait(check: Callable[[], T], timeout: float, interval: float = 0.05, what: s
 
 
 def backlog() -> dict[str, int]:
-    """Work not done yet: pending rows, tasks in the analysis queue, unpublished transitions."""
+    """Work not done yet: pending rows, tasks in the analysis queue, changes not yet evaluated,
+    unpublished transitions."""
     from kloros_site.analysis.enqueue import queue_depth
-    from kloros_site.analysis.models import PendingFile, Transition
+    from kloros_site.analysis.models import ChangedKeys, PendingFile, Transition, Tree
 
     depth = -1
     with contextlib.suppress(Exception):
@@ -176,10 +177,12 @@ def backlog() -> dict[str, int]:
     return {
         "pending": PendingFile.objects.count(),
         "queue": depth,
+        "unevaluated": ChangedKeys.objects.count()
+        + Tree.objects.filter(evaluation_requested_at__isnull=False).count(),
         "outbox": Transition.objects.filter(published_at__isnull=True).count(),
     }
 
 
 def drained() -> bool:
     b = backlog()
-    return b["pending"] == 0 and b["queue"] == 0 and b["outbox"] == 0
+    return b["pending"] == 0 and b["queue"] == 0 and b["unevaluated"] == 0 and b["outbox"] == 0

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from kloros_site.analysis.messages import ANALYZE_FILE, EVALUATE_TREE, FileVersion
 from kloros_site.analysis.pending import Feeder
-from kloros_site.celery import app
+from kloros_site.celery import app, evaluation_queue
 
 # a pooled connection left stale by a broker restart is replaced on the first retry; a broker
 # that stays away raises soon, and the caller keeps the work (the pending row) for later
@@ -35,11 +35,10 @@ def dispatch(version: FileVersion) -> None:
 
 
 def send_evaluation(tree_id: int) -> None:
-    # the analysis queue, not the default one: every worker of this deployment consumes it
     app.send_task(
         EVALUATE_TREE,
         args=[tree_id],
-        queue=settings.KLR_ANALYSIS_QUEUE,
+        queue=evaluation_queue(settings.KLR_ANALYSIS_QUEUE),
         retry=True,
         retry_policy=DISPATCH_RETRY,
     )

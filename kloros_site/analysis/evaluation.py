@@ -23,7 +23,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kloros_site.analysis import bus_facts, relay
@@ -47,6 +47,15 @@ def due(tree: Tree) -> bool:
         return True
     overdue = time.time_ns() - oldest > settings.KLR_EVALUATION_MAX_DELAY * 1e9
     return overdue and pending.filter(seq__gt=oldest).exists()
+
+
+def evaluated(trees: QuerySet[Tree] | None = None) -> bool:
+    """Every stored change of these trees (default: all) has been turned into questions."""
+    trees = Tree.objects.all() if trees is None else trees
+    return not (
+        ChangedKeys.objects.filter(tree__in=trees).exists()
+        or trees.filter(evaluation_requested_at__isnull=False).exists()
+    )
 
 
 def request(tree: Tree, send: Callable[[int], None]) -> bool:

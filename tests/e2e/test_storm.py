@@ -17,6 +17,7 @@ import pytest
 from django.conf import settings
 from kombu import Connection
 
+from kloros_site.analysis import evaluation
 from kloros_site.analysis.models import PendingFile, Question, SourceFile
 from kloros_site.analysis.reader import read_version
 from monitors import scan_tree
@@ -138,7 +139,7 @@ def settle(root: Path) -> None:
     from kloros_site.analysis.messages import sha256
 
     def quiet() -> bool:
-        if PendingFile.objects.exists():
+        if PendingFile.objects.exists() or not evaluation.evaluated():
             return False
         on_disk = {p.relative_to(root).as_posix(): sha256(p.read_bytes()) for p in root.rglob("*.py")}
         stored = dict(SourceFile.objects.exclude(status="deleted").values_list("path", "sha256"))

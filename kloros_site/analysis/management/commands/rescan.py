@@ -10,17 +10,9 @@ from tqdm import tqdm
 from kloros_site.analysis import evaluation, pending
 from kloros_site.analysis.enqueue import feeder, send_evaluation
 from kloros_site.analysis.management.commands.watch import watched_roots
-from kloros_site.analysis.models import ChangedKeys, PendingFile, Question, SourceFile, Tree
+from kloros_site.analysis.models import PendingFile, Question, SourceFile, Tree
 from kloros_site.analysis.paths import Ignore
 from kloros_site.analysis.sync import changed_paths
-
-
-def evaluated(root) -> bool:
-    """Every stored change of the tree has been turned into questions."""
-    tree = Tree.objects.filter(path=str(root)).first()
-    return tree is None or (
-        tree.evaluation_requested_at is None and not ChangedKeys.objects.filter(tree=tree).exists()
-    )
 
 
 class Command(BaseCommand):
@@ -59,7 +51,7 @@ class Command(BaseCommand):
         remaining = PendingFile.objects.filter(tree__path=str(root))
         with tqdm(total=total, unit="file", disable=None, file=self.stderr._out) as bar:
             done = 0
-            while done < total or not evaluated(root):
+            while done < total or not evaluation.evaluated(Tree.objects.filter(path=str(root))):
                 if timeout and time.monotonic() - started > timeout:
                     self.stderr.write(
                         f"gave up waiting after {timeout:.0f} s; {total - done} files not done yet"
