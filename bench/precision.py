@@ -1,0 +1,345 @@
+"""Precision of every hypothesis on real trees, read by hand (issue 10's measurement).
+
+    python -m bench.precision [--trees django,pretix,homeassistant,kloros] [--seed 10] [--size 25]
+    python -m bench.precision --report            # docs/PRECISION.md from the read samples
+    python -m bench.precision --freeze-round1     # keep today's totals as the "old" counts
+
+A run fetches each tree (a pinned PyPI wheel, unpacked under bench/out/trees/; this project
+is a `git archive` of HEAD), scans it with the batch CLI (`python -m monitors TREE --format
+json`) and draws a sample of up to --size findings per hypothesis into
+docs/precision/<tree>.tsv, where a person writes a verdict (TP/FP) and a one-line reason.
+
+The sample is a bottom-k sample: every question id gets a rank sha256(seed:id) and the k
+lowest are drawn. That is a uniform random sample, the same one on every run while the
+findings do not change, and when they do change it keeps every drawn id that is still found
+unless a new id outranks it: re-running after the code changed keeps the verdicts already
+given (merged by question id) and leaves only the newly drawn rows blank. Rows whose
+question is no longer found move to docs/precision/<tree>.gone.tsv (history of what a fix
+removed, with the verdict it had).
+
+A false positive's reason starts with a pattern tag in brackets, "[public-api] ...": the
+report counts FPs per tag and prints the pattern's description and real snippet from
+docs/precision/patterns.md (a "## tag" section per pattern).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "bench" / "out"
+DOCS = REPO / "docs" / "precision"
+REPORT = REPO / "docs" / "PRECISION.md"
+COLUMNS = ("hypothesis", "id", "evidence", "verdict", "reason", "question")
+VERDICTS = ("TP", "FP")
+
+
+@dataclass(frozen=True)
+class Tree:
+    name: str
+    spec: str  # "dist==version" on PyPI; "" for this project (a git archive of HEAD)
+    package: str  # the folder scanned, inside the unpacked wheel
+    kind: str  # "library" keeps the wheel's *.dist-info beside the package; an application drops it
+    about: str
+
+
+TREES = {
+    t.name: t
+    for t in (
+        Tree("django", "django==5.2.19", "django", "library", "a library"),
+        Tree("pretix", "pretix==2026.8.0", "pretix", "application", "a Django + Celery application"),
+        Tree(
+            "homeassistant",
+            "homeassistant==2025.4.4",
+            "homeassistant",
+            "application",
+            "an application with its own event bus",
+        ),  # fmt: skip
+        Tree("kloros", "", "", "application", "this project (HEAD)"),
+    )
+}
+# not part of the measured project: the measurement itself (its names would read as references)
+KLOROS_EXCLUDED = ("bench/out", "docs/precision", "docs/PRECISION.md")
+
+
+def fetch(tree: Tree) -> Path:
+    """The folder to scan; a wheel is downloaded and unpacked once, this project every run."""
+    base = OUT / "trees" / tree.name
+    if not tree.spec:
+        if base.exists():
+            shutil.rmtree(base)
+        base.mkdir(parents=True)
+        archive = subprocess.run(["git", "archive", "HEAD"], cwd=REPO, check=True, capture_output=True)
+        with tarfile.open(fileobj=__import__("io").BytesIO(archive.stdout)) as tar:
+            members = [m for m in tar.getmembers() if not m.name.startswith(KLOROS_EXCLUDED)]
+            tar.extractall(base, members=members, filter="data")
+        return base
+    if not (base / tree.package).is_dir():
+        wheels = OUT / "wheels"
+        wheels.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--python-version", "3.13",
+             "--only-binary=:all:", "-d", str(wheels), tree.spec],
+            check=True,
+        )  # fmt: skip
+        dist, version = tree.spec.split("==")
+        (wheel,) = wheels.glob(f"{dist}-{version}-*.whl")
+        with zipfile.ZipFile(wheel) as zf:
+            zf.extractall(base)
+        if tree.kind == "application":
+            # an application is deployed, not installed as a distribution: no dist-info beside it
+            for info in base.glob("*.dist-info"):
+                shutil.rmtree(info)
+    return base / tree.package
+
+
+def scan(tree: Tree, folder: Path) -> list[dict[str, Any]]:
+    result = subprocess.run(
+        [sys.executable, "-m", "monitors", str(folder), "--format", "json"],
+        cwd=REPO, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    (OUT / f"{tree.name}.json").write_text(result.stdout)
+    (OUT / f"{tree.name}.stderr").write_text(result.stderr)
+    return json.loads(result.stdout)
+
+
+def rank(seed: int, qid: str) -> str:
+    return hashlib.sha256(f"{seed}:{qid}".encode()).hexdigest()
+
+
+def draw(findings: list[dict[str, Any]], seed: int, size: int) -> list[dict[str, Any]]:
+    """Up to `size` findings per hypothesis (bottom-k by rank), sorted by hypothesis and id."""
+    by_hypothesis: dict[str, list[dict[str, Any]]] = {}
+    for q in findings:
+        by_hypothesis.setdefault(q["hypothesis"], []).append(q)
+    drawn = []
+    for qs in by_hypothesis.values():
+        drawn += sorted(qs, key=lambda q: rank(seed, q["id"]))[:size]
+    return sorted(drawn, key=lambda q: (q["hypothesis"], q["id"]))
+
+
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def write_tsv(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, COLUMNS, delimiter="\t", lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def merge(tree: Tree, findings: list[dict[str, Any]], seed: int, size: int) -> tuple[int, int]:
+    """Write the new sample, keeping verdicts by id; returns (rows drawn, rows still to read)."""
+    path = DOCS / f"{tree.name}.tsv"
+    old = {row["id"]: row for row in read_tsv(path)}
+    found = {q["id"] for q in findings}
+    rows = []
+    for q in draw(findings, seed, size):
+        row = {
+            "hypothesis": q["hypothesis"],
+            "id": q["id"],
+            "evidence": q["evidence"][0] if q["evidence"] else "-",
+            "verdict": "",
+            "reason": "",
+            "question": " ".join(q["question"].split()),
+        }
+        if q["id"] in old:
+            row["verdict"], row["reason"] = old[q["id"]]["verdict"], old[q["id"]]["reason"]
+        rows.append(row)
+    write_tsv(path, rows)
+    gone_path = DOCS / f"{tree.name}.gone.tsv"
+    gone = {row["id"]: row for row in read_tsv(gone_path)}
+    gone.update({qid: row for qid, row in old.items() if qid not in found and row["verdict"]})
+    if gone:
+        write_tsv(gone_path, sorted(gone.values(), key=lambda r: (r["hypothesis"], r["id"])))
+    return len(rows), sum(1 for row in rows if not row["verdict"])
+
+
+def counts(findings: list[dict[str, Any]]) -> dict[str, int]:
+    return dict(sorted(Counter(q["hypothesis"] for q in findings).items()))
+
+
+def commit() -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def run(names: list[str], seed: int, size: int) -> None:
+    DOCS.mkdir(parents=True, exist_ok=True)
+    state_path = DOCS / "counts.json"
+    state = json.loads(state_path.read_text()) if state_path.exists() else {}
+    state.update({"commit": commit(), "seed": seed, "size": size})
+    for name in names:
+        tree = TREES[name]
+        folder = fetch(tree)
+        findings = scan(tree, folder)
+        drawn, blank = merge(tree, findings, seed, size)
+        state.setdefault("trees", {})[name] = {
+            "spec": tree.spec or f"this project at {state['commit']}",
+            "scanned": folder.relative_to(REPO).as_posix(),
+            "findings": counts(findings),
+        }
+        print(f"[precision] {name}: {len(findings)} findings, {drawn} drawn, {blank} to read", flush=True)
+    state_path.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def tally(rows: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
+    """{hypothesis: {sampled, tp, fp, patterns: Counter}} of one tree's sample."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        cell = out.setdefault(row["hypothesis"], {"sampled": 0, "tp": 0, "fp": 0, "patterns": Counter()})
+        cell["sampled"] += 1
+        if row["verdict"] == "TP":
+            cell["tp"] += 1
+        elif row["verdict"] == "FP":
+            cell["fp"] += 1
+            tag = re.match(r"\[([\w-]+)\]", row["reason"])
+            cell["patterns"][tag.group(1) if tag else "untagged"] += 1
+    return out
+
+
+def table(state: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """{(tree, hypothesis): figures} for every tree in counts.json."""
+    cells = {}
+    for name, info in state.get("trees", {}).items():
+        read = tally(read_tsv(DOCS / f"{name}.tsv"))
+        for hypothesis, n in info["findings"].items():
+            cell = read.get(hypothesis, {"sampled": 0, "tp": 0, "fp": 0, "patterns": Counter()})
+            judged = cell["tp"] + cell["fp"]
+            precision = cell["tp"] / judged if judged else None
+            true = round(n * precision) if precision is not None else None
+            cells[(name, hypothesis)] = {**cell, "findings": n, "precision": precision, "true": true}
+    return cells
+
+
+def freeze_round1() -> None:
+    state = json.loads((DOCS / "counts.json").read_text())
+    frozen = {
+        "commit": state["commit"],
+        "cells": {
+            f"{name}/{hyp}": {k: cell[k] for k in ("findings", "sampled", "tp", "fp", "true")}
+            for (name, hyp), cell in sorted(table(state).items())
+        },
+    }
+    (DOCS / "round1.json").write_text(json.dumps(frozen, indent=2, sort_keys=True) + "\n")
+
+
+def patterns() -> dict[str, str]:
+    """{tag: markdown section} from docs/precision/patterns.md."""
+    path = DOCS / "patterns.md"
+    if not path.exists():
+        return {}
+    sections = re.split(r"^## ", path.read_text(), flags=re.M)[1:]
+    return {s.split("\n", 1)[0].strip(): s.split("\n", 1)[1].strip() for s in sections}
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
+
+
+def report() -> str:
+    state = json.loads((DOCS / "counts.json").read_text())
+    round1_path = DOCS / "round1.json"
+    round1 = json.loads(round1_path.read_text()) if round1_path.exists() else {"cells": {}, "commit": "-"}
+    cells = table(state)
+    lines = [
+        "# Precision on real trees",
+        "",
+        f"Measured by `bench/run.sh precision` (= `python -m bench.precision`, then `--report`) at commit "
+        f"{state['commit']}: each tree is scanned with `python -m monitors TREE --format json`; a seeded "
+        f"random sample of up to {state['size']} findings per hypothesis per tree (seed {state['seed']}) is "
+        "read by hand against the code. Every verdict and its one-line reason is in "
+        "`docs/precision/<tree>.tsv`; the false-positive patterns are described in "
+        "`docs/precision/patterns.md`.",
+        "",
+        "| tree | what | scanned |",
+        "|---|---|---|",
+    ]
+    for name, info in state["trees"].items():
+        lines.append(f"| {name} | {TREES[name].about} | `{info['spec']}`: `{info['scanned']}` |")
+    lines += [
+        "",
+        "Precision = TP / (TP + FP) in the sample. *True* estimates the true findings of the whole "
+        "tree (findings x precision; exact when every finding was read). *Round 1* is the same cell at "
+        f"commit {round1['commit']} (`docs/precision/round1.json`): its findings and estimated true "
+        "findings, the recall comparison the issue asks for.",
+        "",
+        "| tree | hypothesis | findings | sampled | TP | FP | precision | true | round 1 findings | round 1 true |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    keys = sorted(set(cells) | {tuple(k.split("/")) for k in round1["cells"]})
+    for name, hyp in keys:
+        cell = cells.get((name, hyp))
+        old = round1["cells"].get(f"{name}/{hyp}", {})
+        old_cols = (
+            f"{old.get('findings', '-')} | {old.get('true', '-') if old.get('true') is not None else '-'}"
+        )
+        if cell is None:
+            lines.append(f"| {name} | {hyp} | 0 | - | - | - | - | 0 | {old_cols} |")
+            continue
+        true = "-" if cell["true"] is None else cell["true"]
+        lines.append(
+            f"| {name} | {hyp} | {cell['findings']} | {cell['sampled']} | {cell['tp']} | {cell['fp']} | "
+            f"{pct(cell['precision'])} | {true} | {old_cols} |"
+        )
+    described = patterns()
+    by_hyp: dict[str, Counter] = {}
+    for (name, hyp), cell in cells.items():
+        for tag, n in cell["patterns"].items():
+            by_hyp.setdefault(hyp, Counter())[(tag, name)] += n
+    lines += ["", "## False-positive patterns", ""]
+    if not by_hyp:
+        lines.append("None in the samples read.")
+    for hyp in sorted(by_hyp):
+        lines += [f"### {hyp}", ""]
+        tags: dict[str, list[str]] = {}
+        for (tag, name), n in sorted(by_hyp[hyp].items()):
+            tags.setdefault(tag, []).append(f"{name} {n}")
+        for tag, where in sorted(tags.items(), key=lambda kv: kv[0]):
+            lines.append(f"- **{tag}** ({', '.join(where)}): {described.get(tag, '(not described)')}")
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.precision", description=__doc__.splitlines()[0])
+    parser.add_argument("--trees", default=",".join(TREES), help=f"comma-separated, of {', '.join(TREES)}")
+    parser.add_argument("--seed", type=int, default=10)
+    parser.add_argument("--size", type=int, default=25, help="findings drawn per hypothesis per tree")
+    parser.add_argument("--report", action="store_true", help="write docs/PRECISION.md from the samples")
+    parser.add_argument("--freeze-round1", action="store_true", help="keep the current totals as round 1")
+    args = parser.parse_args(argv)
+    if args.freeze_round1:
+        freeze_round1()
+        return 0
+    if args.report:
+        REPORT.write_text(report())
+        print(f"[precision] wrote {REPORT.relative_to(REPO)}")
+        return 0
+    run([n for n in args.trees.split(",") if n], args.seed, args.size)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
