@@ -54,6 +54,34 @@ class Tree:
     package: str  # the folder scanned, inside the unpacked wheel
     kind: str  # "library" keeps the wheel's *.dist-info beside the package; an application drops it
     about: str
+    config: str = ""  # a [tool.kloros] table written as pyproject.toml, as a user would configure it
+
+
+# Home Assistant's own bus, declared the way issue 10 item 2 lets a user add endpoints: the
+# EventBus (event type at position 0) and the dispatcher (signal at position 1, after hass)
+HASS_CONFIG = (
+    "\n".join(
+        ["[tool.kloros]", 'kind = "application"']
+        + [
+            f'[[tool.kloros.endpoints]]\ncallable = "{callable}"\nrole = "{role}"\nposition = {position}'
+            for callable, role, position in (
+                ("homeassistant.core.EventBus.async_fire", "producer", 0),
+                ("homeassistant.core.EventBus.async_fire_internal", "producer", 0),
+                ("homeassistant.core.EventBus.fire", "producer", 0),
+                ("homeassistant.core.EventBus.async_listen", "consumer", 0),
+                ("homeassistant.core.EventBus.async_listen_once", "consumer", 0),
+                ("homeassistant.core.EventBus.listen", "consumer", 0),
+                ("homeassistant.core.EventBus.listen_once", "consumer", 0),
+                ("homeassistant.helpers.dispatcher.async_dispatcher_send", "producer", 1),
+                ("homeassistant.helpers.dispatcher.async_dispatcher_send_internal", "producer", 1),
+                ("homeassistant.helpers.dispatcher.dispatcher_send", "producer", 1),
+                ("homeassistant.helpers.dispatcher.async_dispatcher_connect", "consumer", 1),
+                ("homeassistant.helpers.dispatcher.dispatcher_connect", "consumer", 1),
+            )
+        ]
+    )
+    + "\n"
+)
 
 
 TREES = {
@@ -103,6 +131,10 @@ def fetch(tree: Tree) -> Path:
             # an application is deployed, not installed as a distribution: no dist-info beside it
             for info in base.glob("*.dist-info"):
                 shutil.rmtree(info)
+    if tree.config:
+        # at the import root and in the scanned folder: either may be where the CLI looks
+        for folder in (base, base / tree.package):
+            (folder / "pyproject.toml").write_text(tree.config)
     return base / tree.package
 
 
@@ -120,14 +152,26 @@ def rank(seed: int, qid: str) -> str:
     return hashlib.sha256(f"{seed}:{qid}".encode()).hexdigest()
 
 
-def draw(findings: list[dict[str, Any]], seed: int, size: int) -> list[dict[str, Any]]:
-    """Up to `size` findings per hypothesis (bottom-k by rank), sorted by hypothesis and id."""
+def text(q: dict[str, Any]) -> str:
+    return " ".join(q["question"].split())
+
+
+def draw(
+    findings: list[dict[str, Any]], seed: int, size: int, kept: set[str] | frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """Up to `size` findings per hypothesis, sorted by hypothesis and id.
+
+    Findings whose id is in `kept` (drawn before and still found) stay drawn; the rest of
+    each hypothesis' quota is the bottom-k by rank. The survivors of a uniform sample are a
+    uniform sample of the surviving findings, so topping them up keeps the draw random while
+    every verdict already given stays in use.
+    """
     by_hypothesis: dict[str, list[dict[str, Any]]] = {}
     for q in findings:
         by_hypothesis.setdefault(q["hypothesis"], []).append(q)
     drawn = []
     for qs in by_hypothesis.values():
-        drawn += sorted(qs, key=lambda q: rank(seed, q["id"]))[:size]
+        drawn += sorted(qs, key=lambda q: (q["id"] not in kept, rank(seed, q["id"])))[:size]
     return sorted(drawn, key=lambda q: (q["hypothesis"], q["id"]))
 
 
@@ -145,28 +189,49 @@ def write_tsv(path: Path, rows: list[dict[str, str]]) -> None:
         writer.writerows(rows)
 
 
+# questions whose text carries what is counted (names listed, members of a group): when
+# the text changes, the verdict given to the old text must be read again
+TEXT_SENSITIVE = {"MISSING_DOCSTRINGS", "DUPLICATE_RESPONSIBILITY"}
+
+
 def merge(tree: Tree, findings: list[dict[str, Any]], seed: int, size: int) -> tuple[int, int]:
-    """Write the new sample, keeping verdicts by id; returns (rows drawn, rows still to read)."""
+    """Write the new sample, keeping verdicts; returns (rows drawn, rows still to read).
+
+    A row read before matches a finding by question id or, when ids changed (a monitor
+    renamed), by hypothesis and question text. A text-sensitive row whose text changed keeps
+    its old verdict only as a note in the reason, to be read again.
+    """
     path = DOCS / f"{tree.name}.tsv"
-    old = {row["id"]: row for row in read_tsv(path)}
-    found = {q["id"] for q in findings}
+    old_rows = read_tsv(path)
+    by_id = {row["id"]: row for row in old_rows}
+    by_text = {(row["hypothesis"], row["question"]): row for row in old_rows}
+    matched: dict[str, dict[str, str]] = {}
+    for q in findings:
+        row = by_id.get(q["id"]) or by_text.get((q["hypothesis"], text(q)))
+        if row is not None:
+            matched[q["id"]] = row
     rows = []
-    for q in draw(findings, seed, size):
+    for q in draw(findings, seed, size, set(matched)):
         row = {
             "hypothesis": q["hypothesis"],
             "id": q["id"],
             "evidence": q["evidence"][0] if q["evidence"] else "-",
             "verdict": "",
             "reason": "",
-            "question": " ".join(q["question"].split()),
+            "question": text(q),
         }
-        if q["id"] in old:
-            row["verdict"], row["reason"] = old[q["id"]]["verdict"], old[q["id"]]["reason"]
+        old = matched.get(q["id"])
+        if old is not None and old["verdict"]:
+            if old["question"] == row["question"] or q["hypothesis"] not in TEXT_SENSITIVE:
+                row["verdict"], row["reason"] = old["verdict"], old["reason"]
+            else:
+                row["reason"] = f"(re-read: was {old['verdict']} for {old['question']!r}: {old['reason']})"
         rows.append(row)
     write_tsv(path, rows)
+    used = {id(row) for row in matched.values()}
     gone_path = DOCS / f"{tree.name}.gone.tsv"
     gone = {row["id"]: row for row in read_tsv(gone_path)}
-    gone.update({qid: row for qid, row in old.items() if qid not in found and row["verdict"]})
+    gone.update({row["id"]: row for row in old_rows if id(row) not in used and row["verdict"]})
     if gone:
         write_tsv(gone_path, sorted(gone.values(), key=lambda r: (r["hypothesis"], r["id"])))
     return len(rows), sum(1 for row in rows if not row["verdict"])
@@ -176,17 +241,21 @@ def counts(findings: list[dict[str, Any]]) -> dict[str, int]:
     return dict(sorted(Counter(q["hypothesis"] for q in findings).items()))
 
 
+def git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=REPO, check=True, capture_output=True, text=True).stdout.strip()
+
+
 def commit() -> str:
-    return subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, check=True, capture_output=True, text=True
-    ).stdout.strip()
+    return git("rev-parse", "--short", "HEAD")
 
 
 def run(names: list[str], seed: int, size: int) -> None:
     DOCS.mkdir(parents=True, exist_ok=True)
     state_path = DOCS / "counts.json"
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
-    state.update({"commit": commit(), "seed": seed, "size": size})
+    # the analyzer measured: the last commit that changed monitors/ (HEAD may only add readings)
+    analyzer = git("log", "-1", "--format=%h", "--", "monitors")
+    state.update({"commit": commit(), "analyzer": analyzer, "seed": seed, "size": size})
     for name in names:
         tree = TREES[name]
         folder = fetch(tree)
@@ -237,6 +306,7 @@ def freeze_round1() -> None:
     state = json.loads((DOCS / "counts.json").read_text())
     frozen = {
         "commit": state["commit"],
+        "analyzer": state.get("analyzer", state["commit"]),
         "cells": {
             f"{name}/{hyp}": {k: cell[k] for k in ("findings", "sampled", "tp", "fp", "true")}
             for (name, hyp), cell in sorted(table(state).items())
@@ -254,6 +324,14 @@ def patterns() -> dict[str, str]:
     return {s.split("\n", 1)[0].strip(): s.split("\n", 1)[1].strip() for s in sections}
 
 
+def registered() -> set[str]:
+    """Every hypothesis the monitors declare (their Hypothesis tables)."""
+    import monitors  # noqa: F401  (registers every monitor)
+    from monitors.registry import MONITORS
+
+    return {h.id for monitor in MONITORS.values() for h in monitor.hypotheses}
+
+
 def pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
@@ -267,7 +345,7 @@ def report() -> str:
         "# Precision on real trees",
         "",
         f"Measured by `bench/run.sh precision` (= `python -m bench.precision`, then `--report`) at commit "
-        f"{state['commit']}: each tree is scanned with `python -m monitors TREE --format json`; a seeded "
+        f"{state['commit']} (analyzer: monitors/ as of {state.get('analyzer', state['commit'])}): each tree is scanned with `python -m monitors TREE --format json`; a seeded "
         f"random sample of up to {state['size']} findings per hypothesis per tree (seed {state['seed']}) is "
         "read by hand against the code. Every verdict and its one-line reason is in "
         "`docs/precision/<tree>.tsv`; the false-positive patterns are described in "
@@ -281,8 +359,8 @@ def report() -> str:
     lines += [
         "",
         "Precision = TP / (TP + FP) in the sample. *True* estimates the true findings of the whole "
-        "tree (findings x precision; exact when every finding was read). *Round 1* is the same cell at "
-        f"commit {round1['commit']} (`docs/precision/round1.json`): its findings and estimated true "
+        "tree (findings x precision; exact when every finding was read). *Round 1* is the same cell with "
+        f"monitors/ as of {round1.get('analyzer', round1['commit'])} (`docs/precision/round1.json`): its findings and estimated true "
         "findings, the recall comparison the issue asks for.",
         "",
         "| tree | hypothesis | findings | sampled | TP | FP | precision | true | round 1 findings | round 1 true |",
@@ -299,10 +377,16 @@ def report() -> str:
             lines.append(f"| {name} | {hyp} | 0 | - | - | - | - | 0 | {old_cols} |")
             continue
         true = "-" if cell["true"] is None else cell["true"]
+        unread = cell["sampled"] - cell["tp"] - cell["fp"]
+        sampled = f"{cell['sampled']} ({unread} unread)" if unread else str(cell["sampled"])
         lines.append(
-            f"| {name} | {hyp} | {cell['findings']} | {cell['sampled']} | {cell['tp']} | {cell['fp']} | "
+            f"| {name} | {hyp} | {cell['findings']} | {sampled} | {cell['tp']} | {cell['fp']} | "
             f"{pct(cell['precision'])} | {true} | {old_cols} |"
         )
+    fired = {hyp for _, hyp in cells}
+    silent = sorted(registered() - fired)
+    if silent:
+        lines += ["", f"Registered hypotheses that fired on no tree: {', '.join(silent)}."]
     described = patterns()
     by_hyp: dict[str, Counter] = {}
     for (name, hyp), cell in cells.items():
@@ -317,8 +401,10 @@ def report() -> str:
         for (tag, name), n in sorted(by_hyp[hyp].items()):
             tags.setdefault(tag, []).append(f"{name} {n}")
         for tag, where in sorted(tags.items(), key=lambda kv: kv[0]):
-            lines.append(f"- **{tag}** ({', '.join(where)}): {described.get(tag, '(not described)')}")
-            lines.append("")
+            lines += [f"**{tag}** ({', '.join(where)})", "", described.get(tag, "(not described)"), ""]
+    notes = DOCS / "notes.md"
+    if notes.exists():
+        lines += ["", notes.read_text().strip()]
     return "\n".join(lines).rstrip() + "\n"
 
 
