@@ -49,6 +49,8 @@ VERDICTS = ("TP", "FP")
 
 @dataclass(frozen=True)
 class Tree:
+    """One measured tree: where it comes from, what is scanned, and how it is configured."""
+
     name: str
     spec: str  # "dist==version" on PyPI; "" for this project (a git archive of HEAD)
     package: str  # the folder scanned, inside the unpacked wheel
@@ -139,6 +141,7 @@ def fetch(tree: Tree) -> Path:
 
 
 def scan(tree: Tree, folder: Path) -> list[dict[str, Any]]:
+    """The batch CLI's JSON findings for `folder` (also kept under bench/out/)."""
     result = subprocess.run(
         [sys.executable, "-m", "monitors", str(folder), "--format", "json"],
         cwd=REPO, check=True, capture_output=True, text=True,
@@ -149,10 +152,12 @@ def scan(tree: Tree, folder: Path) -> list[dict[str, Any]]:
 
 
 def rank(seed: int, qid: str) -> str:
+    """A finding's place in the seeded random order: sha256 of seed and id."""
     return hashlib.sha256(f"{seed}:{qid}".encode()).hexdigest()
 
 
 def text(q: dict[str, Any]) -> str:
+    """The question text on one line, as kept in the TSV."""
     return " ".join(q["question"].split())
 
 
@@ -176,6 +181,7 @@ def draw(
 
 
 def read_tsv(path: Path) -> list[dict[str, str]]:
+    """The rows of a sample file; none when it does not exist yet."""
     if not path.exists():
         return []
     with path.open(newline="") as f:
@@ -183,6 +189,7 @@ def read_tsv(path: Path) -> list[dict[str, str]]:
 
 
 def write_tsv(path: Path, rows: list[dict[str, str]]) -> None:
+    """Write sample rows with the COLUMNS header, tab-separated."""
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, COLUMNS, delimiter="\t", lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
@@ -238,18 +245,22 @@ def merge(tree: Tree, findings: list[dict[str, Any]], seed: int, size: int) -> t
 
 
 def counts(findings: list[dict[str, Any]]) -> dict[str, int]:
+    """{hypothesis: number of findings}, sorted by hypothesis."""
     return dict(sorted(Counter(q["hypothesis"] for q in findings).items()))
 
 
 def git(*args: str) -> str:
+    """The output of a git command run in the repository."""
     return subprocess.run(["git", *args], cwd=REPO, check=True, capture_output=True, text=True).stdout.strip()
 
 
 def commit() -> str:
+    """The short hash of HEAD."""
     return git("rev-parse", "--short", "HEAD")
 
 
 def run(names: list[str], seed: int, size: int) -> None:
+    """Fetch, scan and re-draw the samples of `names`; counts go to docs/precision/counts.json."""
     DOCS.mkdir(parents=True, exist_ok=True)
     state_path = DOCS / "counts.json"
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
@@ -303,6 +314,7 @@ def table(state: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def freeze_round1() -> None:
+    """Keep today's table in docs/precision/round1.json: the "old" counts later runs are compared to."""
     state = json.loads((DOCS / "counts.json").read_text())
     frozen = {
         "commit": state["commit"],
@@ -333,10 +345,12 @@ def registered() -> set[str]:
 
 
 def pct(value: float | None) -> str:
+    """A ratio as a whole percentage, "-" when nothing was judged."""
     return "-" if value is None else f"{100 * value:.0f}%"
 
 
 def report() -> str:
+    """docs/PRECISION.md: the table, the FP patterns by hypothesis, and the notes."""
     state = json.loads((DOCS / "counts.json").read_text())
     round1_path = DOCS / "round1.json"
     round1 = json.loads(round1_path.read_text()) if round1_path.exists() else {"cells": {}, "commit": "-"}
@@ -409,6 +423,7 @@ def report() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m bench.precision", description=__doc__.splitlines()[0])
     parser.add_argument("--trees", default=",".join(TREES), help=f"comma-separated, of {', '.join(TREES)}")
     parser.add_argument("--seed", type=int, default=10)
