@@ -176,7 +176,8 @@ class Watcher:
                 for root, rel in ready:
                     by_root.setdefault(root, []).append(rel)
                 for root, rels in by_root.items():
-                    pending.request(root, rels)
+                    if not self.feeder.send_now(root, rels):
+                        pending.request(root, rels)
                 self.feeder.feed()
                 backlog = self.feeder.has_backlog()
             except Exception:
