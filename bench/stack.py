@@ -52,15 +52,15 @@ class Stack:
         proc.wait_for(ready, timeout)
         return proc
 
-    def workers(self, count: int = 2) -> list[Proc]:
+    def workers(self, count: int = 2, prefix: str = "worker") -> list[Proc]:
         """`count` workers of one pool process each: two single-process workers, as the storm tests run."""
         return [
             self.start(
-                f"worker{i}",
+                f"{prefix}{i}",
                 celery(
                     "worker",
                     "--concurrency=1",
-                    f"--hostname=bench{i}@%h",
+                    f"--hostname=bench-{prefix}{i}@%h",
                     "--without-mingle",
                     "--without-gossip",
                     f"--queues={QUEUE},celery",
