@@ -33,8 +33,7 @@ from monitors import Delta, evaluate
 from monitors.engine import affected
 
 log = logging.getLogger(__name__)
-ROWS_PER_ROUND = 2000  # ChangedKeys rows (file versions) read at once: bounds a worker's memory
-KEYS_PER_TRANSACTION = 5000
+ROWS_PER_ROUND = 2000  # ChangedKeys rows (file versions) evaluated in one transaction: bounds memory
 
 
 def due(tree: Tree) -> bool:
@@ -113,22 +112,15 @@ def _evaluate_rows(tree: Tree, rows: list[tuple[int, list[str], int]]) -> int:
     latency_ms = (time.time_ns() - min(seq for _, _, seq in rows)) / 1e6
     with transaction.atomic():
         lock_tree(tree)
-        keys = sorted(affected(DatabaseStore(tree), changed))
-    written = 0
-    batches = list(chunks(keys, KEYS_PER_TRANSACTION)) or [[]]
-    for i, batch in enumerate(batches):
-        with transaction.atomic():
-            lock_tree(tree)
-            delta = evaluate(DatabaseStore(tree), batch)
-            ids = record_transitions(tree, delta, latency_ms)
-            if i == len(batches) - 1:  # every key of these rows is evaluated: they are done
-                ChangedKeys.objects.filter(id__in=[row_id for row_id, _, _ in rows])._raw_delete(
-                    ChangedKeys.objects.db
-                )
-            if ids:
-                transaction.on_commit(partial(relay.publish_committed, ids))
-        written += len(ids)
-    return written
+        store = DatabaseStore(tree)
+        delta = evaluate(store, affected(store, changed))
+        ids = record_transitions(tree, delta, latency_ms)
+        ChangedKeys.objects.filter(id__in=[row_id for row_id, _, _ in rows])._raw_delete(
+            ChangedKeys.objects.db
+        )
+        if ids:
+            transaction.on_commit(partial(relay.publish_committed, ids))
+    return len(ids)
 
 
 def record_transitions(tree: Tree, delta: Delta, latency_ms: float | None = None) -> list[int]:
