@@ -7,7 +7,7 @@ Walking like the batch scan does:   iter_source_files(root, ignore), WATCHED_SUF
 Monitors by id:                     MONITORS["integration"]  (their bus signals: kloros_site.chembus.signals)
 """
 
-from monitors import capability, exploration, integration, knowledge  # noqa: F401  (register monitors)
+from monitors import capability, exploration, integration, knowledge, suppress  # noqa: F401  (register monitors)
 from monitors.engine import (
     MemoryStore,
     Store,
