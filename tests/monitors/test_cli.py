@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+PUB = "from bus import ChemPub; "  # a ChemBus publisher from outside the tree, on the line it is used
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -29,10 +30,10 @@ def found(result: subprocess.CompletedProcess, *hypotheses: str) -> list[tuple[s
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
-    (tmp_path / "a.py").write_text('emit("curiosity.x")\n')
+    (tmp_path / "a.py").write_text(PUB + 'ChemPub().emit("curiosity.x")\n')
     (tmp_path / "b.py").write_text("def broken(:\n")
     (tmp_path / ".hidden").mkdir()
-    (tmp_path / ".hidden" / "c.py").write_text('emit("hidden.x")\n')
+    (tmp_path / ".hidden" / "c.py").write_text(PUB + 'ChemPub().emit("hidden.x")\n')
     return tmp_path
 
 
@@ -74,7 +75,7 @@ def test_bad_path_fails_clearly(tmp_path: Path):
 
 def test_exclude_skips_named_directories(tree: Path):
     (tree / "vendor").mkdir()
-    (tree / "vendor" / "d.py").write_text('emit("in.vendor")\n')
+    (tree / "vendor" / "d.py").write_text(PUB + 'ChemPub().emit("in.vendor")\n')
     assert "in.vendor" in run(str(tree), "--format", "json").stdout
     assert "in.vendor" not in run(str(tree), "--format", "json", "--exclude", "vendor").stdout
 
@@ -109,8 +110,8 @@ def test_a_bad_configuration_is_a_clear_error_with_status_2(tree: Path, pyprojec
 def test_configuration_ignore_and_tests_globs(tmp_path: Path):
     files = {
         "app/__init__.py": "",
-        "app/a.py": 'emit("app.x")\n',
-        "vendor/six.py": 'emit("in.vendor")\n',
+        "app/a.py": PUB + 'ChemPub().emit("app.x")\n',
+        "vendor/six.py": PUB + 'ChemPub().emit("in.vendor")\n',
         "qa/check_app.py": "import app.missing\n",  # a test may import something missing on purpose
     }
     write(tmp_path, files)
@@ -127,7 +128,7 @@ def test_configuration_ignore_and_tests_globs(tmp_path: Path):
 def test_the_configuration_above_a_src_folder_applies_with_globs_from_its_folder(tmp_path: Path):
     write(tmp_path, {
         "pyproject.toml": '[tool.kloros]\nignore = ["src/gen/**"]\n',
-        "src/app/__init__.py": "", "src/app/a.py": 'emit("app.x")\n', "src/gen/out.py": 'emit("gen.x")\n',
+        "src/app/__init__.py": "", "src/app/a.py": PUB + 'ChemPub().emit("app.x")\n', "src/gen/out.py": PUB + 'ChemPub().emit("gen.x")\n',
     })  # fmt: skip
     assert found(run(str(tmp_path / "src"), "--format", "json"), "ORPHANED_QUEUE") == [
         ("ORPHANED_QUEUE", ["app/a.py:1"])
@@ -147,7 +148,7 @@ def test_reference_roots_beside_the_tree_are_read_but_never_asked_about(tmp_path
         "pyproject.toml": "[project]\nname = 'x'\n",
         "src/pkg/__init__.py": "", "src/pkg/api.py": "def used_by_tests():\n    return 1\n\ndef unused():\n    return 2\n",
         "tests/test_api.py": "from pkg.api import used_by_tests\n",
-        "scripts/tool.py": 'import pkg.gone\nemit("tool.x")\nx = 1  # TODO: one day\n',
+        "scripts/tool.py": 'import pkg.gone\n' + PUB + 'ChemPub().emit("tool.x")\nx = 1  # TODO: one day\n',
     })  # fmt: skip
     result = run(str(tmp_path / "src"), "--format", "json")
     assert found(result, "DEAD_CODE") == [("DEAD_CODE", ["pkg/api.py:4"])]
@@ -165,10 +166,10 @@ def test_reference_roots_beside_the_tree_are_read_but_never_asked_about(tmp_path
 
 
 SUPPRESSED = {
-    "a.py": 'emit("one.x")  # kloros: ignore[ORPHANED_QUEUE]\n'
-    'emit("two.x")  # kloros: ignore[DEAD_CODE, ORPHANED_QUEUE]\n'
-    'emit("three.x")  # kloros: ignore\n'
-    'emit("four.x")  # kloros: ignore[DEAD_CODE]\n'
+    "a.py": PUB + 'ChemPub().emit("one.x")  # kloros: ignore[ORPHANED_QUEUE]\n'
+    'ChemPub().emit("two.x")  # kloros: ignore[DEAD_CODE, ORPHANED_QUEUE]\n'
+    'ChemPub().emit("three.x")  # kloros: ignore\n'
+    'ChemPub().emit("four.x")  # kloros: ignore[DEAD_CODE]\n'
     "x = 1  # kloros: ignore\n"
     's = "# kloros: ignore is only words in a string"\n',
 }
@@ -204,7 +205,7 @@ def test_baseline_reports_only_new_questions(tree: Path, tmp_path: Path):
     again = run(str(tree), "--format", "json", "--baseline", str(baseline))
     assert (again.returncode, json.loads(again.stdout)) == (0, [])
     assert "1 question(s) in the baseline" in again.stderr
-    (tree / "new.py").write_text('emit("new.x")\n')
+    (tree / "new.py").write_text(PUB + 'ChemPub().emit("new.x")\n')
     newer = run(str(tree), "--format", "json", "--baseline", str(baseline))
     assert newer.returncode == 1 and found(newer) == [("ORPHANED_QUEUE", ["new.py:1"])]
 

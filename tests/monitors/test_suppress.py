@@ -16,6 +16,8 @@ from tests.monitors.test_incremental import batch as batch_of_sources
 from tests.monitors.test_incremental import postings, replay
 from tests.monitors.tree_strategies import PATHS, content, python_statement
 
+PUB = "from bus import ChemPub; "  # a ChemBus publisher from outside the tree, on the line it is used
+
 
 def batch(files: dict[str, str], config: Config | None = None) -> MemoryStore:
     store = MemoryStore()
@@ -59,9 +61,9 @@ v = 6  # kloros: ignored words, no directive
 def test_a_comment_on_an_evidence_line_drops_that_hypothesis_only():
     store = batch({
         "a.py": """\
-            emit("one.x")  # kloros: ignore[ORPHANED_QUEUE]
-            emit("two.x")  # kloros: ignore[DEAD_CODE]
-            emit("three.x")  # kloros: ignore
+            from bus import ChemPub; ChemPub().emit("one.x")  # kloros: ignore[ORPHANED_QUEUE]
+            ChemPub().emit("two.x")  # kloros: ignore[DEAD_CODE]
+            ChemPub().emit("three.x")  # kloros: ignore
             def helper():  # kloros: ignore[DEAD_CODE]
                 return 1
             """,
@@ -88,7 +90,8 @@ def test_a_comment_on_the_definition_line_drops_questions_pointing_elsewhere():
 
 def test_unused_suppressions_are_found_per_id():
     files = {
-        "a.py": 'emit("one.x")  # kloros: ignore[ORPHANED_QUEUE, DEAD_CODE]\nx = 1  # kloros: ignore\n',
+        "a.py": PUB
+        + 'ChemPub().emit("one.x")  # kloros: ignore[ORPHANED_QUEUE, DEAD_CODE]\nx = 1  # kloros: ignore\n',
         "b.md": "nothing here <!-- kloros: ignore[STALE_KNOWLEDGE] -->\n",
     }
     store = batch(files)
@@ -103,7 +106,11 @@ def test_unused_suppressions_are_found_per_id():
 
 
 def test_reference_roots_are_read_but_never_asked_about():
-    files = {"pkg/__init__.py": "", "pkg/a.py": 'emit("a.x")\n', "tools/run.py": 'emit("t.x")\n'}
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/a.py": PUB + 'ChemPub().emit("a.x")\n',
+        "tools/run.py": PUB + 'ChemPub().emit("t.x")\n',
+    }
     assert asked(batch(files)) == [
         ("ORPHANED_QUEUE", ("pkg/a.py:1",)),
         ("ORPHANED_QUEUE", ("tools/run.py:1",)),
@@ -114,14 +121,20 @@ def test_reference_roots_are_read_but_never_asked_about():
 def test_adding_and_removing_a_comment_re_evaluates_the_question():
     store = MemoryStore()
     apply(store, "pkg/__init__.py", postings("pkg/__init__.py", ""))
-    opened = apply(store, "pkg/a.py", postings("pkg/a.py", 'emit("ch.one")\n'))
+    opened = apply(store, "pkg/a.py", postings("pkg/a.py", PUB + 'ChemPub().emit("ch.one")\n'))
     (question,) = opened.opened
     apply(store, "pkg/b.py", postings("pkg/b.py", "x = 1\n"))
     delta = apply(
-        store, "pkg/a.py", postings("pkg/a.py", 'emit("ch.one")  # kloros: ignore[ORPHANED_QUEUE]\n')
+        store,
+        "pkg/a.py",
+        postings("pkg/a.py", PUB + 'ChemPub().emit("ch.one")  # kloros: ignore[ORPHANED_QUEUE]\n'),
     )
     assert delta.resolved == [question] and not delta.opened and store.all_questions() == {}
-    delta = apply(store, "pkg/a.py", postings("pkg/a.py", 'emit("ch.one")  # kloros: ignore[DEAD_CODE]\n'))
+    delta = apply(
+        store,
+        "pkg/a.py",
+        postings("pkg/a.py", PUB + 'ChemPub().emit("ch.one")  # kloros: ignore[DEAD_CODE]\n'),
+    )
     assert [q.id for q in delta.opened] == [question.id]
 
 
