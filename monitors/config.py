@@ -1,5 +1,9 @@
 """What a tree says about itself: `[tool.kloros]` in its pyproject.toml, read once per scan.
 
+`load(root)` finds the nearest pyproject.toml with that table at or above the tree (up to the
+repository root), rebases its gitignore-style globs onto the tree, detects `kind` and resolves
+reference roots; docs/CONFIGURATION.md is the user's reference.
+
 Configuration is an input of the whole analysis, like the engine's own code: extraction
 (`facts.extract`) and evaluation (`Lookup.config`) both see it, and a change of it means
 every file is analyzed again (its digest is part of the analysis version). So incremental
