@@ -196,11 +196,11 @@ def extract(path: str, data: bytes, config: Config = DEFAULT) -> FileFacts:
     elif path.endswith(DOC_SUFFIXES):
         facts.kind = "doc"
         text.scan_doc(facts, decode(data))
-        facts.suppressions = suppress.scan_text(decode(data))
+        facts.suppressions = suppress.scan_text(decode(data), PurePosixPath(path).suffix)
     elif path.endswith(CONFIG_SUFFIXES):
         facts.kind = "config"
         text.scan_config(facts, decode(data))
-        facts.suppressions = suppress.scan_text(decode(data))
+        facts.suppressions = suppress.scan_text(decode(data), PurePosixPath(path).suffix)
     return facts
 
 

@@ -8,8 +8,8 @@ or of the class that symbol belongs to:
     bus.emit("audit.trail")  # kloros: ignore[ORPHANED_QUEUE, DEAD_CODE]
     import pkg.optional      # kloros: ignore            (every hypothesis)
 
-In Markdown, reST or TOML files the same words in any comment work
-(`<!-- kloros: ignore[STALE_KNOWLEDGE] -->`).
+In Markdown, reST and TOML / setup.cfg files the same words work in a comment
+(`<!-- kloros: ignore[STALE_KNOWLEDGE] -->`, `.. kloros: ignore`, `# kloros: ignore`).
 
 The comments are postings of their file under this module's own namespace ("suppress:"),
 which asks no questions. The engine drops a question right after its monitor asks it when
@@ -37,15 +37,20 @@ ALL = "*"  # a bare `kloros: ignore`
 DIRECTIVE = re.compile(r"(?:^|[\s#;])kloros:\s*ignore\b(?:\[([^\]]*)\])?")
 MARKER = b"kloros:"
 IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+CODE_SPAN = re.compile(r"`[^`]*`")
+HTML_COMMENT = re.compile(r"<!--(.*?)-->")
 
 Marks = dict[int, tuple[str, ...]]  # line -> hypothesis ids (or ALL)
 
 
 def directive_ids(text: str) -> tuple[str, ...] | None:
-    """The hypotheses a comment's text suppresses; None when it holds no directive."""
+    """The hypotheses a comment's text suppresses; None when it holds no directive.
+
+    Text in backticks is left out: a comment (or document) *about* suppressions quotes them.
+    """
     ids: set[str] = set()
     found = False
-    for match in DIRECTIVE.finditer(text):
+    for match in DIRECTIVE.finditer(CODE_SPAN.sub("", text)):
         found = True
         listed = IDENTIFIER.findall(match.group(1) or "")
         if listed:
@@ -69,14 +74,28 @@ def scan_python(data: bytes) -> Marks:
     return marks
 
 
-def scan_text(text: str) -> Marks:
-    """Suppressions in a document or configuration file: the directive anywhere on a line."""
+def comments(line: str, suffix: str) -> list[str]:
+    """The comment text on one line of a document or configuration file (code spans left out)."""
+    line = CODE_SPAN.sub("", line)
+    if suffix == ".md":
+        return HTML_COMMENT.findall(line)
+    if suffix in (".rst", ".txt"):
+        return [line] if line.lstrip().startswith("..") else []
+    start = min(
+        (i for i in (line.find("#"), line.find(";") if suffix == ".cfg" else -1) if i != -1), default=-1
+    )
+    return [line[start:]] if start != -1 else []
+
+
+def scan_text(text: str, suffix: str) -> Marks:
+    """Suppressions in a document's comments (`<!-- -->`, reST `..`) or a configuration's (`#`)."""
     if MARKER.decode() not in text:
         return {}
     marks: Marks = {}
     for line, content in enumerate(text.splitlines(), 1):
-        if (ids := directive_ids(content)) is not None:
-            marks[line] = ids
+        for comment in comments(content, suffix):
+            if (ids := directive_ids(comment)) is not None:
+                marks[line] = tuple(sorted(set(marks.get(line, ())) | set(ids)))
     return marks
 
 

@@ -53,9 +53,23 @@ v = 6  # kloros: ignored words, no directive
         9: (ALL,),
     }
     assert scan_python(b"x = 1  # no marker at all\n") == {}
-    assert scan_text("See `pkg.gone`. <!-- kloros: ignore[STALE_KNOWLEDGE] -->\nplain\n") == {
-        1: ("STALE_KNOWLEDGE",)
+    assert scan_python(b"x = 1  # quoting `# kloros: ignore[...]` is no directive\n") == {}
+
+
+def test_documents_and_configuration_files_suppress_in_their_comments_only():
+    markdown = (
+        "See `pkg.gone`. <!-- kloros: ignore[STALE_KNOWLEDGE] -->\n"
+        "Write `# kloros: ignore[DEAD_CODE]` on the line.\n"  # documentation about suppressions
+        "    def hook():  # kloros: ignore[DEAD_CODE]\n"  # an example in a code block
+        "Or `<!-- kloros: ignore -->` in Markdown.\n"
+    )
+    assert scan_text(markdown, ".md") == {1: ("STALE_KNOWLEDGE",)}
+    assert scan_text("Uses :func:`pkg.gone`.\n\n.. kloros: ignore[STALE_KNOWLEDGE]\n", ".rst") == {
+        3: ("STALE_KNOWLEDGE",)
     }
+    toml = '[entry]\nrun = "pkg.gone:main"  # kloros: ignore[MISSING_CAPABILITY]\nnote = "kloros: ignore"\n'
+    assert scan_text(toml, ".toml") == {2: ("MISSING_CAPABILITY",)}
+    assert scan_text("[entry]\n; kloros: ignore\n", ".cfg") == {2: (ALL,)}
 
 
 def test_a_comment_on_an_evidence_line_drops_that_hypothesis_only():
