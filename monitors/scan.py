@@ -119,8 +119,11 @@ def unused_suppressions(store: MemoryStore, config: Config) -> list[Question]:
             if not in_reference_roots(question, config.reference_roots):
                 used.update(matching(question, lookup))
     unused = []
+    reference = tuple(f"{root}/" for root in config.reference_roots)
     for key in marks:
         for path, lines in store.postings(key).items():
+            if reference and path.startswith(reference):
+                continue  # read for references, never asked about
             for line, ids in lines.items():
                 for name in ids:
                     if (path, int(line), name) in used:

@@ -129,7 +129,11 @@ def test_reference_roots_are_read_but_never_asked_about():
         ("ORPHANED_QUEUE", ("pkg/a.py:1",)),
         ("ORPHANED_QUEUE", ("tools/run.py:1",)),
     ]
-    assert asked(batch(files, Config(reference_roots=("tools",)))) == [("ORPHANED_QUEUE", ("pkg/a.py:1",))]
+    config = Config(reference_roots=("tools",))
+    assert asked(batch(files, config)) == [("ORPHANED_QUEUE", ("pkg/a.py:1",))]
+    files["tools/run.py"] += "x = 1  # kloros: ignore\n"  # not asked about, so not about this either
+    assert unused_suppressions(batch(files, config), config) == []
+    assert [q.evidence for q in unused_suppressions(batch(files), Config())] == [("tools/run.py:2",)]
 
 
 def test_adding_and_removing_a_comment_re_evaluates_the_question():
