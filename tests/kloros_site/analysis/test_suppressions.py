@@ -5,8 +5,9 @@ import itertools
 
 import pytest
 
+from kloros_site.analysis.messages import FileVersion, sha256
 from kloros_site.analysis.models import Question, Transition
-from kloros_site.analysis.services import FileVersion, record, sha256
+from kloros_site.analysis.services import record
 
 pytestmark = pytest.mark.django_db
 ROOT = "/srv/tree"
