@@ -157,7 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         store, errors = scan_tree(args.path, config=config, patterns=args.exclude)
         questions = ordered(store.all_questions()) + unused_suppressions(store, config)
     if args.write_baseline:
-        args.write_baseline.write_text(as_json(questions) + "\n", encoding="utf-8")
+        try:
+            args.write_baseline.write_text(as_json(questions) + "\n", encoding="utf-8")
+        except OSError as exc:
+            print(f"error: cannot write the baseline: {exc}", file=sys.stderr)
+            return 2
         print(f"wrote {len(questions)} question(s) to {args.write_baseline}", file=sys.stderr)
         return 0
     shown = [q for q in questions if q.id not in known]

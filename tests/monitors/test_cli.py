@@ -220,6 +220,8 @@ def test_write_baseline_then_use_it_and_a_broken_baseline_is_an_error(tree: Path
     sarif = tmp_path / "baseline.sarif"
     sarif.write_text(run(str(tree), "--format", "sarif").stdout)
     assert run(str(tree), "--baseline", str(sarif)).returncode == 0
+    unwritable = run(str(tree), "--write-baseline", str(tmp_path / "no" / "such" / "dir.json"))
+    assert unwritable.returncode == 2 and "cannot write the baseline" in unwritable.stderr
     baseline.write_text('{"not": "a report"}')
     broken = run(str(tree), "--baseline", str(baseline))
     assert broken.returncode == 2 and "not a report" in broken.stderr
