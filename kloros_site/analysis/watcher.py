@@ -19,17 +19,17 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from kloros_site.analysis import pending
-from kloros_site.analysis.paths import Ignore
 from kloros_site.analysis.pending import Feeder
 from kloros_site.analysis.reader import relative
 from kloros_site.analysis.sync import changed_paths, stored_files
+from monitors.walk import Walker
 
 log = logging.getLogger(__name__)
 TICK = 1.0  # while work is pending: how often to look for queue room and lost tasks
 
 
 class TreeHandler(FileSystemEventHandler):
-    def __init__(self, watcher: Watcher, root: Path, ignore: Ignore) -> None:
+    def __init__(self, watcher: Watcher, root: Path, ignore: Walker) -> None:
         self.watcher = watcher
         self.root = root
         self.ignore = ignore
@@ -49,6 +49,8 @@ class TreeHandler(FileSystemEventHandler):
                 # a folder's own "modified" only says an entry changed, and that entry has its event
                 if event.event_type in ("created", "deleted", "moved"):
                     self._touch_folder(path, rel)
+            elif rel.rpartition("/")[2] == ".gitignore":
+                self.watcher.reconcile_soon()  # files it now leaves in (or out) bring no events
             elif not self.ignore.skips_file(rel):
                 self.watcher.touch(self.root, rel)
 
@@ -59,8 +61,8 @@ class TreeHandler(FileSystemEventHandler):
         for stored in stored_files(self.root, rel):
             self.watcher.touch(self.root, stored)
         if path.is_dir():
-            for found in self.ignore.walk_under(path):
-                self.watcher.touch(self.root, found.relative_to(self.root).as_posix())
+            for found, _ in self.ignore.walk(path):
+                self.watcher.touch(self.root, found)
 
 
 class OverflowAlarm(logging.Handler):
@@ -79,7 +81,7 @@ class Watcher:
     def __init__(
         self,
         roots: list[Path],
-        ignore: dict[Path, Ignore],
+        ignore: dict[Path, Walker],
         feeder: Feeder,
         max_bytes: int,
         quiet_seconds: float = 0.02,

@@ -11,8 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from kloros_site.analysis import evaluation
 from kloros_site.analysis.enqueue import feeder, send_evaluation
-from kloros_site.analysis.paths import Ignore
+from kloros_site.analysis.paths import walker_for
 from kloros_site.analysis.watcher import Watcher
+from monitors.config import ConfigError
 from monitors.scan import import_root
 
 
@@ -42,7 +43,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, paths: list[str], **options) -> None:
         roots = watched_roots(paths)
-        ignores = {root: Ignore(root, settings.KLR_IGNORE) for root in roots}
+        try:
+            ignores = {root: walker_for(root) for root in roots}
+        except ConfigError as exc:
+            raise CommandError(str(exc)) from None
         watcher = Watcher(
             roots,
             ignores,
