@@ -113,7 +113,7 @@ def _evaluate_rows(tree: Tree, rows: list[tuple[int, list[str], int]]) -> int:
     with transaction.atomic():
         lock_tree(tree)
         store = DatabaseStore(tree)
-        delta = evaluate(store, affected(store, changed))
+        delta = evaluate(store, affected(store, changed), tree.analysis_config())
         ids = record_transitions(tree, delta, latency_ms)
         ChangedKeys.objects.filter(id__in=[row_id for row_id, _, _ in rows])._raw_delete(
             ChangedKeys.objects.db

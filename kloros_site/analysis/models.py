@@ -10,6 +10,8 @@ import uuid
 
 from django.db import models
 
+from monitors.config import DEFAULT, Config
+
 
 class Tree(models.Model):
     """A watched root. Questions are about one tree: cross-file means within it."""
@@ -18,6 +20,12 @@ class Tree(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # an evaluation task was sent and has not finished: no second one is sent meanwhile
     evaluation_requested_at = models.DateTimeField(null=True, blank=True)
+    # the tree's [tool.kloros] (monitors.config.Config.to_json), read by the watcher and rescan:
+    # workers read no files, so they analyze and evaluate with what is stored here
+    config = models.JSONField(default=dict, blank=True)
+
+    def analysis_config(self) -> Config:
+        return Config.from_json(self.config) if self.config else DEFAULT
 
     def __str__(self) -> str:
         return self.path

@@ -7,6 +7,7 @@ batches by kloros_site.analysis.evaluation.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -19,9 +20,17 @@ from kloros_site.analysis.messages import FileVersion
 from kloros_site.analysis.models import ChangedKeys, PendingFile, SourceFile, Tree
 from kloros_site.analysis.store import write_postings
 from monitors import ENGINE_VERSION
+from monitors.config import DEFAULT, Config
 from monitors.engine import analyze_or_placeholder, placeholder
 
 log = logging.getLogger(__name__)
+
+
+def analysis_version(config: Config) -> str:
+    """What produced a stored analysis: the analysis code and the tree's configuration."""
+    if config == DEFAULT:
+        return ENGINE_VERSION
+    return hashlib.sha256(f"{ENGINE_VERSION}|{config.digest()}".encode()).hexdigest()[:16]
 
 
 def evaluate_now(tree_id: int) -> None:
@@ -43,6 +52,8 @@ def record(version: FileVersion, request_evaluation: Callable[[int], None] = eva
 
 
 def _record(tree: Tree, version: FileVersion) -> str:
+    config = tree.analysis_config()
+    engine_version = analysis_version(config)
     current = SourceFile.objects.filter(tree=tree, path=version.path).first()
     if current and current.seq >= version.seq:
         return "stale"
@@ -53,7 +64,7 @@ def _record(tree: Tree, version: FileVersion) -> str:
         and current.status == SourceFile.Status.ANALYZED
         and version.sha256
         and current.sha256 == version.sha256
-        and current.engine_version == ENGINE_VERSION
+        and current.engine_version == engine_version
     ):
         SourceFile.objects.filter(pk=current.pk, seq__lt=version.seq).update(
             seq=version.seq, mtime_ns=version.mtime_ns
@@ -61,7 +72,7 @@ def _record(tree: Tree, version: FileVersion) -> str:
         return "unchanged"
 
     started = time.perf_counter()
-    postings, status, reason, detail = _analyze(version)
+    postings, status, reason, detail = _analyze(version, config)
     duration_ms = (time.perf_counter() - started) * 1000
 
     with transaction.atomic():
@@ -75,7 +86,7 @@ def _record(tree: Tree, version: FileVersion) -> str:
         file.size = version.size
         file.mtime_ns = version.mtime_ns
         file.seq = version.seq
-        file.engine_version = ENGINE_VERSION
+        file.engine_version = engine_version
         file.analyzed_at = timezone.now()
         file.duration_ms = duration_ms
         file.reason = reason
@@ -102,20 +113,20 @@ def _locked_file(tree: Tree, path: str) -> SourceFile:
     return file
 
 
-def _analyze(version: FileVersion) -> tuple[dict | None, str, str, str]:
+def _analyze(version: FileVersion, config: Config) -> tuple[dict | None, str, str, str]:
     """(postings, status, reason, detail). A file that exists but cannot be analyzed posts a
     placeholder, as the batch scan does: its module exists, its contents are unknown."""
     if version.deleted:
         return None, SourceFile.Status.DELETED, "", ""
     if version.reason:
-        return placeholder(version.path), SourceFile.Status.FAILED, version.reason, version.detail
+        return placeholder(version.path, config), SourceFile.Status.FAILED, version.reason, version.detail
     assert version.data is not None
     try:
-        postings, error = analyze_or_placeholder(version.path, version.data)
+        postings, error = analyze_or_placeholder(version.path, version.data, config)
     except Exception as exc:  # an analyzer bug must not cost the file its recorded state
         log.exception("analyzer failed on %s", version.path)
         return (
-            placeholder(version.path),
+            placeholder(version.path, config),
             SourceFile.Status.FAILED,
             "analyzer_error",
             f"{type(exc).__name__}: {exc}",

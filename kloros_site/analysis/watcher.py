@@ -87,6 +87,7 @@ class Watcher:
         quiet_seconds: float = 0.02,
         sweep: Callable[[], int] | None = None,
         sweep_seconds: float = 5.0,
+        reconfigure: Callable[[Path, Walker], int] | None = None,
     ) -> None:
         self.roots = roots
         self.ignore = ignore
@@ -96,6 +97,8 @@ class Watcher:
         # asks for the evaluations whose trigger died with a killed worker (evaluation.sweep)
         self.sweep = sweep
         self.sweep_seconds = sweep_seconds
+        # a saved pyproject.toml may change [tool.kloros]: then every file is analyzed again
+        self.reconfigure = reconfigure
         self._next_sweep = 0.0
         self._due: dict[tuple[Path, str], float] = {}
         self._reconcile = False
@@ -178,6 +181,8 @@ class Watcher:
                 for root, rel in ready:
                     by_root.setdefault(root, []).append(rel)
                 for root, rels in by_root.items():
+                    if self.reconfigure and "pyproject.toml" in rels:
+                        self.reconfigure(root, self.ignore[root])
                     if not self.feeder.send_now(root, rels):
                         pending.request(root, rels)
                 self.feeder.feed()

@@ -35,3 +35,17 @@ def test_the_cli_and_the_pipeline_walk_the_same_files(tmp_path: Path):
         "app/__init__.py", "app/a.py", "app/keep_pb2.py", "app/sub/b.py", "docs/guide.md", "pyproject.toml",
         "setup.cfg",
     ]  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_tree_configuration_is_stored_for_the_workers_and_a_change_is_noticed(tmp_path):
+    from kloros_site.analysis.models import Tree
+    from kloros_site.analysis.paths import remember_config
+
+    (tmp_path / "pyproject.toml").write_text('[tool.kloros]\nkind = "application"\ntests = ["qa/**"]\n')
+    assert remember_config(tmp_path) is True
+    assert Tree.objects.get().analysis_config().tests == ("qa/**",)
+    assert remember_config(tmp_path) is False
+    (tmp_path / "pyproject.toml").write_text('[tool.kloros]\nkind = "application"\ntests = ["checks/**"]\n')
+    assert remember_config(tmp_path) is True
+    assert Tree.objects.get().analysis_config().tests == ("checks/**",)
