@@ -23,7 +23,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from kloros_site.analysis import bus_facts, relay
@@ -38,11 +38,15 @@ ROWS_PER_ROUND = 2000  # ChangedKeys rows (file versions) evaluated in one trans
 
 def due(tree: Tree) -> bool:
     """Whether the tree has changes to evaluate and should evaluate them now."""
-    oldest = ChangedKeys.objects.filter(tree=tree).order_by("id").values_list("seq", flat=True).first()
+    pending = PendingFile.objects.filter(tree=tree)
+    changes = ChangedKeys.objects.filter(tree=tree).order_by("id").values("seq")[:1]
+    # one round trip for the common answers: nothing to evaluate, or settled
+    oldest, unsettled = (
+        Tree.objects.filter(pk=tree.pk).values_list(Subquery(changes), Exists(pending.values("id"))).get()
+    )
     if oldest is None:
         return False
-    pending = PendingFile.objects.filter(tree=tree)
-    if not pending.exists():
+    if not unsettled:
         return True
     overdue = time.time_ns() - oldest > settings.KLR_EVALUATION_MAX_DELAY * 1e9
     return overdue and pending.filter(seq__gt=oldest).exists()

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kloros_site.analysis import evaluation
@@ -45,10 +45,20 @@ def record(version: FileVersion, request_evaluation: Callable[[int], None] = eva
     the tree settled (or a trickle has waited long enough), its evaluation is requested.
     """
     tree, _ = Tree.objects.get_or_create(path=version.root)
-    outcome = _record(tree, version)
-    PendingFile.objects.filter(tree=tree, path=version.path, seq__lte=version.seq).delete()
+    try:
+        outcome = _record(tree, version)
+    except IntegrityError:  # another worker created the same new file's row first: now it exists
+        outcome = _record(tree, version)
+    if outcome in ("stale", "unchanged"):  # (a stored version deletes its row in its transaction)
+        answered(tree, version)
     evaluation.request_if_due(tree, request_evaluation)
     return outcome
+
+
+def answered(tree: Tree, version: FileVersion) -> None:
+    """The pending row this version answers is done with (a newer change keeps its row)."""
+    done = PendingFile.objects.filter(tree=tree, path=version.path, seq__lte=version.seq)
+    done._raw_delete(done.db)
 
 
 def _record(tree: Tree, version: FileVersion) -> str:
@@ -76,7 +86,7 @@ def _record(tree: Tree, version: FileVersion) -> str:
     duration_ms = (time.perf_counter() - started) * 1000
 
     with transaction.atomic():
-        file = _locked_file(tree, version.path)
+        file = _locked_file(tree, version.path) if current else SourceFile(tree=tree, path=version.path)
         # a newer version may have been stored while we parsed
         if file.seq >= version.seq:
             return "stale"
@@ -91,26 +101,20 @@ def _record(tree: Tree, version: FileVersion) -> str:
         file.duration_ms = duration_ms
         file.reason = reason
         file.detail = detail
-        file.save()
-        changed = write_postings(file, postings)
+        file.save(force_insert=current is None)  # new: one INSERT; a race with another is an IntegrityError
+        changed = write_postings(file, postings, new=current is None)
         if changed:
             ChangedKeys.objects.create(tree=tree, keys=sorted(changed), seq=version.seq)
+        answered(tree, version)
     return status
 
 
 def _locked_file(tree: Tree, path: str) -> SourceFile:
-    """The file's row, locked until the transaction ends (created first if new).
+    """The file's row, locked until the transaction ends.
 
     Two versions of one path are stored one after the other; files never wait for each other.
     """
-    rows = SourceFile.objects.select_for_update().filter(tree=tree, path=path)
-    file = rows.first()
-    if file is None:
-        SourceFile.objects.bulk_create(
-            [SourceFile(tree=tree, path=path, status=SourceFile.Status.DELETED)], ignore_conflicts=True
-        )
-        file = rows.get()
-    return file
+    return SourceFile.objects.select_for_update().get(tree=tree, path=path)
 
 
 def _analyze(version: FileVersion, config: Config) -> tuple[dict | None, str, str, str]:

@@ -53,12 +53,13 @@ def chunks(items: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
         yield items[i : i + size]
 
 
-def write_postings(file: SourceFile, postings: Mapping[str, Any] | None) -> set[str]:
+def write_postings(file: SourceFile, postings: Mapping[str, Any] | None, new: bool = False) -> set[str]:
     """Replace one file's postings (None: the file is gone); return the keys whose postings changed.
 
-    Call inside the transaction that updates the file's row, after locking that row.
+    Call inside the transaction that updates the file's row, after locking that row (`new`: the
+    row was inserted by this transaction, so it has no postings to compare with).
     """
-    old = dict(Posting.objects.filter(file=file).values_list("key", "payload"))
+    old = {} if new else dict(Posting.objects.filter(file=file).values_list("key", "payload"))
     new = dict(postings or {})
     changed = {k for k in old.keys() | new.keys() if k not in old or k not in new or old[k] != new[k]}
     gone = [k for k in changed if k in old]

@@ -175,3 +175,25 @@ def test_the_workers_analyze_with_the_stored_configuration():
     Tree.objects.filter(path=ROOT).update(config=Config(tests=("qa/**",)).to_json())
     record(version("qa/check.py", source))
     assert not Question.objects.open().exists()
+
+
+def test_a_new_file_created_by_another_worker_meanwhile_is_stored_through_its_row(monkeypatch):
+    """Two workers storing the first versions of one path at once: the loser's INSERT fails, and it
+    stores its (newer) version again through the row the winner made."""
+    from kloros_site.analysis import services
+
+    real_analyze = services._analyze
+    calls = []
+
+    def analyze_while_another_worker_stores(version, config):
+        if not calls:  # only the first attempt races
+            tree = Tree.objects.get(path=ROOT)
+            SourceFile.objects.create(tree=tree, path=version.path, status="analyzed", seq=version.seq - 1)
+        calls.append(version.path)
+        return real_analyze(version, config)
+
+    monkeypatch.setattr(services, "_analyze", analyze_while_another_worker_stores)
+    newer = version("p.py", "x = 1\n")
+    assert record(newer) == "analyzed"
+    assert calls == ["p.py", "p.py"]  # the first attempt lost the race and was made again
+    assert SourceFile.objects.get().seq == newer.seq
