@@ -8,7 +8,7 @@ The tree's [tool.kloros]:           monitors.config.load(root)
 Monitors by id:                     MONITORS["integration"]  (their bus signals: kloros_site.chembus.signals)
 """
 
-from monitors import capability, exploration, integration, knowledge, suppress  # noqa: F401  (register monitors)
+from monitors import capability, channels, exploration, integration, knowledge, suppress  # noqa: F401  (register monitors)
 from monitors.engine import (
     MemoryStore,
     Store,

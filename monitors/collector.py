@@ -13,13 +13,11 @@ import re
 from collections.abc import Callable
 
 from monitors import text
+from monitors.channel_facts import ChannelCollector
 from monitors.clones import Unit
 from monitors.config import DEFAULT, Config
-from monitors.facts import ChannelEndpoint, ClassFacts, Clone, Definition, FileFacts, Import
+from monitors.facts import ClassFacts, Clone, Definition, FileFacts, Import
 
-PRODUCER_CALLS = {"emit", "publish"}
-CONSUMER_CALLS = {"subscribe", "ChemSub"}
-CHANNEL_KEYWORDS = ("signal", "topic", "channel")
 TASK_NAME_CALLS = {"send_task", "signature"}
 IMPORT_CALLS = {"import_module", "__import__", "import_string"}
 ATTRIBUTE_CALLS = {"hasattr", "getattr", "setattr", "__setattr__", "delattr", "vars"}
@@ -31,7 +29,6 @@ IMPORT_GUARDS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseExcepti
 CELERY_SETTINGS = {"CELERY_IMPORTS", "CELERY_INCLUDE"}
 BUILTIN_NAMES = frozenset(dir(builtins))
 
-CHANNEL = re.compile(r"[\w\-*#]+(?:\.[\w\-*#]+)*")
 DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 ENTRY_POINT = re.compile(r"=\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*:\s*([A-Za-z_]\w*)")
 PERCENT_PREFIX = re.compile(r"([A-Za-z_]\w*_)%[sdr]")
@@ -98,6 +95,7 @@ class FactCollector:
         self.aliases: dict[str, str] = {}  # module-level name -> dotted target
         self.pending_methods: list[tuple[Unit, str]] = []  # method units waiting for the class digest
         self._handlers: dict[type, Callable[[ast.AST], None]] = {}
+        self.channels = ChannelCollector(facts, config)
 
     # -- walking -----------------------------------------------------------------
 
@@ -109,6 +107,7 @@ class FactCollector:
         for stmt in tree.body:
             self.visit(stmt)
         self.resolve_bases()
+        self.facts.channels = self.channels.finish()
 
     def visit(self, node: ast.AST) -> None:
         unit = self.units[-1] if self.units else None
@@ -150,6 +149,7 @@ class FactCollector:
         return f"{prefix}.{name}" if prefix else name
 
     def bind(self, name: str, target: str | None = None) -> None:
+        self.channels.bound(name, target)
         if self.at_module_level:
             self.facts.bound.add(name)
             if target:
@@ -253,7 +253,9 @@ class FactCollector:
         if node.returns:
             self.visit(node.returns)
         self.scopes.append(self.function_scope(node, parent, in_class, qualname, decorators))
+        self.channels.enter_function(node, qualname)
         self.visit_all(node.body[1:] if doc is not None else node.body)
+        self.channels.leave()
         self.scopes.pop()
         if hashed:
             self.finish_unit(node.name, method=in_class)
@@ -329,7 +331,9 @@ class FactCollector:
             self.units.append(Unit(qualname, node.lineno))
             self.pending_methods = []
         self.scopes.append(Scope("class", qualname, None if in_function else cls, None))
+        self.channels.enter_class(node, qualname)
         self.visit_all(node.body[1:] if doc is not None else node.body)
+        self.channels.leave()
         self.scopes.pop()
         if hashed:
             unit = self.units.pop()
@@ -439,6 +443,22 @@ class FactCollector:
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             self.configured(target, node.value, node.lineno)
+        self.channels.assign(node.targets, node.value)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.channels.assign([node.target], node.value)
+        self.generic_visit(node)
+
+    def visit_For(self, node: ast.For | ast.AsyncFor | ast.comprehension) -> None:
+        self.channels.loop(node.target, node.iter)
+        self.generic_visit(node)
+
+    visit_AsyncFor = visit_comprehension = visit_For
+
+    def visit_withitem(self, node: ast.withitem) -> None:
+        self.channels.entered(node)
         self.generic_visit(node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
@@ -479,9 +499,8 @@ class FactCollector:
         callee = (
             func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
         )
-        if callee in PRODUCER_CALLS or callee in CONSUMER_CALLS:
-            self.channel_endpoint(node, "producer" if callee in PRODUCER_CALLS else "consumer")
-        elif callee in TASK_NAME_CALLS:
+        self.channels.call(node, callee)
+        if callee in TASK_NAME_CALLS:
             name = first_string(node)
             if name and (name.isidentifier() or DOTTED.fullmatch(name)):
                 self.facts.tasks_called.append((name, node.lineno))
@@ -502,17 +521,6 @@ class FactCollector:
                     self.facts.declared.extend(("Celery imports entry", n, node.lineno) for n in names)
         self.self_call(node, callee)
         self.generic_visit(node)
-
-    def channel_endpoint(self, node: ast.Call, role: str) -> None:
-        channel = None
-        for keyword in node.keywords:
-            if keyword.arg in CHANNEL_KEYWORDS and isinstance(keyword.value, ast.Constant):
-                channel = keyword.value.value
-                break
-        else:
-            channel = first_string(node)
-        if isinstance(channel, str) and CHANNEL.fullmatch(channel):
-            self.facts.channels.append(ChannelEndpoint(role, channel, node.lineno))
 
     def self_call(self, node: ast.Call, callee: str | None) -> None:
         scope = self.self_scope

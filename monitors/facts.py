@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 
 from monitors import globs
 from monitors.config import DEFAULT, Config
@@ -27,13 +28,6 @@ class AnalysisError(Exception):
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class ChannelEndpoint:
-    role: str  # "producer" or "consumer"
-    channel: str
-    line: int
 
 
 @dataclass(frozen=True)
@@ -83,7 +77,7 @@ class FileFacts:
     is_package: bool = False
     is_test: bool = False
     is_entry: bool = False  # run or loaded by convention, not imported
-    channels: list[ChannelEndpoint] = field(default_factory=list)
+    channels: Any = None  # monitors.channel_facts.ChannelFacts: endpoints, wrappers, constants, queues
     imports: list[Import] = field(default_factory=list)
     bound: set[str] = field(default_factory=set)  # module-level names
     open_namespace: bool = False  # star import or module __getattr__: any name may exist

@@ -1,9 +1,6 @@
 """Integration monitor: how components are wired together.
 
 Keys (all per name, so an edit re-evaluates only the names it touches):
-  channel:<topic>      producer/consumer lines           ORPHANED_QUEUE, ORPHANED_CONSUMER
-  pattern:<word>       wildcard subscriptions by first word   ORPHANED_CONSUMER (wildcards)
-  produced:<word>      topics produced, by first word (read by pattern:<word>)
   module:<mod>         the module's top-level names      (read by import:<mod>)
   prefix:<pkg>         "some module lives under pkg"    (read to tell project from stdlib)
   import:<mod>         lines importing mod / names of mod    MISSING_WIRING
@@ -15,49 +12,24 @@ Keys (all per name, so an edit re-evaluates only the names it touches):
   used:<identifier>    any reference to that name (read with exists: many files post it)
   strprefix:<prefix>   "visit_" of getattr(self, "visit_" + kind) (read by name:visit_*)
 
-Wildcard subscriptions whose first word is itself a wildcard ("#", "*.error") are
-filed under pattern:* and silence matching orphaned queues, but are never asked
-about themselves: whether they match anything would need every topic of the tree.
+Channels (ORPHANED_QUEUE, ORPHANED_CONSUMER) are their own monitor: monitors/channels.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from monitors.facts import FileFacts, is_test_path
+from monitors.facts import FileFacts
 from monitors.keys import add_line, evidence, exists, in_project, module_postings, sorted_pairs
 from monitors.question import Question
 from monitors.registry import Lookup, Monitor, Postings, register
 
-LEADING_WILDCARD = "*"
 # Bases that declare no instance attributes and register nothing.
 EMPTY_BASES = {"builtins.object", "object", "abc.ABC", "ABC", "typing.Generic", "Generic"}
 ABSTRACT_BASES = {"abc.ABC", "ABC", "typing.Protocol", "Protocol"}
 # Every module has these without binding them.
 MODULE_ATTRIBUTES = {"__doc__", "__name__", "__file__", "__path__", "__spec__", "__loader__",
                      "__package__", "__builtins__", "__dict__", "__all__"}  # fmt: skip
-
-
-def topic_matches(pattern: str, topic: str) -> bool:
-    """AMQP topic matching: '*' is exactly one word, '#' zero or more."""
-
-    def match(p: list[str], t: list[str]) -> bool:
-        if not p:
-            return not t
-        if p[0] == "#":
-            return any(match(p[1:], t[i:]) for i in range(len(t) + 1))
-        return bool(t) and (p[0] == "*" or p[0] == t[0]) and match(p[1:], t[1:])
-
-    return match(pattern.split("."), topic.split("."))
-
-
-def is_pattern(channel: str) -> bool:
-    return any(word in ("*", "#") for word in channel.split("."))
-
-
-def first_word(channel: str) -> str:
-    word = channel.split(".")[0]
-    return LEADING_WILDCARD if word in ("*", "#") else word
 
 
 def is_dunder(name: str) -> bool:
@@ -72,14 +44,13 @@ def string_prefixes(name: str) -> list[str]:
 @register
 class IntegrationMonitor(Monitor):
     id = "integration"
-    question_kinds = frozenset({"channel", "pattern", "import", "task", "class", "clone", "name"})
+    question_kinds = frozenset({"import", "task", "class", "clone", "name"})
 
     # -- postings ----------------------------------------------------------------
 
     def postings(self, facts: FileFacts) -> Postings:
         postings: Postings = {}
         if facts.kind == "python":
-            self.channel_postings(facts, postings)
             names = sorted(facts.bound | (facts.exports or set()))  # __all__ promises its names
             module_postings(facts, postings, {"names": names, "open": facts.open_namespace})
             if not facts.is_test:  # tests import and poke at missing things on purpose
@@ -92,22 +63,6 @@ class IntegrationMonitor(Monitor):
                 )
         self.name_postings(facts, postings)
         return postings
-
-    def channel_postings(self, facts: FileFacts, postings: Postings) -> None:
-        for endpoint in facts.channels:
-            word = first_word(endpoint.channel)
-            if endpoint.role == "consumer" and is_pattern(endpoint.channel):
-                entries = postings.setdefault(f"pattern:{word}", [])
-                if [endpoint.channel, endpoint.line] not in entries:
-                    entries.append([endpoint.channel, endpoint.line])
-                    entries.sort()
-                continue
-            add_line(postings, f"channel:{endpoint.channel}", endpoint.role, endpoint.line)
-            if endpoint.role == "producer":
-                produced = postings.setdefault(f"produced:{word}", [])
-                if endpoint.channel not in produced:
-                    produced.append(endpoint.channel)
-                    produced.sort()
 
     def import_postings(self, facts: FileFacts, postings: Postings) -> None:
         for imp in facts.imports:
@@ -176,55 +131,6 @@ class IntegrationMonitor(Monitor):
         kind, _, name = key.partition(":")
         handler = getattr(self, f"evaluate_{kind}", None)
         return handler(name, lookup) if handler else []
-
-    def evaluate_channel(self, channel: str, lookup: Lookup) -> list[Question]:
-        entries = lookup(f"channel:{channel}")
-        producers = evidence(entries, "producer")
-        consumers = evidence(entries, "consumer")
-        if all(is_test_path(path, lookup.config) for path in entries):
-            return []  # test fixtures wiring a channel to themselves
-        if producers and not consumers:
-            for word in {first_word(channel), LEADING_WILDCARD}:
-                for subs in lookup(f"pattern:{word}").values():
-                    if any(topic_matches(pattern, channel) for pattern, _ in subs):
-                        return []
-            text = f"Channel '{channel}' has producers but no consumer - is this intentional?"
-            return [
-                self.ask(
-                    "ORPHANED_QUEUE", f"channel:{channel}", text, producers, "medium", f"channel.{channel}"
-                )
-            ]
-        if consumers and not producers:
-            text = f"Channel '{channel}' is subscribed to but nothing in the tree emits it - is a producer missing?"
-            return [
-                self.ask(
-                    "ORPHANED_CONSUMER", f"channel:{channel}", text, consumers, "medium", f"channel.{channel}"
-                )
-            ]
-        return []
-
-    def evaluate_pattern(self, word: str, lookup: Lookup) -> list[Question]:
-        if word == LEADING_WILDCARD:
-            return []
-        produced = {topic for topics in lookup(f"produced:{word}").values() for topic in topics}
-        lines: dict[str, list[str]] = {}
-        for path, subs in lookup(f"pattern:{word}").items():
-            for pattern, line in subs:
-                lines.setdefault(pattern, []).append(f"{path}:{line}")
-        questions = []
-        for pattern, where in sorted(lines.items()):
-            if all(is_test_path(w.rpartition(":")[0], lookup.config) for w in where):
-                continue
-            if not any(topic_matches(pattern, topic) for topic in produced):
-                text = (
-                    f"Subscription '{pattern}' matches no channel anything in the tree emits - is it stale?"
-                )
-                questions.append(
-                    self.ask(
-                        "ORPHANED_CONSUMER", f"pattern:{pattern}", text, where, "low", f"channel.{pattern}"
-                    )
-                )
-        return questions
 
     def evaluate_import(self, module: str, lookup: Lookup) -> list[Question]:
         entries = lookup(f"import:{module}")

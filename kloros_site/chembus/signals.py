@@ -14,6 +14,7 @@ QUESTION_RESOLVED = "curiosity.question_resolved"
 
 MONITOR_SIGNALS: dict[str, str] = {
     "integration": INTEGRATION_QUESTION,
+    "channels": INTEGRATION_QUESTION,
     "capability": CAPABILITY_QUESTION,
     "knowledge": KNOWLEDGE_QUESTION,
     "exploration": EXPLORATION_QUESTION,

@@ -1,0 +1,126 @@
+"""Which callables publish, which subscribe, and where their topic is: the one table of channel endpoints.
+
+A call is a channel endpoint because of what it calls, never because of a method's name: a
+bare `emit("x")` of unknown origin is not a channel. Callables are dotted names as the code
+resolves them (`bus.ChemPub.emit` after `from bus import ChemPub`). An entry naming a class
+(`ChemPub.emit`, `ChemSub`) matches that class wherever it comes from, defined in the tree or
+imported from outside it; an entry naming a module path (`kloros_site.chembus.publish`)
+matches only that path. `[[tool.kloros.endpoints]]` (monitors.config.Endpoint) adds entries.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from functools import lru_cache
+
+from monitors.config import Config, Endpoint
+
+BUS_ENDPOINTS: tuple[Endpoint, ...] = (
+    # The ChemBus API the seed describes: ChemPub().emit(signal, ...), ChemSub(topic, callback);
+    # the seed's own daemon also calls chem_pub.publish(signal=..., payload=...) and
+    # ChemSub().subscribe("curiosity.*").
+    Endpoint("ChemPub.emit", "producer", 0, "signal"),
+    Endpoint("ChemPub.publish", "producer", 0, "signal"),
+    Endpoint("ChemSub", "consumer", 0, "topic"),
+    Endpoint("ChemSub.subscribe", "consumer", 0, "topic"),
+    # This project's own ChemBus (kloros_site/chembus): publish(bus, signal, envelope),
+    # Publisher(...).publish(signal, envelope), ChemSub(pattern, ...).
+    Endpoint("kloros_site.chembus.publish", "producer", 1, "signal"),
+    Endpoint("kloros_site.chembus.bus.publish", "producer", 1, "signal"),
+    Endpoint("kloros_site.chembus.Publisher.publish", "producer", 0, "signal"),
+    Endpoint("kloros_site.chembus.bus.Publisher.publish", "producer", 0, "signal"),
+    Endpoint("kloros_site.chembus.ChemSub", "consumer", 0, "pattern"),
+    Endpoint("kloros_site.chembus.sub.ChemSub", "consumer", 0, "pattern"),
+)
+
+# Django signals: a module-level `Signal()` object is the channel, its qualified name the topic.
+# Only module-level objects count: class attributes named Signal are Qt's, which emit and connect.
+SIGNAL_CLASSES = ("Signal",)  # matched like a class entry: django.dispatch.Signal, blinker.Signal, ...
+SIGNAL_METHODS = {"send": "producer", "send_robust": "producer", "asend": "producer",
+                  "asend_robust": "producer", "connect": "consumer"}  # fmt: skip
+RECEIVER_DECORATORS = ("dispatch.receiver",)  # @receiver(signal) / @receiver([s1, s2])
+
+# In-process queues held as attributes: put/appended to, and nothing ever gets, pops or iterates them.
+QUEUE_CLASSES = (
+    "queue.Queue", "queue.SimpleQueue", "queue.LifoQueue", "queue.PriorityQueue",
+    "asyncio.Queue", "asyncio.LifoQueue", "asyncio.PriorityQueue", "asyncio.queues.Queue",
+    "collections.deque", "multiprocessing.Queue", "multiprocessing.SimpleQueue",
+    "multiprocessing.JoinableQueue",
+)  # fmt: skip
+QUEUE_PUTS = {"put", "put_nowait", "append", "appendleft", "extend", "extendleft"}
+QUEUE_GETS = {"get", "get_nowait", "popleft", "pop"}  # from outside the class: obj.q.get()
+
+# A topic: dot-separated words; "*" and "#" are AMQP wildcards when they are a whole word.
+TOPIC = re.compile(r"[\w\-*#:/]+(?:\.[\w\-*#:/]+)*")
+CATCH_ALL = "#"
+STDLIB = frozenset(sys.stdlib_module_names)
+
+
+def is_class_entry(callable_: str) -> bool:
+    """`ChemPub.emit`, `ChemSub`: a class (capitalized) named without its module."""
+    head = callable_.split(".")[0]
+    return head[:1].isupper()
+
+
+class Table:
+    """The endpoint table of one tree: defaults plus `[tool.kloros]` endpoints."""
+
+    def __init__(self, extra: tuple[Endpoint, ...] = ()) -> None:
+        self.entries = BUS_ENDPOINTS + tuple(extra)
+        # the last name of every callable: a call whose name is none of these needs no resolving
+        self.names = frozenset(e.callable.rpartition(".")[2] for e in self.entries)
+        # class names among them: a subclass of one inherits its endpoints
+        self.classes = frozenset(
+            part for e in self.entries for part in e.callable.split(".") if part[:1].isupper()
+        )
+
+    def match(self, dotted: str) -> list[Endpoint]:
+        """Entries whose callable is `dotted` or a suffix of it at a dot."""
+        return [e for e in self.entries if suffix_match(dotted, e.callable)]
+
+    def inherited(self, bases: list[str], method: str | None) -> list[Endpoint]:
+        """Entries a subclass of `bases` inherits for `method` (None: its constructor)."""
+        found = []
+        for base in bases:
+            found += self.match(f"{base}.{method}" if method else base)
+        return found
+
+
+def suffix_match(dotted: str, name: str) -> bool:
+    return dotted == name or dotted.endswith("." + name)
+
+
+def is_signal_class(dotted: str) -> bool:
+    return any(suffix_match(dotted, name) for name in SIGNAL_CLASSES)
+
+
+def is_receiver_decorator(dotted: str) -> bool:
+    return any(suffix_match(dotted, name) for name in RECEIVER_DECORATORS)
+
+
+def is_queue_class(dotted: str) -> bool:
+    return dotted in QUEUE_CLASSES
+
+
+def is_pattern(topic: str) -> bool:
+    return any(word in ("*", "#") for word in topic.split("."))
+
+
+def normal_topic(value: str, role: str) -> str | None:
+    """The topic a string names, or None when it names none (prose, empty producer)."""
+    if not value:
+        return CATCH_ALL if role == "consumer" else None  # an empty prefix subscribes to everything
+    if len(value) > 200 or not TOPIC.fullmatch(value):
+        return None
+    return value
+
+
+def is_recorder(topic: str) -> bool:
+    """A catch-all subscription records everything; it is not a consumer of any one channel."""
+    return all(word == CATCH_ALL for word in topic.split("."))
+
+
+@lru_cache(maxsize=64)
+def table_for(config: Config) -> Table:
+    return Table(config.endpoints)

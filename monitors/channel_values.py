@@ -1,0 +1,453 @@
+"""What a topic expression can be, and what a receiver is: a small flow-insensitive evaluator.
+
+The channel collector (monitors/channel_facts.py) records, while the one walk runs, every
+assignment, loop and parameter as a Binding (an expression and the scope it is evaluated
+in); at the end of the file it asks this module what values an argument can have. A value
+is a list of alternatives; an alternative is a tuple of parts, each a literal string, a
+Param (the topic is whatever a caller passes) or a Sym (a name another module of the tree
+defines). Only names are followed, never calls: the analyzed code is never run.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_ALTS = 32  # beyond this a value is unknown: a topic built from a cross product is no topic
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    callable: str  # the dotted name its call sites call: "pkg.mod.fire", "pkg.mod.Listener" (constructor)
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sym:
+    dotted: str  # "pkg.topics.ORDER": defined by another module, which posts its values
+
+
+Part = str | Param | Sym
+Alt = tuple[Part, ...]
+Values = list[Alt] | None  # None: unknown
+
+
+@dataclass(eq=False)
+class Func:
+    callable: str
+    line: int
+    params: dict[str, int | None] = field(default_factory=dict)  # name -> position at call sites
+    defaults: dict[str, ast.expr] = field(default_factory=dict)
+    annotations: dict[str, ast.expr] = field(default_factory=dict)
+    env: Any = None  # the scope the function is defined in (its defaults are evaluated there)
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    qualname: str
+    node: ast.ClassDef
+    env: Env
+    bases: list[ast.expr]
+    attrs: dict[str, list[Binding]] = field(default_factory=dict)  # self.x = ... in any method
+    methods: dict[str, Func] = field(default_factory=dict)
+    resolved: list[tuple[str, str]] | None = None  # (dotted, origin) of the bases, once resolved
+    lineage: list[ClassInfo] | None = None  # local ancestors, once resolved
+
+
+class Env:
+    """A module, class or function scope; names map to every binding they get (flow-insensitive)."""
+
+    __slots__ = ("kind", "qualname", "parent", "names", "func", "cls", "self_name", "aliases")
+
+    def __init__(self, kind: str, qualname: str, parent: Env | None) -> None:
+        self.kind = kind
+        self.qualname = qualname
+        self.parent = parent  # lexical: a function's parent is never a class body
+        self.names: dict[str, list[Binding]] = {}
+        self.func: Func | None = None
+        self.cls: ClassInfo | None = None  # the class body, or the class whose `self` a method has
+        self.self_name: str | None = None
+        self.aliases: dict[str, str] = {}  # imports and definitions: name -> dotted
+
+
+# expression, the scope it is evaluated in, how the name is unpacked from it ("iter", or an index)
+Binding = tuple[ast.expr, Env, tuple[Any, ...]]
+# what an object expression is: ("dotted", name, origin), ("instance", class, origin), ("self", class, "local")
+Obj = tuple[str, str, str]
+# an element of a collection: ("expr", node, env), ("vals", values), ("pair", first, second)
+Item = tuple[Any, ...]
+
+
+def join(alts: list[Alt]) -> list[Alt]:
+    """Merge adjacent literals; drop alternatives with more than one unknown part."""
+    out = []
+    for alt in alts:
+        parts: list[Part] = []
+        for part in alt:
+            if isinstance(part, str) and parts and isinstance(parts[-1], str):
+                parts[-1] += part
+            elif part != "":
+                parts.append(part)
+        if sum(not isinstance(p, str) for p in parts) <= 1:
+            out.append(tuple(parts) if parts else ("",))
+    return out
+
+
+def concat(left: Values, right: Values) -> Values:
+    if left is None or right is None or len(left) * len(right) > MAX_ALTS:
+        return None
+    return join([a + b for a in left for b in right])
+
+
+def union(values: list[Values]) -> Values:
+    known = [v for v in values if v is not None]
+    if not known:
+        return None
+    out: list[Alt] = []
+    for alts in known:
+        out += [a for a in alts if a not in out]
+    return out if len(out) <= MAX_ALTS else None
+
+
+def last_name(expr: ast.expr) -> str:
+    """`Enum` of `enum.Enum`, without resolving anything."""
+    return expr.id if isinstance(expr, ast.Name) else expr.attr if isinstance(expr, ast.Attribute) else ""
+
+
+def is_literal(alt: Alt) -> bool:
+    return all(isinstance(p, str) for p in alt)
+
+
+class Evaluator:
+    """Values and objects of expressions, given the scopes the collector built for one file."""
+
+    def __init__(
+        self, module: Env, classes: dict[str, ClassInfo], origin: Any, lower_classes: Any = ()
+    ) -> None:
+        self.module = module
+        self.lower_classes = lower_classes  # classes not named like one
+        self.classes = classes  # local classes by qualname
+        self.origin = origin  # dotted -> "local" | "tree" | "stdlib" | "external" | "unbound"
+        self.busy: set[tuple[int, int]] = set()
+        self.memo: dict[tuple[int, int], Values] = {}
+
+    # -- names -------------------------------------------------------------------
+
+    def find(self, name: str, env: Env) -> tuple[str, Any, Env] | None:
+        """Where `name` is bound, seen from `env`: ("param"|"bindings"|"alias"|"self", what, scope)."""
+        scope: Env | None = env
+        while scope is not None:
+            if scope.kind == "function":
+                if scope.self_name == name and scope.cls is not None:
+                    return ("self", scope.cls, scope)
+                if scope.func is not None and name in scope.func.params:
+                    return ("param", scope.func, scope)
+            if scope.kind != "class" or scope is env:
+                if name in scope.aliases:
+                    return ("alias", scope.aliases[name], scope)
+                if name in scope.names:
+                    return ("bindings", scope.names[name], scope)
+            scope = scope.parent
+        return None
+
+    def bound(self, binding: Binding) -> list[Item]:
+        """The items a binding gives its name, after unpacking."""
+        expr, env, path = binding
+        items: list[Item] = [("expr", expr, env)]
+        for step in path:
+            nxt: list[Item] = []
+            for item in items:
+                if step == "iter":
+                    nxt += self.items_of(item) or []
+                else:
+                    nxt += self.index(item, step)
+            items = nxt
+        return items
+
+    def index(self, item: Item, i: int) -> list[Item]:
+        if item[0] == "pair":
+            return [item[1 + i]] if i < 2 and item[1 + i] is not None else []
+        if item[0] == "expr" and isinstance(item[1], ast.Tuple | ast.List) and i < len(item[1].elts):
+            return [("expr", item[1].elts[i], item[2])]
+        return []
+
+    # -- string values -----------------------------------------------------------
+
+    def values(self, expr: ast.expr, env: Env) -> Values:
+        key = (id(expr), id(env))
+        if key in self.memo:
+            return self.memo[key]
+        if key in self.busy:
+            return None  # x = x + "a": a cycle has no value
+        self.busy.add(key)
+        try:
+            result = self._values(expr, env)
+        finally:
+            self.busy.discard(key)
+        self.memo[key] = result
+        return result
+
+    def item_values(self, item: Item) -> Values:
+        if item[0] == "vals":
+            return item[1]
+        if item[0] == "expr":
+            return self.values(item[1], item[2])
+        return None
+
+    def _values(self, expr: ast.expr, env: Env) -> Values:
+        if isinstance(expr, ast.Constant):
+            return [(expr.value,)] if isinstance(expr.value, str) else None
+        if isinstance(expr, ast.Name):
+            return self.name_values(expr.id, env)
+        if isinstance(expr, ast.Attribute):
+            return self.attribute_values(expr, env)
+        if isinstance(expr, ast.JoinedStr):
+            result: Values = [("",)]
+            for part in expr.values:
+                if isinstance(part, ast.FormattedValue):
+                    if part.format_spec is not None or part.conversion not in (-1, ord("s")):
+                        return None
+                    result = concat(result, self.values(part.value, env))
+                else:
+                    result = concat(result, self.values(part, env))
+            return result
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            return concat(self.values(expr.left, env), self.values(expr.right, env))
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod):
+            return self.percent(expr, env)
+        if isinstance(expr, ast.IfExp):
+            return union([self.values(expr.body, env), self.values(expr.orelse, env)])
+        if isinstance(expr, ast.BoolOp):
+            return union([self.values(v, env) for v in expr.values])
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "str":
+            return self.values(expr.args[0], env) if len(expr.args) == 1 else None
+        return None
+
+    def percent(self, expr: ast.BinOp, env: Env) -> Values:
+        """ "%s.created" % PREFIX: only plain %s."""
+        if not (isinstance(expr.left, ast.Constant) and isinstance(expr.left.value, str)):
+            return None
+        pieces = expr.left.value.split("%s")
+        if "%" in "".join(pieces):
+            return None
+        args = expr.right.elts if isinstance(expr.right, ast.Tuple) else [expr.right]
+        if len(args) != len(pieces) - 1:
+            return None
+        result: Values = [(pieces[0],)]
+        for arg, piece in zip(args, pieces[1:], strict=True):
+            result = concat(concat(result, self.values(arg, env)), [(piece,)])
+        return result
+
+    def name_values(self, name: str, env: Env) -> Values:
+        found = self.find(name, env)
+        if found is None:
+            return None
+        kind, what, scope = found
+        if kind == "param":
+            return [(Param(what.callable, name),)]
+        if kind == "alias":
+            origin = self.origin(what)
+            if origin == "local":  # a function or class of this module: not a string
+                return None
+            # a try/except ImportError fallback may also bind a literal
+            literal = union([self.item_values(i) for b in scope.names.get(name, ()) for i in self.bound(b)])
+            return union([[(Sym(what),)], literal])
+        if kind == "bindings":
+            return union([self.item_values(item) for b in what for item in self.bound(b)])
+        return None
+
+    def attribute_values(self, expr: ast.Attribute, env: Env) -> Values:
+        attr = expr.attr
+        if attr in ("value", "name") and isinstance(expr.value, ast.Attribute):  # Enum members
+            member = expr.value
+            owner = self.obj(member.value, env)
+            if owner is not None and owner[0] == "dotted":
+                if attr == "name":
+                    return [(member.attr,)]
+                if owner[2] != "local":
+                    return [(Sym(f"{owner[1]}.{member.attr}"),)]
+        owner = self.obj(expr.value, env)
+        if owner is None:
+            return self.values(expr.value, env) if attr == "value" else None  # loop over an Enum
+        kind, dotted, origin = owner
+        cls = self.classes.get(dotted) if origin == "local" else None
+        if cls is not None:
+            found = [self.class_values(c, attr) for c in self.family(cls)]
+            if kind in ("self", "instance"):
+                found += [self.item_values(i) for b in cls.attrs.get(attr, ()) for i in self.bound(b)]
+            return union(found)
+        if kind == "dotted" and origin not in ("local", "unbound", "stdlib"):
+            return [(Sym(f"{dotted}.{attr}"),)]
+        return None
+
+    def class_values(self, cls: ClassInfo, attr: str) -> Values:
+        return union([self.item_values(i) for b in cls.env.names.get(attr, ()) for i in self.bound(b)])
+
+    def family(self, cls: ClassInfo) -> list[ClassInfo]:
+        """The class, its local bases, and the local subclasses that may override its constants."""
+        out = [cls]
+        for other in self.classes.values():
+            if other is not cls and (cls in self.ancestors(other) or other in self.ancestors(cls)):
+                out.append(other)
+        return out
+
+    def ancestors(self, cls: ClassInfo, depth: int = 0) -> list[ClassInfo]:
+        if cls.lineage is not None:
+            return cls.lineage
+        cls.lineage = []  # a cycle (class A(A)) ends here
+        out = []
+        for base in cls.bases:
+            found = self.obj(base, self.module)
+            parent = self.classes.get(found[1]) if found and found[2] == "local" else None
+            if parent is not None and parent is not cls and depth < 8:
+                out += [parent, *self.ancestors(parent, depth + 1)]
+        cls.lineage = out
+        return out
+
+    # -- collections -------------------------------------------------------------
+
+    def items_of(self, item: Item) -> list[Item] | None:
+        if item[0] == "vals":
+            return [item]  # iterating an imported constant: one of its values
+        if item[0] == "expr":
+            return self.items(item[1], item[2])
+        return None
+
+    def items(self, expr: ast.expr, env: Env) -> list[Item] | None:
+        if isinstance(expr, ast.List | ast.Tuple | ast.Set):
+            return [("expr", e, env) for e in expr.elts if not isinstance(e, ast.Starred)]
+        if isinstance(expr, ast.Dict):
+            return [("expr", k, env) for k in expr.keys if k is not None]
+        if isinstance(expr, ast.Call):
+            return self.call_items(expr, env)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            left, right = self.items(expr.left, env), self.items(expr.right, env)
+            return None if left is None or right is None else left + right
+        if isinstance(expr, ast.Name | ast.Attribute):
+            owner = self.obj(expr, env)
+            if owner is not None and owner[0] == "dotted" and owner[1] in self.classes:
+                members = self.classes[owner[1]].env.names  # iterating an Enum class: its members
+                return [i for bs in members.values() for b in bs for i in self.bound(b)]
+            vals = self.values(expr, env)
+            if vals is not None and all(len(a) == 1 and isinstance(a[0], Sym) for a in vals):
+                return [("vals", vals)]
+            return self.named_items(expr, env)
+        return None
+
+    def named_items(self, expr: ast.Name | ast.Attribute, env: Env) -> list[Item] | None:
+        bindings: list[Binding] = []
+        if isinstance(expr, ast.Name):
+            found = self.find(expr.id, env)
+            if found and found[0] == "bindings":
+                bindings = found[1]
+        else:
+            owner = self.obj(expr.value, env)
+            cls = self.classes.get(owner[1]) if owner and owner[2] == "local" else None
+            if cls is not None:
+                bindings = [b for c in self.family(cls) for b in c.env.names.get(expr.attr, ())]
+        out: list[Item] = []
+        for binding in bindings:
+            for item in self.bound(binding):
+                out += self.items_of(item) or []
+        return out or None
+
+    def call_items(self, call: ast.Call, env: Env) -> list[Item] | None:
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in ("items", "keys", "values") and not call.args:
+            base = func.value
+            if isinstance(base, ast.Name | ast.Attribute) and self.values(base, env):
+                vals = self.values(base, env)  # an imported dict: its keys
+                if vals and all(len(a) == 1 and isinstance(a[0], Sym) for a in vals):
+                    key: Item = ("vals", vals)
+                    return [("pair", key, None)] if func.attr == "items" else [key]
+            dicts = self.dict_literals(base, env)
+            if func.attr == "keys":
+                return [("expr", k, e) for d, e in dicts for k in d.keys if k is not None]
+            if func.attr == "values":
+                return [("expr", v, e) for d, e in dicts for v in d.values]
+            return [
+                ("pair", ("expr", k, e), ("expr", v, e))
+                for d, e in dicts
+                for k, v in zip(d.keys, d.values, strict=True)
+                if k is not None
+            ]
+        if isinstance(func, ast.Name) and len(call.args) == 1:
+            if func.id in ("sorted", "list", "tuple", "set", "reversed", "frozenset", "iter"):
+                return self.items(call.args[0], env)
+            if func.id == "enumerate":
+                inner = self.items(call.args[0], env)
+                return None if inner is None else [("pair", None, i) for i in inner]
+        return None
+
+    def dict_literals(self, expr: ast.expr, env: Env) -> list[tuple[ast.Dict, Env]]:
+        if isinstance(expr, ast.Dict):
+            return [(expr, env)]
+        if isinstance(expr, ast.Name):
+            found = self.find(expr.id, env)
+            if found and found[0] == "bindings":
+                return [(b[0], b[1]) for b in found[1] if isinstance(b[0], ast.Dict) and not b[2]]
+        if isinstance(expr, ast.Attribute):
+            owner = self.obj(expr.value, env)
+            cls = self.classes.get(owner[1]) if owner and owner[2] == "local" else None
+            if cls is not None:
+                return [(b[0], b[1]) for b in cls.env.names.get(expr.attr, ()) if isinstance(b[0], ast.Dict)]
+        return []
+
+    # -- objects -----------------------------------------------------------------
+
+    def obj(self, expr: ast.expr, env: Env, depth: int = 0) -> Obj | None:
+        if depth > 8:
+            return None
+        if isinstance(expr, ast.Name):
+            return self.name_obj(expr.id, env, depth)
+        if isinstance(expr, ast.Attribute):
+            base = self.obj(expr.value, env, depth + 1)
+            if base is None:
+                return None
+            kind, dotted, origin = base
+            cls = self.classes.get(dotted) if origin == "local" else None
+            if cls is not None:
+                for c in [cls, *self.ancestors(cls)]:
+                    bindings = c.env.names.get(expr.attr, [])
+                    if kind != "dotted":
+                        bindings = bindings + c.attrs.get(expr.attr, [])
+                    for expr2, env2, path in bindings:
+                        found = None if path else self.obj(expr2, env2, depth + 1)
+                        if found is not None:
+                            return found
+                    if expr.attr in c.methods:
+                        return ("dotted", f"{c.qualname}.{expr.attr}", "local")
+                return None
+            if kind == "dotted" and origin != "local":
+                return ("dotted", f"{dotted}.{expr.attr}", origin)
+            return None
+        if isinstance(expr, ast.Call):
+            func = self.obj(expr.func, env, depth + 1)
+            if func is None or func[0] != "dotted":
+                return None
+            dotted, origin = func[1], func[2]
+            last = dotted.rpartition(".")[2]
+            lower_class = dotted in self.lower_classes  # collections.deque
+            if dotted in self.classes or lower_class or (origin != "local" and last[:1].isupper()):
+                return ("instance", dotted, origin)
+        return None
+
+    def name_obj(self, name: str, env: Env, depth: int) -> Obj | None:
+        found = self.find(name, env)
+        if found is None:
+            return ("dotted", name, "unbound")
+        kind, what, _ = found
+        if kind == "self":
+            return ("self", what.qualname, "local")
+        if kind == "alias":
+            return ("dotted", what, self.origin(what))
+        if kind == "param":
+            note = what.annotations.get(name)
+            typ = self.obj(note, self.module, depth + 1) if note is not None else None
+            return ("instance", typ[1], typ[2]) if typ and typ[0] == "dotted" else None
+        for expr, scope, path in what:
+            found_obj = None if path else self.obj(expr, scope, depth + 1)
+            if found_obj is not None:
+                return found_obj
+        return None

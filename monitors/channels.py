@@ -1,0 +1,279 @@
+"""Channels monitor: producers and consumers of a channel, joined across the tree.
+
+Keys (each file's payload under them; the monitor's evaluation joins all files):
+  channel:<topic>     {"producer"/"consumer": lines, "calls": [[callable, slot, line]], "const": [dotted]}
+                      ORPHANED_QUEUE, ORPHANED_CONSUMER (a topic, or a wildcard subscription)
+  via:<dotted>        endpoints whose topic is a constant another module defines (read by channel:<value>)
+  pattern:<word>      wildcard subscriptions by first word (read by channel:<topic>)
+  produced:<word>     topics that may be produced, by first word (read by channel:<pattern>)
+  wrapper:<callable>  how a function, method or class takes a topic (read when resolving "calls")
+  instance:<dotted>   the class of a module-level object (read when resolving calls on it)
+  signal:<dotted>     a Django signal: defined / sent / connected   ORPHANED_QUEUE, ORPHANED_CONSUMER
+  queue:<attr>        in-process queues put to and never got from; gets from other code   ORPHANED_QUEUE
+
+"calls" are calls into other modules of the tree with a topic-like value: whether they are
+endpoints (a wrapper there, or a method of an object there) only those modules know. A
+"const" names a constant whose value is the topic, for endpoints elsewhere that name it.
+Wildcard subscriptions whose first word is a wildcard ("#", "*.error") are filed under
+pattern:* and silence matching channels, but are never asked about themselves; a catch-all
+("#", or an empty prefix) is a recorder and silences nothing unless recorders-are-consumers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from monitors.channel_endpoints import is_pattern, is_recorder, table_for
+from monitors.facts import FileFacts, is_test_path
+from monitors.keys import add_line, evidence
+from monitors.question import Question
+from monitors.registry import Hypothesis, Lookup, Monitor, Postings, register
+
+LEADING_WILDCARD = "*"
+SIGNAL = "curiosity.integration_question"
+ORPHANED_QUEUE = Hypothesis(
+    "ORPHANED_QUEUE", "medium", "{what} has producers but no consumer - is this intentional?", SIGNAL
+)
+ORPHANED_CONSUMER = Hypothesis(
+    "ORPHANED_CONSUMER",
+    "medium",
+    "{what} is consumed but nothing in the tree {produces} - is a producer missing?",
+    SIGNAL,
+)
+MAX_DEPTH = 6  # wrappers of wrappers across modules
+
+
+def topic_matches(pattern: str, topic: str) -> bool:
+    """AMQP topic matching: '*' is exactly one word, '#' zero or more."""
+
+    def match(p: list[str], t: list[str]) -> bool:
+        if not p:
+            return not t
+        if p[0] == "#":
+            return any(match(p[1:], t[i:]) for i in range(len(t) + 1))
+        return bool(t) and (p[0] == "*" or p[0] == t[0]) and match(p[1:], t[1:])
+
+    return match(pattern.split("."), topic.split("."))
+
+
+def first_word(channel: str) -> str:
+    word = channel.split(".")[0]
+    return LEADING_WILDCARD if word in ("*", "#") else word
+
+
+def add_item(postings: Postings, key: str, field: str | None, item: Any) -> None:
+    """A sorted list of distinct items under postings[key][field] (or postings[key])."""
+    items = postings.setdefault(key, {}).setdefault(field, []) if field else postings.setdefault(key, [])
+    if item not in items:
+        items.append(item)
+        items.sort(key=json.dumps)
+
+
+def spec_json(spec: Any) -> list[Any]:
+    slot = None if spec.slot is None else str(spec.slot)
+    return [spec.role, spec.pos, spec.kw, list(spec.tpl), spec.target, slot]
+
+
+@register
+class ChannelsMonitor(Monitor):
+    id = "channels"
+    hypotheses = (ORPHANED_QUEUE, ORPHANED_CONSUMER)
+    question_kinds = frozenset({"channel", "signal", "queue"})
+
+    # -- postings ----------------------------------------------------------------
+
+    def postings(self, facts: FileFacts) -> Postings:
+        postings: Postings = {}
+        found = facts.channels
+        if found is None:
+            return postings
+        for kind, role, topic, line in found.endpoints:
+            add_line(postings, f"{kind}:{topic}", role, line)
+            if kind == "channel":
+                self.index(postings, topic, role)
+        for role, dotted, line in found.via:
+            add_line(postings, f"via:{dotted}", role, line)
+        for target, slot, value, line, is_sym in found.calls:
+            add_item(
+                postings, f"via:{value}" if is_sym else f"channel:{value}", "calls", [target, str(slot), line]
+            )
+            if not is_sym:
+                self.index(postings, value, "either")
+        for dotted, topic in found.consts:
+            add_item(postings, f"channel:{topic}", "const", dotted)
+            self.index(postings, topic, "either")
+        for callable_, specs in found.wrappers.items():
+            postings[f"wrapper:{callable_}"] = sorted((spec_json(s) for s in specs), key=json.dumps)
+        for dotted, cls in found.instances:
+            add_item(postings, f"instance:{dotted}", None, cls)
+        for dotted, line in found.signals:
+            add_line(postings, f"signal:{dotted}", "defined", line)
+        for cls, attr, lines in found.queues:
+            add_item(postings, f"queue:{attr}", "producer", [cls, lines])
+        for attr in found.queue_reads:
+            postings.setdefault(f"queue:{attr}", {})["consumer"] = True
+        return postings
+
+    @staticmethod
+    def index(postings: Postings, topic: str, role: str) -> None:
+        if is_pattern(topic):
+            if role != "producer":
+                add_item(postings, f"pattern:{first_word(topic)}", None, topic)
+        elif role != "consumer":
+            add_item(postings, f"produced:{first_word(topic)}", None, topic)
+
+    # -- evaluation --------------------------------------------------------------
+
+    def evaluate(self, key: str, lookup: Lookup) -> list[Question]:
+        kind, _, name = key.partition(":")
+        if kind == "channel":
+            return self.evaluate_channel(name, lookup)
+        if kind == "signal":
+            return self.evaluate_signal(name, lookup)
+        if kind == "queue":
+            return self.evaluate_queue(name, lookup)
+        return []
+
+    def evaluate_channel(self, topic: str, lookup: Lookup) -> list[Question]:
+        producers, consumers = self.ends(topic, lookup)
+        where = producers + consumers
+        if not where or all(is_test_path(w.rpartition(":")[0], lookup.config) for w in where):
+            return []  # test fixtures wiring a channel to themselves
+        if is_pattern(topic):
+            return self.evaluate_pattern(topic, consumers, lookup)
+        if producers and not consumers and not self.matched(topic, lookup):
+            what = f"Channel '{topic}'"
+            return [
+                self.ask(ORPHANED_QUEUE, f"channel:{topic}", f"channel.{topic}", producers, lookup, what=what)
+            ]
+        if consumers and not producers:
+            what, produces = f"Channel '{topic}'", "emits it"
+            return [
+                self.ask(
+                    ORPHANED_CONSUMER, f"channel:{topic}", f"channel.{topic}", consumers, lookup,
+                    what=what, produces=produces,
+                )
+            ]  # fmt: skip
+        return []
+
+    def evaluate_pattern(self, pattern: str, consumers: list[str], lookup: Lookup) -> list[Question]:
+        word = first_word(pattern)
+        if not consumers or word == LEADING_WILDCARD:
+            return []  # whether "#" or "*.error" matches anything would need every topic of the tree
+        topics = {t for listed in lookup(f"produced:{word}").values() for t in listed}
+        if any(topic_matches(pattern, t) and self.ends(t, lookup)[0] for t in sorted(topics)):
+            return []
+        what, produces = f"Subscription '{pattern}'", "emits a channel it matches"
+        return [
+            self.ask(
+                ORPHANED_CONSUMER, f"pattern:{pattern}", f"channel.{pattern}", consumers, lookup,
+                what=what, produces=produces, severity="low",
+            )
+        ]  # fmt: skip
+
+    def matched(self, topic: str, lookup: Lookup) -> bool:
+        """A wildcard subscription somewhere consumes the topic."""
+        recorders = lookup.config.recorders_are_consumers
+        for word in sorted({first_word(topic), LEADING_WILDCARD}):
+            patterns = {p for listed in lookup(f"pattern:{word}").values() for p in listed}
+            for pattern in sorted(patterns):
+                wanted = topic_matches(pattern, topic) and (recorders or not is_recorder(pattern))
+                if wanted and self.ends(pattern, lookup)[1]:
+                    return True
+        return False
+
+    def ends(self, topic: str, lookup: Lookup) -> tuple[list[str], list[str]]:
+        """Evidence of the producers and consumers of one topic, whatever way the code names it."""
+        entries = lookup(f"channel:{topic}")
+        producers, consumers = evidence(entries, "producer"), evidence(entries, "consumer")
+        sources = [entries]
+        for dotted in sorted({d for payload in entries.values() for d in payload.get("const", ())}):
+            via = lookup(f"via:{dotted}")
+            producers += evidence(via, "producer")
+            consumers += evidence(via, "consumer")
+            sources.append(via)
+        for source in sources:
+            for path, payload in source.items():
+                for target, slot, line in payload.get("calls", ()):
+                    role = self.role_of(target, slot, lookup, 0)
+                    if role == "producer":
+                        producers.append(f"{path}:{line}")
+                    elif role == "consumer":
+                        consumers.append(f"{path}:{line}")
+        return producers, consumers
+
+    def role_of(self, target: str, slot: str, lookup: Lookup, depth: int) -> str | None:
+        """What passing a topic to `target` at `slot` does, as the module defining `target` says."""
+        if depth > MAX_DEPTH:
+            return None
+        for specs in lookup(f"wrapper:{target}").values():
+            for role, pos, kw, tpl, forward, forward_slot in specs:
+                if (slot == kw or (pos is not None and slot == str(pos))) and tpl == [None]:
+                    found = (
+                        self.role_of(forward, forward_slot, lookup, depth + 1) if role == "forward" else role
+                    )
+                    if found:
+                        return found
+        for endpoint in table_for(lookup.config).match(target):
+            if slot == endpoint.keyword or (endpoint.position is not None and slot == str(endpoint.position)):
+                return endpoint.role
+        owner, _, method = target.rpartition(".")
+        if owner and depth < MAX_DEPTH:
+            for classes in lookup(f"instance:{owner}").values():
+                for cls in classes:
+                    found = self.role_of(f"{cls}.{method}", slot, lookup, depth + 1)
+                    if found:
+                        return found
+        return None
+
+    def evaluate_signal(self, name: str, lookup: Lookup) -> list[Question]:
+        entries = lookup(f"signal:{name}")
+        if not evidence(entries, "defined"):
+            return []  # not a Signal() of this tree: Django's own, or not a signal at all
+        producers, consumers = evidence(entries, "producer"), evidence(entries, "consumer")
+        where = producers + consumers
+        if not where or all(is_test_path(w.rpartition(":")[0], lookup.config) for w in where):
+            return []
+        what = f"Django signal '{name}'"
+        if producers and not consumers:
+            if lookup.config.library and not name.rpartition(".")[2].startswith("_"):
+                return []  # a library sends its public signals for the applications that use it
+            return [
+                self.ask(ORPHANED_QUEUE, f"signal:{name}", f"signal.{name}", producers, lookup, what=what)
+            ]
+        if consumers and not producers:
+            return [
+                self.ask(
+                    ORPHANED_CONSUMER, f"signal:{name}", f"signal.{name}", consumers, lookup,
+                    what=what, produces="sends it",
+                )
+            ]  # fmt: skip
+        return []
+
+    def evaluate_queue(self, attr: str, lookup: Lookup) -> list[Question]:
+        entries = lookup(f"queue:{attr}")
+        if any(payload.get("consumer") for payload in entries.values()):
+            return []  # something gets from an attribute of that name: it may be this queue
+        if lookup.config.library and not attr.startswith("_"):
+            return []  # a public attribute of a library: its users may get from it
+        questions = []
+        for path, payload in sorted(entries.items()):
+            if is_test_path(path, lookup.config):
+                continue
+            for cls, lines in payload.get("producer", ()):
+                name = f"{cls}.{attr}"
+                where = [f"{path}:{line}" for line in lines]
+                what = f"Queue '{name}'"
+                questions.append(
+                    self.ask(ORPHANED_QUEUE, f"queue:{name}", f"queue.{name}", where, lookup, what=what)
+                )
+        return questions
+
+    def ask(
+        self, hypothesis: Hypothesis, subject: str, capability: str, where: list[str], lookup: Lookup,
+        severity: str = "", **fields: str,
+    ) -> Question:  # fmt: skip
+        severity = lookup.config.severity_of(hypothesis.id, severity or hypothesis.severity)
+        text = hypothesis.template.format(**fields)
+        return Question.make(self.id, hypothesis.id, subject, text, where, severity, capability)

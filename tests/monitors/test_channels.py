@@ -1,0 +1,563 @@
+"""Channels: endpoints found by what the receiver is, topics the way real code writes them.
+
+Each test compares the full sorted list of the channels monitor's (hypothesis, capability key).
+"""
+
+from monitor_helpers import findings
+
+from monitors.config import Config, Endpoint
+
+Q = "ORPHANED_QUEUE"
+C = "ORPHANED_CONSUMER"
+
+
+def channels(files: dict[str, str], config: Config | None = None) -> list[tuple[str, str]]:
+    return findings(files, "channels", **({"config": config} if config else {}))
+
+
+PUB = "from bus import ChemPub\n"
+SUB = "from bus import ChemSub\n"
+
+# -- the ChemBus API, wherever ChemPub and ChemSub come from ---------------------------
+
+
+def test_chempub_imported_from_outside_the_tree_is_a_producer():  # no bus module in the tree
+    assert channels({"a.py": PUB + 'ChemPub().emit("t.x")\n'}) == [(Q, "channel.t.x")]
+
+
+def test_chemsub_resolves_it_positionally_or_by_keyword():
+    producer = {"a.py": PUB + 'ChemPub().emit("t.x")\nChemPub().emit(signal="t.y")\n'}
+    assert channels({**producer, "b.py": SUB + 'ChemSub("t.x", on_x)\nChemSub(topic="t.y")\n'}) == []
+    assert channels({"b.py": SUB + 'ChemSub("t.lonely", cb)\n'}) == [(C, "channel.t.lonely")]
+
+
+def test_classes_defined_in_the_tree_count_too():
+    bus = "class ChemPub:\n    def emit(self, signal, **facts):\n        pass\n"
+    assert channels({"bus.py": bus, "a.py": PUB + 'ChemPub().emit("t.x")\n'}) == [(Q, "channel.t.x")]
+    assert channels({"a.py": bus + 'ChemPub().emit("t.x")\n'}) == [(Q, "channel.t.x")]
+
+
+def test_import_fallbacks_resolve():
+    src = """
+    try:
+        from kloros.orchestration.chem_bus_v2 import ChemPub
+    except ImportError:
+        from bus import ChemPub
+    ChemPub().emit("t.x")
+    """
+    assert channels({"a.py": src}) == [(Q, "channel.t.x")]
+
+
+def test_this_projects_chembus_api():
+    producer = """
+    from kloros_site.chembus import Publisher, publish
+    publish(None, "curiosity.a", envelope)
+    with Publisher() as pub:
+        pub.publish("curiosity.b", envelope)
+    """
+    assert channels({"p.py": producer}) == [(Q, "channel.curiosity.a"), (Q, "channel.curiosity.b")]
+    consumer = (
+        'from kloros_site.chembus import ChemSub\nfor e in ChemSub("curiosity.*", name="core"):\n    pass\n'
+    )
+    assert channels({"p.py": producer, "c.py": consumer}) == []
+    assert channels(
+        {"c.py": 'from kloros_site.chembus import ChemSub\nChemSub(pattern="curiosity.c")\n'}
+    ) == [(C, "channel.curiosity.c")]
+
+
+def test_the_seeds_own_daemon():  # chem_pub.publish(signal=...) and ChemSub().subscribe(pattern)
+    daemon = """
+    from kloros.orchestration.chem_bus_v2 import ChemPub
+
+    class IntegrationMonitorDaemon:
+        def __init__(self):
+            self.chem_pub = ChemPub()
+
+        def _detect_and_emit_issues(self):
+            self.chem_pub.publish(signal='curiosity.integration_question', payload={})
+    """
+    core = "from kloros.orchestration.chem_bus_v2 import ChemSub\nfor s, p in ChemSub().subscribe('curiosity.*'):\n    pass\n"
+    assert channels({"daemon.py": daemon}) == [(Q, "channel.curiosity.integration_question")]
+    assert channels({"daemon.py": daemon, "core.py": core}) == []
+
+
+def test_a_subclass_of_chempub_publishes_in_its_module_and_elsewhere():
+    files = {
+        "app/__init__.py": "",
+        "app/bus.py": PUB + "class AppBus(ChemPub):\n    pass\n\nAppBus().emit('t.here')\n",
+        "app/use.py": "from app.bus import AppBus\nAppBus().emit('t.there')\n",
+    }
+    assert channels(files) == [(Q, "channel.t.here"), (Q, "channel.t.there")]
+
+
+# -- receivers: module-level objects, attributes, constructor calls, imports -----------
+
+
+def test_module_level_instance():
+    assert channels({"a.py": PUB + 'bus = ChemPub()\nbus.emit("t.x")\n'}) == [(Q, "channel.t.x")]
+
+
+def test_attribute_set_in_init_used_in_a_method_defined_before_it():
+    src = PUB + (
+        "class Svc:\n"
+        "    def run(self):\n"
+        '        self.pub.emit("t.x")\n'
+        "    def __init__(self):\n"
+        "        self.pub = ChemPub()\n"
+    )
+    assert channels({"a.py": src}) == [(Q, "channel.t.x")]
+
+
+def test_annotated_parameter_is_a_receiver():
+    src = PUB + "class Svc:\n    def __init__(self, pub: ChemPub):\n        pub.emit('t.x')\n"
+    assert channels({"a.py": src}) == [(Q, "channel.t.x")]
+
+
+def test_instance_imported_from_another_module_of_the_tree():
+    files = {
+        "app/__init__.py": "",
+        "app/bus.py": PUB + "bus = ChemPub()\n",
+        "app/a.py": "from app.bus import bus\nbus.emit('t.x')\n",
+        "app/b.py": "from . import bus as busmod\nbusmod.bus.emit('t.y')\n",
+    }
+    assert channels(files) == [(Q, "channel.t.x"), (Q, "channel.t.y")]
+
+
+# -- false positives from real code: a method's name is not a channel --------------------
+
+
+def test_append_and_put_on_names_that_are_no_queue_attributes():  # the seed counted any .append()
+    assert channels({"a.py": 'queue.append("t.x")\nitems.put("t.y")\n'}) == []
+
+
+def test_non_literal_and_non_channel_topics_are_ignored():
+    src = PUB + 'bus = ChemPub()\nbus.emit(name)\nbus.emit("not a channel name")\nbus.emit(make())\n'
+    assert channels({"a.py": src}) == []
+
+
+def test_bare_emit_publish_subscribe_of_unknown_origin_are_not_channels():
+    src = 'emit("curiosity.x")\npublish(signal="t.a")\nsubscribe("c.*")\nhandler.emit(record)\n'
+    assert channels({"a.py": src}) == []
+
+
+def test_local_logging_helper_named_emit():  # real: def emit(name, **kw): log.info(...)
+    src = """
+    import logging
+    log = logging.getLogger(__name__)
+
+    def emit(name, **kw):
+        log.info("event %s %s", name, kw)
+
+    def place(order):
+        emit("order.placed", id=order.id)
+    """
+    assert channels({"orders.py": src}) == []
+
+
+def test_imported_event_log_function():  # real: from .events import emit; emit("user.login")
+    files = {
+        "app/__init__.py": "",
+        "app/events.py": "import json\n\ndef emit(name, **kw):\n    print(json.dumps({'event': name, **kw}))\n",
+        "app/auth.py": "from .events import emit\n\ndef login(user):\n    emit('user.login', user=user.id)\n",
+    }
+    assert channels(files) == []
+
+
+def test_telemetry_emit_of_a_metric():  # real: self.telemetry.emit('metric', value)
+    src = """
+    from opentelemetry_helpers import Telemetry
+
+    class Worker:
+        def __init__(self):
+            self.telemetry = Telemetry()
+
+        def run(self):
+            self.telemetry.emit('task.latency', 3.2)
+    """
+    assert channels({"worker.py": src}) == []
+
+
+# -- topic values --------------------------------------------------------------------------
+
+
+def test_module_and_class_constants():
+    src = PUB + (
+        'TOPIC = "t.module"\n'
+        "class Svc:\n"
+        '    TOPIC = "t.class"\n'
+        "    def __init__(self):\n"
+        "        self.pub = ChemPub()\n"
+        "    def go(self):\n"
+        "        self.pub.emit(TOPIC)\n"
+        "        self.pub.emit(self.TOPIC)\n"
+        "        self.pub.emit(Svc.TOPIC)\n"
+    )
+    assert channels({"a.py": src}) == [(Q, "channel.t.class"), (Q, "channel.t.module")]
+
+
+def test_subclasses_set_the_topic_a_base_subscribes_to():
+    src = SUB + (
+        "class Listener:\n"
+        "    TOPIC = None\n"
+        "    def start(self):\n"
+        "        ChemSub(self.TOPIC, self.handle)\n"
+        "class Orders(Listener):\n"
+        '    TOPIC = "orders.created"\n'
+        "class Users(Listener):\n"
+        '    TOPIC = "users.created"\n'
+    )
+    assert channels({"a.py": src}) == [(C, "channel.orders.created"), (C, "channel.users.created")]
+
+
+def test_constants_imported_from_another_module():
+    files = {
+        "app/__init__.py": "",
+        "app/topics.py": 'ORDER = "order.created"\nPAID = "order.paid"\n\nclass Topics:\n    USER = "user.created"\n',
+        "app/pub.py": PUB + "from .topics import ORDER, Topics\nfrom . import topics\n"
+        "ChemPub().emit(ORDER)\nChemPub().emit(topics.PAID)\nChemPub().emit(Topics.USER)\n",
+    }
+    assert channels(files) == [
+        (Q, "channel.order.created"),
+        (Q, "channel.order.paid"),
+        (Q, "channel.user.created"),
+    ]
+    consumer = {"app/sub.py": SUB + "ChemSub('order.created', cb)\nChemSub('order.paid', cb)\n"}
+    assert channels({**files, **consumer}) == [(Q, "channel.user.created")]
+
+
+def test_f_strings_concatenation_and_percent_of_constants():
+    src = PUB + (
+        'PREFIX = "orders"\n'
+        "class Svc:\n"
+        '    KIND = "paid"\n'
+        "    def go(self, bus: ChemPub):\n"
+        '        bus.emit(f"{PREFIX}.created")\n'
+        '        bus.emit(PREFIX + "." + self.KIND)\n'
+        '        bus.emit("%s.refunded" % PREFIX)\n'
+    )
+    assert channels({"a.py": src}) == [
+        (Q, "channel.orders.created"),
+        (Q, "channel.orders.paid"),
+        (Q, "channel.orders.refunded"),
+    ]
+
+
+ENUM = """
+from enum import Enum
+
+class Topic(str, Enum):
+    ORDER_CREATED = "order.created"
+    ORDER_PAID = "order.paid"
+"""
+
+
+def test_enum_member_value_name_and_member():
+    src = (
+        ENUM
+        + PUB
+        + (
+            "bus = ChemPub()\n"
+            "bus.emit(Topic.ORDER_CREATED.value)\n"
+            "bus.emit(Topic.ORDER_PAID)\n"
+            "bus.emit(Topic.ORDER_PAID.name)\n"
+        )
+    )
+    assert channels({"a.py": src}) == [
+        (Q, "channel.ORDER_PAID"),
+        (Q, "channel.order.created"),
+        (Q, "channel.order.paid"),
+    ]
+
+
+def test_enum_imported_from_another_module_resolves_its_subscriber():  # real: 1 of 8 right before
+    files = {
+        "app/__init__.py": "",
+        "app/topics.py": ENUM,
+        "app/pub.py": PUB + "from app.topics import Topic\nChemPub().emit(Topic.ORDER_CREATED.value)\n",
+        "app/sub.py": SUB + "ChemSub('order.created', on_order)\n",
+    }
+    assert channels(files) == []
+    del files["app/pub.py"]
+    assert channels(files) == [(C, "channel.order.created")]
+
+
+def test_loops_over_literal_and_constant_collections_and_comprehensions():
+    src = SUB + (
+        'TOPICS = ["a.one", "a.two"]\n'
+        "for t in ('lit.one', 'lit.two'):\n"
+        "    ChemSub(t, cb)\n"
+        "def start():\n"
+        "    for topic in TOPICS:\n"
+        "        ChemSub(topic, cb)\n"
+        "subs = [ChemSub(t) for t in sorted({'set.one'})]\n"
+    )
+    assert channels({"a.py": src}) == [
+        (C, "channel.a.one"),
+        (C, "channel.a.two"),
+        (C, "channel.lit.one"),
+        (C, "channel.lit.two"),
+        (C, "channel.set.one"),
+    ]
+
+
+def test_loop_over_a_constant_list_imported_from_another_module():
+    files = {
+        "app/__init__.py": "",
+        "app/topics.py": 'ALL = ("job.started", "job.done")\n',
+        "app/sub.py": SUB + "from app.topics import ALL\nfor t in ALL:\n    ChemSub(t, cb)\n",
+        "app/pub.py": PUB + "ChemPub().emit('job.done')\n",
+    }
+    assert channels(files) == [(C, "channel.job.started")]
+
+
+def test_dict_of_topic_to_handler():
+    src = SUB + (
+        "HANDLERS = {'h.created': on_created, 'h.deleted': on_deleted}\n"
+        "class Consumer:\n"
+        "    ROUTES = {'r.one': 'handle_one'}\n"
+        "    def start(self):\n"
+        "        for topic, handler in HANDLERS.items():\n"
+        "            ChemSub(topic, handler)\n"
+        "        for topic in self.ROUTES:\n"
+        "            ChemSub(topic, getattr(self, self.ROUTES[topic]))\n"
+    )
+    assert channels({"a.py": src}) == [
+        (C, "channel.h.created"),
+        (C, "channel.h.deleted"),
+        (C, "channel.r.one"),
+    ]
+
+
+def test_default_parameter_value():
+    src = (
+        SUB
+        + "class Listener:\n    def start(self, topic='jobs.done'):\n        ChemSub(topic, self.handle)\n"
+    )
+    assert channels({"a.py": src}) == [(C, "channel.jobs.done")]
+
+
+# -- wrappers: a parameter that flows into a topic -----------------------------------------
+
+FIRE = (
+    PUB
+    + """
+class Engine:
+    def __init__(self):
+        self.pub = ChemPub()
+
+    def _fire(self, name, **facts):
+        self.pub.emit(signal=name, **facts)
+
+    def stage(self, what):
+        self._fire(f"stage.{what}")
+
+    def run(self):
+        self._fire("engine.started")
+        self.stage("compile")
+"""
+)
+
+
+def test_fire_wrapper_two_levels():  # real: self._fire("X") -> def _fire(self, name): self.pub.emit(signal=name)
+    assert channels({"engine.py": FIRE}) == [(Q, "channel.engine.started"), (Q, "channel.stage.compile")]
+    consumer = {"watch.py": SUB + "ChemSub('engine.started', cb)\nChemSub('stage.*', cb)\n"}
+    assert channels({"engine.py": FIRE, **consumer}) == []
+
+
+LISTENER = (
+    SUB
+    + """
+class Listener:
+    def __init__(self, topic, handler):
+        self.topic = topic
+        self.handler = handler
+
+    def start(self):
+        self.sub = ChemSub(self.topic, self.handler)
+"""
+)
+
+
+def test_small_subscriber_class_taking_topic():  # real: it hid consumers, so producers looked orphaned
+    files = {"app/__init__.py": "", "app/listen.py": LISTENER}
+    local = LISTENER + "Listener(topic='job.done', handler=print).start()\n"
+    assert channels({"app/__init__.py": "", "app/listen.py": local}) == [(C, "channel.job.done")]
+    files["app/main.py"] = "from app.listen import Listener\nListener(topic='job.done', handler=print)\n"
+    assert channels(files) == [(C, "channel.job.done")]
+    files["app/work.py"] = PUB + "ChemPub().emit('job.done')\n"
+    assert channels(files) == []
+
+
+def test_wrappers_across_modules_two_levels():
+    files = {
+        "app/__init__.py": "",
+        "app/bus.py": PUB
+        + "_pub = ChemPub()\n\ndef publish_event(name, **facts):\n    _pub.emit(name, **facts)\n",
+        "app/audit.py": "from app.bus import publish_event\n\ndef audit(event):\n    publish_event(event, audit=True)\n",
+        "app/views.py": "from app.audit import audit\n\ndef view():\n    audit('user.viewed')\n",
+    }
+    assert channels(files) == [(Q, "channel.user.viewed")]
+
+
+def test_a_method_of_a_class_defined_in_another_module():
+    files = {
+        "app/__init__.py": "",
+        "app/bus.py": PUB + "class EventBus:\n    def __init__(self):\n        self._pub = ChemPub()\n"
+        "    def fire(self, topic):\n        self._pub.emit(topic)\n",
+        "app/svc.py": "from app.bus import EventBus\n\nclass Svc:\n    def __init__(self):\n"
+        "        self.events = EventBus()\n    def go(self):\n        self.events.fire('svc.done')\n",
+    }
+    assert channels(files) == [(Q, "channel.svc.done")]
+
+
+# -- wildcards and recorders ---------------------------------------------------------------
+
+
+def test_wildcard_subscriptions_follow_amqp_semantics():
+    pub = {"a.py": PUB + 'ChemPub().emit("c.x.y")\n'}
+    assert channels({**pub, "b.py": SUB + 'ChemSub("c.#")\n'}) == []
+    assert channels({**pub, "b.py": SUB + 'ChemSub("c.*")\n'}) == [(C, "channel.c.*"), (Q, "channel.c.x.y")]
+    assert channels({**pub, "b.py": SUB + 'ChemSub("c.*.y")\n'}) == []
+
+
+def test_wildcard_consumer_matching_nothing_is_a_low_question():
+    sub = {"b.py": SUB + 'ChemSub("t.*")\n'}
+    assert channels({**sub, "a.py": PUB + 'ChemPub().emit("u.x")\n'}) == [
+        (C, "channel.t.*"),
+        (Q, "channel.u.x"),
+    ]
+    assert channels({**sub, "a.py": PUB + 'ChemPub().emit("t.x")\n'}) == []
+
+
+def test_a_catch_all_subscription_is_a_recorder_not_a_consumer():
+    pub = {"a.py": PUB + 'ChemPub().emit("c.x")\n'}
+    for catch_all in ('"#"', '""'):
+        assert channels({**pub, "b.py": SUB + f"ChemSub({catch_all}, record)\n"}) == [(Q, "channel.c.x")]
+        config = Config(recorders_are_consumers=True)
+        assert channels({**pub, "b.py": SUB + f"ChemSub({catch_all}, record)\n"}, config) == []
+
+
+def test_channels_wired_only_inside_tests_ask_nothing():
+    assert channels({"tests/test_bus.py": PUB + SUB + 'ChemPub().emit("t.x")\nChemSub("t.y")\n'}) == []
+
+
+def test_configured_endpoints():
+    config = Config(
+        endpoints=(Endpoint("mybus.Bus.fire", "producer", 0), Endpoint("listen", "consumer", None, "on"))
+    )
+    files = {"a.py": "from mybus import Bus\nBus().fire('cfg.a')\nlisten(on='cfg.b')\n"}
+    assert channels(files, config) == [(C, "channel.cfg.b"), (Q, "channel.cfg.a")]
+    assert channels(files) == []
+
+
+# -- Django signals ------------------------------------------------------------------------
+
+SIGNALS = "from django.dispatch import Signal\n\norder_placed = Signal()\norder_paid = Signal()\n"
+
+
+def test_django_signal_sent_and_never_connected():
+    files = {
+        "shop/__init__.py": "",
+        "shop/signals.py": SIGNALS,
+        "shop/models.py": "from shop.signals import order_placed\n\ndef place(o):\n    order_placed.send(sender=None, order=o)\n",
+    }
+    assert channels(files) == [(Q, "signal.shop.signals.order_placed")]
+    files["shop/receivers.py"] = (
+        "from django.dispatch import receiver\nfrom shop import signals\n\n"
+        "@receiver(signals.order_placed)\ndef on_placed(sender, **kw):\n    pass\n"
+    )
+    assert channels(files) == []
+
+
+def test_django_signal_connected_and_never_sent_and_send_robust():
+    files = {
+        "shop/__init__.py": "",
+        "shop/signals.py": SIGNALS,
+        "shop/apps.py": "from .signals import order_paid, order_placed\norder_paid.connect(handler)\n"
+        "order_placed.send_robust(sender=None)\n",
+    }
+    assert channels(files) == [(C, "signal.shop.signals.order_paid"), (Q, "signal.shop.signals.order_placed")]
+
+
+def test_djangos_own_signals_and_qt_signals_are_not_asked_about():
+    src = """
+    from django.db.models.signals import post_save
+    from PySide6.QtCore import QObject, Signal
+
+    post_save.connect(handler, sender=Model)
+
+    class Button(QObject):
+        clicked = Signal()
+
+        def press(self):
+            self.clicked.emit()
+    """
+    assert channels({"a.py": src}) == []
+
+
+def test_a_library_sends_its_public_signals_for_its_users():
+    files = {"lib/__init__.py": "", "lib/signals.py": SIGNALS + "order_placed.send(sender=None)\n"}
+    assert channels(files, Config(kind="library")) == []
+    assert channels(files) == [(Q, "signal.lib.signals.order_placed")]
+
+
+# -- in-process queues (the seed's ORPHANED_QUEUE) -----------------------------------------
+
+DAEMON = """
+import queue
+from collections import deque
+
+class StreamingDaemon:
+    def __init__(self):
+        self.event_queue = queue.Queue(maxsize=1000)
+        self.history = deque(maxlen=100)
+        self.items = []
+
+    def on_event(self, event):
+        self.event_queue.put((event.type, event.path), timeout=1.0)
+        self.history.append(event)
+        self.items.append(event)
+"""
+
+
+def test_queue_put_to_and_never_got_from():
+    assert channels({"daemon.py": DAEMON}) == [
+        (Q, "queue.daemon.StreamingDaemon.event_queue"),
+        (Q, "queue.daemon.StreamingDaemon.history"),
+    ]
+
+
+def test_a_queue_got_from_iterated_or_passed_on_is_consumed():
+    consumed = DAEMON + (
+        "    def worker(self):\n"
+        "        while True:\n"
+        "            item = self.event_queue.get(timeout=1.0)\n"
+        "    def recent(self):\n"
+        "        return list(self.history)\n"
+    )
+    assert channels({"daemon.py": consumed}) == []
+
+
+def test_rate_limiter_deque_from_the_seed():
+    src = """
+    import time
+    from collections import deque
+
+    class RateLimiter:
+        def __init__(self, max_per_second=10):
+            self.max_per_second = max_per_second
+            self.events = deque()
+
+        def allow(self):
+            now = time.time()
+            while self.events and self.events[0] < now - 1.0:
+                self.events.popleft()
+            self.events.append(now)
+            return len(self.events) <= self.max_per_second
+    """
+    assert channels({"limiter.py": src}) == []
+
+
+def test_a_queue_consumed_from_another_module():
+    files = {"daemon.py": DAEMON, "worker.py": "def work(daemon):\n    return daemon.event_queue.get()\n"}
+    assert channels(files) == [(Q, "queue.daemon.StreamingDaemon.history")]
