@@ -69,7 +69,10 @@ class Table:
     def __init__(self, extra: tuple[Endpoint, ...] = ()) -> None:
         self.entries = BUS_ENDPOINTS + tuple(extra)
         # the last name of every callable: a call whose name is none of these needs no resolving
-        self.names = frozenset(e.callable.rpartition(".")[2] for e in self.entries)
+        self.by_name: dict[str, list[Endpoint]] = {}
+        for e in self.entries:
+            self.by_name.setdefault(e.callable.rpartition(".")[2], []).append(e)
+        self.names = frozenset(self.by_name)
         # class names among them: a subclass of one inherits its endpoints
         self.classes = frozenset(
             part for e in self.entries for part in e.callable.split(".") if part[:1].isupper()
@@ -77,14 +80,9 @@ class Table:
 
     def match(self, dotted: str) -> list[Endpoint]:
         """Entries whose callable is `dotted` or a suffix of it at a dot."""
-        return [e for e in self.entries if suffix_match(dotted, e.callable)]
-
-    def inherited(self, bases: list[str], method: str | None) -> list[Endpoint]:
-        """Entries a subclass of `bases` inherits for `method` (None: its constructor)."""
-        found = []
-        for base in bases:
-            found += self.match(f"{base}.{method}" if method else base)
-        return found
+        return [
+            e for e in self.by_name.get(dotted.rpartition(".")[2], ()) if suffix_match(dotted, e.callable)
+        ]
 
 
 def suffix_match(dotted: str, name: str) -> bool:

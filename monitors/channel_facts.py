@@ -69,6 +69,7 @@ class ChannelCollector:
         self.table = table_for(config)
         self.module = Env("module", facts.module, None)
         self.env = self.module
+        self.envs: list[Env] = [self.module]
         self.stack: list[Env] = []
         self.classes: dict[str, ClassInfo] = {}
         self.funcs: dict[str, Func] = {}  # by the name call sites call
@@ -90,31 +91,19 @@ class ChannelCollector:
     def enter_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> None:
         outer = self.env
         env = Env("function", qualname, outer.parent if outer.kind == "class" else outer)
-        args = node.args.posonlyargs + node.args.args
         callable_ = qualname
+        bound = False
         if outer.kind == "class" and outer.cls is not None:
-            decorators = {d.id for d in node.decorator_list if isinstance(d, ast.Name)}
-            if args and not decorators & STATIC:
-                env.self_name = args[0].arg
-                args = args[1:]
+            first = node.args.posonlyargs[:1] or node.args.args[:1]
+            if first and not any(isinstance(d, ast.Name) and d.id in STATIC for d in node.decorator_list):
+                env.self_name = first[0].arg
+                bound = True
             env.cls = outer.cls
             if node.name == "__init__":
                 callable_ = outer.cls.qualname  # call sites construct the class
         elif outer.kind == "function":
             env.cls, env.self_name = outer.cls, outer.self_name  # a closure over the method's self
-        func = Func(callable_, node.lineno)
-        func.params = {a.arg: i for i, a in enumerate(args)} | {a.arg: None for a in node.args.kwonlyargs}
-        positional = node.args.posonlyargs + node.args.args
-        for arg, default in zip(
-            positional[len(positional) - len(node.args.defaults) :], node.args.defaults, strict=True
-        ):
-            func.defaults[arg.arg] = default
-        for arg, default in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True):
-            if default is not None:
-                func.defaults[arg.arg] = default
-        func.annotations = {a.arg: a.annotation for a in args if a.annotation is not None}
-        func.env = outer  # defaults are evaluated where the function is defined
-        env.func = func
+        func = env.func = Func(callable_, node.lineno, node.args, bound, outer)
         self.funcs.setdefault(callable_, func)
         if outer.kind == "class" and outer.cls is not None:
             outer.cls.methods.setdefault(node.name, func)
@@ -130,6 +119,7 @@ class ChannelCollector:
         self.push(env)
 
     def push(self, env: Env) -> None:
+        self.envs.append(env)
         self.stack.append(self.env)
         self.env = env
 
@@ -186,17 +176,52 @@ class ChannelCollector:
         self.out = ChannelFacts()
         self.wrappers: dict[str, set[Spec]] = {}
         self.done: set[tuple[int, Spec | str]] = set()
+        self.reaching: dict[tuple[str, int], bool] = {}
         self.work: list[str] = sorted(self.table.names | SIGNAL_METHODS.keys() | {"receiver"})
+        try:
+            self.resolve()
+        except RecursionError:  # guarded everywhere; should code still outrun the guards, keep what is known
+            self.out = ChannelFacts()
+        finally:
+            self.release()
+        return self.out
+
+    def resolve(self) -> None:
         self.drain()
-        if any(self.origin(t) == "tree" for env in self.scopes_with_imports for t in env.aliases.values()):
+        roots = {
+            n for env in self.scopes_with_imports for n, t in env.aliases.items() if self.origin(t) == "tree"
+        }
+        if roots:  # calls rooted at a name of the tree, at self, or at an object a call made
+            roots |= {"self", "cls"} | {
+                n for env in self.envs for n, bs in env.names.items() if bs[0][0].__class__ is ast.Call
+            }
             for calls in list(self.calls.values()):
                 for node, env in calls:
-                    self.speculate(node, env)
+                    func = node.func
+                    if func.__class__ is ast.Attribute and func.value.__class__ is ast.Name:
+                        root = func.value.id
+                    else:
+                        root = func.id if func.__class__ is ast.Name else root_name(func)
+                    if root in roots:
+                        self.speculate(node, env)
             self.drain()
         self.module_objects()
         self.queues()
         self.export_wrappers()
-        return self.out
+
+    def release(self) -> None:
+        """Scopes, bindings and classes point at each other and at the AST; the batch scan runs
+        with the cyclic GC paused, so break every link here or each file's tree stays in memory."""
+        for env in self.envs:
+            if env.func is not None:
+                env.func.release()
+            env.names, env.aliases, env.parent, env.cls, env.func = {}, {}, None, None, None
+        for cls in self.classes.values():
+            cls.attrs, cls.methods, cls.bases, cls.lineage, cls.node, cls.env = {}, {}, [], None, None, None
+        self.envs, self.stack, self.scopes_with_imports, self.queue_candidates = [], [], [], []
+        self.calls, self.classes, self.funcs, self.wrappers = {}, {}, {}, {}
+        self.defs, self.done, self.reaching = set(), set(), {}
+        self.ev = None  # type: ignore[assignment]
 
     def drain(self) -> None:
         while self.work:
@@ -347,13 +372,59 @@ class ChannelCollector:
 
     def speculate(self, node: ast.Call, env: Env) -> None:
         """A call into another module of the tree: record the values it passes, its meaning is known there."""
+        if not self.reaches_tree(root_name(node.func), env):
+            return
+        args = [(slot, arg) for slot, arg in slots(node) if self.may_carry_topic(arg, env)]
+        if not args:
+            return
         for dotted, origin in self.callees(node, env):
             if origin != "tree" or self.specs(dotted):
                 continue
-            for slot, arg in slots(node):
-                if isinstance(arg, ast.Constant | ast.Name | ast.Attribute | ast.JoinedStr | ast.BinOp):
-                    for alt in self.ev.values(arg, env) or ():
-                        self.classify(alt, Spec("forward", None, None, (None,), dotted, slot), node.lineno)
+            for slot, arg in args:
+                for alt in self.ev.values(arg, env) or ():
+                    self.classify(alt, Spec("forward", None, None, (None,), dotted, slot), node.lineno)
+
+    @staticmethod
+    def may_carry_topic(arg: ast.expr, env: Env) -> bool:
+        """Cheaply: a literal topic, a parameter, a CONSTANT or Enum member, a string built from them."""
+        if isinstance(arg, ast.Constant):
+            return isinstance(arg.value, str) and TOPIC.fullmatch(arg.value) is not None
+        if isinstance(arg, ast.Name):
+            return arg.id.isupper() or (env.func is not None and arg.id in env.func.params)
+        if isinstance(arg, ast.Attribute):
+            return arg.attr.isupper() or arg.attr == "value"
+        return isinstance(arg, ast.JoinedStr | ast.BinOp)
+
+    def reaches_tree(self, name: str | None, env: Env, shallow: bool = False) -> bool:
+        """Cheaply: can a call rooted at `name` land in another module of the tree?"""
+        found = self.ev.find(name, env) if name else None
+        if found is None:
+            return False
+        kind, what, scope = found
+        if kind == "alias":
+            return what in self.classes or self.origin(what) == "tree"
+        if kind == "self":
+            return not shallow and self.tree_class(what)
+        if kind == "param":
+            return name in what.annotations
+        if shallow:
+            return False
+        key = (name, id(scope))
+        if key not in self.reaching:  # an object made by a call into the tree: one level deep
+            self.reaching[key] = any(
+                isinstance(b[0], ast.Call) and self.reaches_tree(root_name(b[0].func), b[1], True)
+                for b in what
+            )
+        return self.reaching[key]
+
+    def tree_class(self, cls: ClassInfo) -> bool:
+        """A class with a base, or an attribute made, in another module of the tree."""
+        if cls.tree is None:
+            cls.tree = False  # a cycle ends here
+            made = [b[0].func for bs in cls.attrs.values() for b in bs if isinstance(b[0], ast.Call)]
+            roots = {root_name(e) for e in made + cls.bases}
+            cls.tree = any(self.reaches_tree(r, self.module, True) for r in roots if r)
+        return cls.tree
 
     # -- what other modules need -------------------------------------------------
 
@@ -385,25 +456,32 @@ class ChannelCollector:
                         self.out.consts.add((dotted, alt[0]))
 
     def queues(self) -> None:
+        got: set[tuple[ClassInfo, str]] = set()  # the class itself gets from self.<attr>
+        for name in QUEUE_GETS:
+            for node, env in self.calls.get(name, ()):
+                receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+                if not isinstance(receiver, ast.Attribute):
+                    continue
+                if (
+                    env.cls is not None
+                    and isinstance(receiver.value, ast.Name)
+                    and receiver.value.id == env.self_name
+                ):
+                    got.add((env.cls, receiver.attr))
+                plain = all(isinstance(a, ast.Constant) and not isinstance(a.value, str) for a in node.args)
+                if plain and (name.startswith("get") or not node.args):  # not dict.get(key), list.pop(i)
+                    self.out.queue_reads.add(receiver.attr)
         found: dict[ClassInfo, set[str]] = {}
         for cls, attr, value, env in self.queue_candidates:
-            made = self.ev.obj(value, env) if isinstance(value, ast.Call) else None
+            if (cls, attr) in got or not isinstance(value, ast.Call):
+                continue
+            made = self.ev.obj(value, env)
             if made and made[0] == "instance" and is_queue_class(made[1]):
                 found.setdefault(cls, set()).add(attr)
-        for cls, attrs in found.items():
+        for cls, attrs in found.items():  # rare: walk the class for iteration and hand-offs
             for attr, (puts, consumed) in sorted(queue_uses(cls.node, attrs).items()):
                 if puts and not consumed:
                     self.out.queues.append((cls.qualname, attr, sorted(puts)))
-        for name in QUEUE_GETS:
-            for node, _ in self.calls.get(name, ()):
-                receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
-                plain = all(isinstance(a, ast.Constant) and not isinstance(a.value, str) for a in node.args)
-                if (
-                    isinstance(receiver, ast.Attribute)
-                    and plain
-                    and (name.startswith("get") or not node.args)
-                ):
-                    self.out.queue_reads.add(receiver.attr)
 
     def export_wrappers(self) -> None:
         """Subclasses inherit how their bases take topics; callers in other modules call them by their own name."""
@@ -426,6 +504,13 @@ class ChannelCollector:
                     self.out.wrappers.setdefault(f"{cls.qualname}.{method}", set()).update(found)
             if "__init__" not in cls.methods and (found := self.specs(cls.qualname)):
                 self.out.wrappers.setdefault(cls.qualname, set()).update(found)
+
+
+def root_name(expr: ast.expr) -> str | None:
+    """`a` of `a.b.c(...)`, of `a(...).b` and of `a`."""
+    while isinstance(expr, ast.Attribute | ast.Call):
+        expr = expr.value if isinstance(expr, ast.Attribute) else expr.func
+    return expr.id if isinstance(expr, ast.Name) else None
 
 
 def argument(node: ast.Call, pos: int | None, kw: str | None) -> ast.expr | None:
@@ -461,30 +546,35 @@ def substitute(tpl: tuple[str | None, ...], alt: Alt) -> Alt | None:
 
 def queue_uses(node: ast.ClassDef, attrs: set[str]) -> dict[str, tuple[list[int], bool]]:
     """Per queue attribute: lines that put to it, and whether anything else touches it (gets,
-    iterates, passes it on): anything but a put counts as a consumer."""
-    parents: dict[int, ast.AST] = {}
+    iterates, passes it on): anything but a put counts as a consumer. Stops once all are consumed."""
     selves = {"self", "cls"}
-    for parent in ast.walk(node):
-        if isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef) and parent.args.args:
-            selves.add(parent.args.args[0].arg)
-        for child in ast.iter_child_nodes(parent):
-            parents[id(child)] = parent
-    uses: dict[str, tuple[list[int], bool]] = {attr: ([], False) for attr in attrs}
-    for sub in ast.walk(node):
-        if not (
-            isinstance(sub, ast.Attribute)
-            and sub.attr in attrs
-            and isinstance(sub.ctx, ast.Load)
-            and isinstance(sub.value, ast.Name)
-            and sub.value.id in selves
+    puts: dict[str, list[int]] = {attr: [] for attr in attrs}
+    consumed: set[str] = set()
+
+    def self_attr(expr: ast.AST) -> str | None:
+        if isinstance(expr, ast.Attribute) and expr.attr in attrs and isinstance(expr.value, ast.Name):
+            return expr.attr if expr.value.id in selves and isinstance(expr.ctx, ast.Load) else None
+        return None
+
+    def scan(sub: ast.AST) -> bool:  # False: everything is consumed, stop
+        if isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) and sub.args.args:
+            selves.add(sub.args.args[0].arg)
+        if (
+            isinstance(sub, ast.Call)
+            and isinstance(sub.func, ast.Attribute)
+            and (attr := self_attr(sub.func.value))
         ):
-            continue
-        puts, consumed = uses[sub.attr]
-        method = parents.get(id(sub))
-        call = parents.get(id(method)) if isinstance(method, ast.Attribute) else None
-        if isinstance(call, ast.Call) and call.func is method and method.attr in QUEUE_PUTS:
-            puts.append(sub.lineno)
+            if sub.func.attr in QUEUE_PUTS:
+                puts[attr].append(sub.lineno)
+            else:
+                consumed.add(attr)
+            children = [*sub.args, *sub.keywords]
+        elif attr := self_attr(sub):
+            consumed.add(attr)
+            children = []
         else:
-            consumed = True
-        uses[sub.attr] = (puts, consumed)
-    return uses
+            children = list(ast.iter_child_nodes(sub))
+        return len(consumed) < len(attrs) and all(scan(child) for child in children)
+
+    scan(node)
+    return {attr: (lines, attr in consumed) for attr, lines in puts.items()}

@@ -33,26 +33,60 @@ Alt = tuple[Part, ...]
 Values = list[Alt] | None  # None: unknown
 
 
-@dataclass(eq=False)
 class Func:
-    callable: str
-    line: int
-    params: dict[str, int | None] = field(default_factory=dict)  # name -> position at call sites
-    defaults: dict[str, ast.expr] = field(default_factory=dict)
-    annotations: dict[str, ast.expr] = field(default_factory=dict)
-    env: Any = None  # the scope the function is defined in (its defaults are evaluated there)
+    """A function or method as its call sites see it; its parameter tables are built when first asked."""
+
+    __slots__ = ("callable", "line", "args", "bound", "env", "_params", "_defaults", "_annotations")
+
+    def __init__(self, callable_: str, line: int, args: ast.arguments | None, bound: bool, env: Any) -> None:
+        self.callable = callable_
+        self.line = line
+        self.args = args
+        self.bound = bound  # a method: call sites do not pass its first parameter
+        self.env = env  # the scope the function is defined in (its defaults are evaluated there)
+        self._params: dict[str, int | None] | None = None
+        self._defaults: dict[str, ast.expr] = {}
+        self._annotations: dict[str, ast.expr] = {}
+
+    @property
+    def params(self) -> dict[str, int | None]:
+        """Name -> position at call sites (None: keyword-only)."""
+        if self._params is None:
+            self._params = {}
+            if self.args is not None:
+                a = self.args
+                positional = a.posonlyargs + a.args
+                shown = positional[1:] if self.bound else positional
+                self._params = {p.arg: i for i, p in enumerate(shown)} | {p.arg: None for p in a.kwonlyargs}
+                tail = positional[len(positional) - len(a.defaults) :]
+                self._defaults = {p.arg: d for p, d in zip(tail, a.defaults, strict=True)}
+                self._defaults |= {p.arg: d for p, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d}
+                self._annotations = {p.arg: p.annotation for p in shown if p.annotation is not None}
+        return self._params
+
+    @property
+    def defaults(self) -> dict[str, ast.expr]:
+        return self._defaults if self.params is not None else {}
+
+    @property
+    def annotations(self) -> dict[str, ast.expr]:
+        return self._annotations if self.params is not None else {}
+
+    def release(self) -> None:
+        self.args, self.env, self._params, self._defaults, self._annotations = None, None, {}, {}, {}
 
 
 @dataclass(eq=False)
 class ClassInfo:
     qualname: str
-    node: ast.ClassDef
-    env: Env
+    node: ast.ClassDef | None
+    env: Env | None
     bases: list[ast.expr]
     attrs: dict[str, list[Binding]] = field(default_factory=dict)  # self.x = ... in any method
     methods: dict[str, Func] = field(default_factory=dict)
     resolved: list[tuple[str, str]] | None = None  # (dotted, origin) of the bases, once resolved
     lineage: list[ClassInfo] | None = None  # local ancestors, once resolved
+    tree: bool | None = None  # reaches another module of the tree (channel_facts.tree_class)
 
 
 class Env:
@@ -129,7 +163,7 @@ class Evaluator:
         self.lower_classes = lower_classes  # classes not named like one
         self.classes = classes  # local classes by qualname
         self.origin = origin  # dotted -> "local" | "tree" | "stdlib" | "external" | "unbound"
-        self.busy: set[tuple[int, int]] = set()
+        self.busy: set[tuple[int, ...] | tuple[int, int, str]] = set()
         self.memo: dict[tuple[int, int], Values] = {}
 
     # -- names -------------------------------------------------------------------
@@ -315,6 +349,16 @@ class Evaluator:
         return None
 
     def items(self, expr: ast.expr, env: Env) -> list[Item] | None:
+        key = (id(expr), id(env), "items")
+        if key in self.busy:
+            return None  # x = x + [...]
+        self.busy.add(key)  # type: ignore[arg-type]
+        try:
+            return self._items(expr, env)
+        finally:
+            self.busy.discard(key)  # type: ignore[arg-type]
+
+    def _items(self, expr: ast.expr, env: Env) -> list[Item] | None:
         if isinstance(expr, ast.List | ast.Tuple | ast.Set):
             return [("expr", e, env) for e in expr.elts if not isinstance(e, ast.Starred)]
         if isinstance(expr, ast.Dict):
