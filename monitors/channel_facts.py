@@ -78,6 +78,7 @@ class ChannelCollector:
         self.calls: dict[str, list[tuple[ast.Call, Env]]] = {}
         self.queue_candidates: list[tuple[ClassInfo, str, ast.expr, Env]] = []
         self.top = facts.module.split(".")[0]
+        self.script = "." not in facts.module and not facts.is_package
 
     # -- hooks (called during FactCollector's walk) ------------------------------
 
@@ -164,12 +165,14 @@ class ChannelCollector:
     # -- resolution (once per file) ----------------------------------------------
 
     def origin(self, dotted: str) -> str:
+        """Where a name comes from: this module, the tree (the file's own top-level package; for a
+        script at the top of the tree, any package but the stdlib), the stdlib, or outside."""
         if dotted in self.defs:
             return "local"
         top = dotted.split(".")[0]
-        if top == self.top:
-            return "tree"
-        return "stdlib" if top in STDLIB else "external"
+        if top in STDLIB:
+            return "stdlib"
+        return "tree" if top == self.top or self.script else "external"
 
     def finish(self) -> ChannelFacts:
         self.ev = Evaluator(self.module, self.classes, self.origin, QUEUE_CLASSES)

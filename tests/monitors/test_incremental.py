@@ -65,7 +65,7 @@ def test_the_generator_reaches_every_monitor():
     """Guards the property test against a vocabulary that silently stops firing detectors."""
     files = {
         "pkg/__init__.py": "",
-        "pkg/a.py": 'emit("ch.one")\nimport pkg.gone\n'
+        "pkg/a.py": 'ChemPub().emit("ch.one")\nimport pkg.gone\n'
         + CLONE.format(name="alpha")
         + "x = 1  # TODO: later\n",
         "pkg/b.py": CLONE.format(name="beta") + "def gamma():\n    raise NotImplementedError\n",

@@ -11,6 +11,7 @@ PATHS = [
 MODULES = ["a", "b", "sub", "sub.c", "gone"]
 NAMES = ["alpha", "beta", "gamma", "Worker", "Base"]
 CHANNELS = ["ch.one", "ch.two", "other.x"]
+CHANNEL_MODULES = ["a", "b", "sub.c"]  # where channel constants, wrappers and objects live
 ATTRS = ["client", "queue"]
 
 CLONE = """
@@ -26,12 +27,28 @@ name = st.sampled_from(NAMES)
 module = st.sampled_from(MODULES)
 channel = st.sampled_from(CHANNELS)
 attr = st.sampled_from(ATTRS)
+channel_module = st.sampled_from(CHANNEL_MODULES)
 
 python_statement = st.one_of(
-    st.builds('emit("{}")\n'.format, channel),
-    st.builds('ChemSub("{}")\n'.format, channel),
+    st.builds('ChemPub().emit("{}")\n'.format, channel),
+    st.builds('ChemSub("{}", cb)\n'.format, channel),
     st.builds('ChemSub(topic="{}")\n'.format, channel),
-    st.sampled_from(['subscribe("ch.*")\n', 'subscribe("#")\n', 'subscribe("other.#")\n']),
+    st.sampled_from(['ChemSub("ch.*")\n', 'ChemSub("#")\n', 'ChemSub("other.#")\n']),
+    # channels that only other modules can resolve: constants, Enum members, wrappers, objects
+    st.builds('TOPIC = "{}"\n'.format, channel),
+    st.builds("from pkg.{} import TOPIC\nChemPub().emit(TOPIC)\n".format, channel_module),
+    st.builds("from pkg.{} import TOPIC\nfor t in [TOPIC]:\n    ChemSub(t, cb)\n".format, channel_module),
+    st.builds('class Topic(str, Enum):\n    ONE = "{}"\n'.format, channel),
+    st.builds("from pkg.{} import Topic\nChemSub(Topic.ONE.value, cb)\n".format, channel_module),
+    st.just("def fire(name, **facts):\n    ChemPub().emit(name, **facts)\n"),
+    st.just("class Listener:\n    def __init__(self, topic):\n        self.sub = ChemSub(topic, self.on)\n"),
+    st.builds('from pkg.{} import fire\nfire("{}")\n'.format, channel_module, channel),
+    st.builds('from pkg.{} import Listener\nListener(topic="{}")\n'.format, channel_module, channel),
+    st.just("bus = ChemPub()\nsig = Signal()\n"),
+    st.builds('from pkg.{} import bus\nbus.emit("{}")\n'.format, channel_module, channel),
+    st.builds("from pkg.{} import sig\nsig.{}(handler)\n".format, channel_module, st.sampled_from(["send", "connect"])),
+    st.just("from collections import deque\nclass Pump:\n    def __init__(self):\n        self.queue = deque()\n    def push(self, x):\n        self.queue.append(x)\n"),
+    st.just("def drain(pump):\n    return pump.queue.popleft()\n"),
     st.builds("import pkg.{}\n".format, module),
     st.builds("from pkg.{} import {}\n".format, module, name),
     st.builds("from . import {}\n".format, st.sampled_from(["a", "b", "sub"])),
