@@ -1,6 +1,6 @@
 """Event-to-question latency: a file saved -> its question committed -> its ChemBus message received.
 
-Each change creates a new file with a unique orphaned `emit("curiosity.bench_<tag>")`, so
+Each change creates a new file with a unique orphaned `ChemPub().emit("curiosity.bench_<tag>")`, so
 it yields exactly one new ORPHANED_QUEUE question, matched back by its capability key.
 """
 
@@ -81,7 +81,7 @@ def write_changes(folder: Path, tag: str, rate: float, seconds: float) -> dict[s
             time.sleep(delay)
         channel = f"curiosity.bench_{tag}_{i}"
         path = folder / f"c_{tag}_{i:05d}.py"
-        path.write_text(f'from bus import emit\n\nemit("{channel}")\n')
+        path.write_text(f'from bus import ChemPub\n\nChemPub().emit("{channel}")\n')
         saved[f"channel.{channel}"] = time.time()
     return saved
 

@@ -53,7 +53,7 @@ def module_source(rng: random.Random, index: int, modules: list[str]) -> str:
         lines.append(f"import {target}")
     lines.append("")
     channel = f"curiosity.gen_{rng.randrange(200)}"
-    call = rng.choice(['emit("{c}")', 'ChemSub("{c}")', 'publish(signal="{c}")'])
+    call = rng.choice(['ChemPub().emit("{c}")', 'ChemSub("{c}")', 'ChemPub().publish(signal="{c}")'])
     lines.append(call.format(c=channel))
     for f in range(rng.randint(1, 5)):
         # the called global varies, so bodies form many small clone groups (as real trees have)

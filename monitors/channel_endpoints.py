@@ -35,8 +35,9 @@ BUS_ENDPOINTS: tuple[Endpoint, ...] = (
 )
 
 # Django signals: a module-level `Signal()` object is the channel, its qualified name the topic.
+# Any class named ...Signal counts (django.dispatch.Signal, ModelSignal, pretix's EventPluginSignal).
 # Only module-level objects count: class attributes named Signal are Qt's, which emit and connect.
-SIGNAL_CLASSES = ("Signal",)  # matched like a class entry: django.dispatch.Signal, blinker.Signal, ...
+SIGNAL_CLASS_SUFFIX = "Signal"
 SIGNAL_METHODS = {"send": "producer", "send_robust": "producer", "asend": "producer",
                   "asend_robust": "producer", "connect": "consumer"}  # fmt: skip
 RECEIVER_DECORATORS = ("dispatch.receiver",)  # @receiver(signal) / @receiver([s1, s2])
@@ -90,7 +91,7 @@ def suffix_match(dotted: str, name: str) -> bool:
 
 
 def is_signal_class(dotted: str) -> bool:
-    return any(suffix_match(dotted, name) for name in SIGNAL_CLASSES)
+    return dotted.rpartition(".")[2].endswith(SIGNAL_CLASS_SUFFIX)
 
 
 def is_receiver_decorator(dotted: str) -> bool:

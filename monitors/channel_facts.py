@@ -205,7 +205,7 @@ class ChannelCollector:
                         root = func.value.id
                     else:
                         root = func.id if func.__class__ is ast.Name else root_name(func)
-                    if root in roots:
+                    if root in roots or (env.func is not None and root in env.func.annotations):
                         self.speculate(node, env)
             self.drain()
         self.module_objects()
@@ -447,6 +447,11 @@ class ChannelCollector:
             for name, bindings in cls.env.names.items():
                 if enum or name.isupper():
                     self.constant(f"{cls.qualname}.{name}", bindings)
+            for attr, bindings in cls.attrs.items():  # self.bus = EventBus(): for obj.bus.fire() elsewhere
+                for value, scope, path in bindings:
+                    made = self.ev.obj(value, scope) if isinstance(value, ast.Call) and not path else None
+                    if made and made[0] == "instance" and made[2] not in ("stdlib", "unbound"):
+                        self.out.instances.add((f"{cls.qualname}.{attr}", made[1]))
 
     def constant(self, dotted: str, bindings: list) -> None:
         for binding in bindings:

@@ -465,6 +465,8 @@ class Evaluator:
                 return None
             if kind == "dotted" and origin != "local":
                 return ("dotted", f"{dotted}.{expr.attr}", origin)
+            if kind == "instance" and origin == "tree":  # hass.bus: the module of HomeAssistant knows
+                return ("dotted", f"{dotted}.{expr.attr}", origin)
             return None
         if isinstance(expr, ast.Call):
             func = self.obj(expr.func, env, depth + 1)

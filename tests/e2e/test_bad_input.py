@@ -69,6 +69,6 @@ def test_every_bad_file_gets_its_analysis_or_a_recorded_reason(worker, start_wat
     assert not SourceFile.objects.filter(path="escape.py").exclude(sha256="").exists()  # never read
 
     # the worker survived all of it and still analyzes
-    (root / "after.py").write_text('emit("curiosity.still_alive")\n')
+    (root / "after.py").write_text('ChemPub().emit("curiosity.still_alive")\n')
     eventually(lambda: SourceFile.objects.filter(path="after.py", status="analyzed").exists())
     assert worker.popen.poll() is None

@@ -40,7 +40,7 @@ def test_a_scripted_sequence_publishes_exactly_its_transitions(worker, start_wat
     listener = listen("curiosity.#")
     start_watcher(root)
 
-    (root / "p.py").write_text('emit("curiosity.s1")\n')
+    (root / "p.py").write_text('ChemPub().emit("curiosity.s1")\n')
     orphan = eventually(lambda: Question.objects.open().filter(hypothesis="ORPHANED_QUEUE").first())
     (root / "u.py").write_text("x = 1\n")
     eventually(lambda: stored(root, "u.py"))
@@ -48,7 +48,7 @@ def test_a_scripted_sequence_publishes_exactly_its_transitions(worker, start_wat
     (root / "u.py").write_text("x = 2\n")  # an edit that changes no question
     eventually(lambda: stored(root, "u.py"))
     assert Transition.objects.count() == before
-    (root / "p.py").write_text('\nemit("curiosity.s1")\n')
+    (root / "p.py").write_text('\nChemPub().emit("curiosity.s1")\n')
     eventually(lambda: Question.objects.filter(qid=orphan.qid, evidence=["p.py:2"]).exists())
     (root / "c.py").write_text('ChemSub("curiosity.s1")\n')
     eventually(lambda: Question.objects.filter(qid=orphan.qid, status="resolved").exists())
@@ -66,7 +66,7 @@ def test_a_named_subscriber_gets_what_it_missed(worker, start_watcher, stack_env
     first = Listener("curiosity.#", stack_env, name=name)  # registers the durable queue
     first.stop()
     start_watcher(root)
-    (root / "p.py").write_text('emit("curiosity.away")\n')
+    (root / "p.py").write_text('ChemPub().emit("curiosity.away")\n')
     question = eventually(lambda: Question.objects.open().filter(hypothesis="ORPHANED_QUEUE").first())
     eventually(lambda: not Transition.objects.filter(published_at__isnull=True).exists())
 
@@ -97,11 +97,11 @@ def test_transitions_wait_out_a_bus_outage_and_arrive_in_order(stack_env, privat
     try:
         stack.start_worker()
         stack.start_watcher()
-        (root / "a.py").write_text('emit("curiosity.o1")\n')
+        (root / "a.py").write_text('ChemPub().emit("curiosity.o1")\n')
         eventually(lambda: len(listener.messages) >= 1, message="nothing arrived before the outage")
 
         relay.cut()
-        (root / "b.py").write_text('emit("curiosity.o2")\nemit("curiosity.o3")\n')
+        (root / "b.py").write_text('ChemPub().emit("curiosity.o2")\nChemPub().emit("curiosity.o3")\n')
         (root / "c.py").write_text('ChemSub("curiosity.o1")\n')
         eventually(
             lambda: Transition.objects.filter(published_at__isnull=True, attempts__gt=0).exists(),

@@ -40,7 +40,7 @@ def test_orphaned_emit_opens_a_question_and_a_consumer_resolves_it(
     assert message["facts"]["hypothesis"] == "ORPHANED_QUEUE"
     assert message["facts"]["evidence"] == ["producer.py:2"]
     assert message["facts"]["severity"] == "medium"
-    assert message["facts"]["source"] == "integration"
+    assert message["facts"]["source"] == "channels"
 
     (root / "consumer.py").write_text('for msg in ChemSub(topic="curiosity.orphan_test"):\n    pass\n')
 
@@ -64,7 +64,7 @@ def test_deleting_the_producer_resolves_and_syntax_errors_are_recorded(
     start_watcher(root)
     producer = root / "pkg" / "producer.py"
     producer.parent.mkdir()
-    producer.write_text('emit("curiosity.gone")\n')
+    producer.write_text('ChemPub().emit("curiosity.gone")\n')
     (root / "broken.py").write_text("def f(:\n")
 
     question = wait_until(lambda: Question.objects.open().filter(evidence=["pkg/producer.py:1"]).first())
@@ -82,7 +82,7 @@ def test_editor_save_by_rename_is_analyzed(worker, start_watcher, tmp_path, wait
     root.mkdir()
     start_watcher(root)
     temp = root / ".module.py.swp"
-    temp.write_text('publish(signal="curiosity.renamed")\n')
+    temp.write_text('ChemPub().publish(signal="curiosity.renamed")\n')
     temp.rename(root / "module.py")
 
     question = wait_until(lambda: Question.objects.open().filter(hypothesis="ORPHANED_QUEUE").first())

@@ -29,7 +29,9 @@ def children_rss(worker: Process) -> dict[int, int]:
 
 
 def source(rng: random.Random, i: int) -> str:
-    body = "\n".join(f'emit("curiosity.soak{rng.randrange(50)}")' for _ in range(rng.randint(1, 20)))
+    body = "\n".join(
+        f'ChemPub().emit("curiosity.soak{rng.randrange(50)}")' for _ in range(rng.randint(1, 20))
+    )
     defs = "\n".join(
         f"def f{i}_{k}(x):\n    return x + {rng.randrange(100)}\n" for k in range(rng.randint(0, 10))
     )

@@ -38,7 +38,14 @@ def module_source(rng: random.Random, modules: list[str]) -> str:
     lines.append("")
     for _ in range(rng.randint(0, 3)):
         channel = rng.choice(CHANNELS)
-        call = rng.choice(['emit("{c}")', 'ChemSub("{c}")', 'ChemSub(topic="{c}")', 'publish(signal="{c}")'])
+        call = rng.choice(
+            [
+                'ChemPub().emit("{c}")',
+                'ChemSub("{c}")',
+                'ChemSub(topic="{c}")',
+                'ChemPub().publish(signal="{c}")',
+            ]
+        )
         lines.append(call.format(c=channel))
     if rng.random() < 0.2:
         lines.append('ChemSub("curiosity.*")')

@@ -3,6 +3,8 @@
 Each test compares the full sorted list of the channels monitor's (hypothesis, capability key).
 """
 
+from pathlib import Path
+
 from monitor_helpers import findings
 
 from monitors.config import Config, Endpoint
@@ -88,6 +90,14 @@ def test_a_subclass_of_chempub_publishes_in_its_module_and_elsewhere():
         "app/use.py": "from app.bus import AppBus\nAppBus().emit('t.there')\n",
     }
     assert channels(files) == [(Q, "channel.t.here"), (Q, "channel.t.there")]
+
+
+def test_the_readme_example():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    example = next(block for block in readme.split("```python\n")[1:] if "curiosity.demo" in block)
+    example = example.split("```")[0]
+    assert channels({"demo.py": example}) == [(Q, "channel.curiosity.demo")]
+    assert channels({"demo.py": example, "core.py": SUB + 'ChemSub("curiosity.*", on_demo)\n'}) == []
 
 
 # -- receivers: module-level objects, attributes, constructor calls, imports -----------
@@ -410,6 +420,26 @@ def test_a_method_of_a_class_defined_in_another_module():
     assert channels(files) == [(Q, "channel.svc.done")]
 
 
+def test_configured_method_of_an_attribute_set_in_another_module():  # Home Assistant: hass.bus.async_fire
+    config = Config(
+        endpoints=(
+            Endpoint("ha.core.EventBus.async_fire", "producer", 0),
+            Endpoint("ha.core.EventBus.async_listen", "consumer", 0),
+        )
+    )
+    files = {
+        "ha/__init__.py": "",
+        "ha/const.py": 'EVENT_STATE_CHANGED = "state_changed"\nEVENT_PANEL = "panel_updated"\n',
+        "ha/core.py": "class EventBus:\n    def async_fire(self, event_type, data=None):\n        pass\n"
+        "class HomeAssistant:\n    def __init__(self):\n        self.bus = EventBus()\n",
+        "ha/light.py": "from .const import EVENT_STATE_CHANGED, EVENT_PANEL\nfrom .core import HomeAssistant\n\n"
+        "def setup(hass: HomeAssistant):\n    hass.bus.async_fire(EVENT_STATE_CHANGED)\n    hass.bus.async_fire(EVENT_PANEL)\n",
+        "ha/recorder.py": "from .core import HomeAssistant\nfrom . import const\n\n"
+        "def start(hass: HomeAssistant):\n    hass.bus.async_listen(const.EVENT_STATE_CHANGED, print)\n",
+    }
+    assert channels(files, config) == [(Q, "channel.panel_updated")]
+
+
 # -- wildcards and recorders ---------------------------------------------------------------
 
 
@@ -477,6 +507,16 @@ def test_django_signal_connected_and_never_sent_and_send_robust():
         "order_placed.send_robust(sender=None)\n",
     }
     assert channels(files) == [(C, "signal.shop.signals.order_paid"), (Q, "signal.shop.signals.order_placed")]
+
+
+def test_a_signal_subclass_defined_in_the_tree():  # pretix: EventPluginSignal().send(...) / @receiver
+    files = {
+        "shop/__init__.py": "",
+        "shop/base.py": "from django.dispatch import Signal\n\nclass EventPluginSignal(Signal):\n    pass\n",
+        "shop/signals.py": "from .base import EventPluginSignal\n\norder_placed = EventPluginSignal()\n",
+        "shop/views.py": "from .signals import order_placed\n\ndef place():\n    order_placed.send(None)\n",
+    }
+    assert channels(files) == [(Q, "signal.shop.signals.order_placed")]
 
 
 def test_djangos_own_signals_and_qt_signals_are_not_asked_about():

@@ -177,7 +177,7 @@ def test_outbox_queue_and_tree_lists_render(admin_client):
 @pytest.mark.django_db(transaction=True)
 def test_reanalyze_sends_the_evidence_files_to_a_real_worker(admin_client, worker, tmp_path, wait_until):
     root = tree(str(tmp_path))
-    (tmp_path / "mod.py").write_text('emit("curiosity.reanalyzed")\n')
+    (tmp_path / "mod.py").write_text('ChemPub().emit("curiosity.reanalyzed")\n')
     stale = source_file(root, path="mod.py", sha256="0" * 64, seq=1)
     q = question(root, evidence=["mod.py:1"])
 
@@ -188,7 +188,7 @@ def test_reanalyze_sends_the_evidence_files_to_a_real_worker(admin_client, worke
         message="the worker did not store a new version of mod.py",
     )
     assert fresh.status == "analyzed"
-    assert fresh.sha256 == sha256(b'emit("curiosity.reanalyzed")\n')
+    assert fresh.sha256 == sha256(b'ChemPub().emit("curiosity.reanalyzed")\n')
 
 
 @pytest.mark.e2e

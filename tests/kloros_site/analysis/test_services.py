@@ -27,7 +27,7 @@ def kinds() -> list[tuple[str, str]]:
 
 
 def test_a_producer_opens_a_question_with_its_outbox_envelope():
-    assert record(version("p.py", 'emit("curiosity.a")\n')) == "analyzed"
+    assert record(version("p.py", 'ChemPub().emit("curiosity.a")\n')) == "analyzed"
     question = Question.objects.get()
     assert (question.hypothesis, question.status, question.evidence) == ("ORPHANED_QUEUE", "open", ["p.py:1"])
     transition = Transition.objects.get()
@@ -42,15 +42,15 @@ def test_a_producer_opens_a_question_with_its_outbox_envelope():
 
 
 def test_unchanged_content_is_not_analyzed_again_and_publishes_nothing():
-    source = 'emit("curiosity.a")\n'
+    source = 'ChemPub().emit("curiosity.a")\n'
     record(version("p.py", source))
     assert record(version("p.py", source)) == "unchanged"
     assert kinds() == [("opened", "curiosity.integration_question")]
 
 
 def test_an_older_version_arriving_late_is_a_no_op():
-    old = version("p.py", 'emit("curiosity.old")\n')
-    record(version("p.py", 'emit("curiosity.new")\n'))
+    old = version("p.py", 'ChemPub().emit("curiosity.old")\n')
+    record(version("p.py", 'ChemPub().emit("curiosity.new")\n'))
     assert record(old) == "stale"
     assert list(Question.objects.open().values_list("evidence", "question")) == [
         (["p.py:1"], Question.objects.get().question)
@@ -59,7 +59,7 @@ def test_an_older_version_arriving_late_is_a_no_op():
 
 
 def test_consumer_in_another_file_resolves_and_deletion_reopens():
-    record(version("p.py", 'emit("curiosity.a")\n'))
+    record(version("p.py", 'ChemPub().emit("curiosity.a")\n'))
     record(version("c.py", 'ChemSub(topic="curiosity.a")\n'))
     assert Question.objects.get().status == "resolved"
     record(version("c.py", None))
@@ -70,15 +70,15 @@ def test_consumer_in_another_file_resolves_and_deletion_reopens():
 
 
 def test_unrelated_edit_publishes_nothing():
-    record(version("p.py", 'emit("curiosity.a")\n'))
+    record(version("p.py", 'ChemPub().emit("curiosity.a")\n'))
     record(version("other.py", "x = 1\n"))
     record(version("other.py", "x = 2\n"))
     assert len(kinds()) == 1
 
 
 def test_evidence_change_is_a_changed_transition():
-    record(version("p.py", 'emit("curiosity.a")\n'))
-    record(version("p.py", '\n\nemit("curiosity.a")\n'))
+    record(version("p.py", 'ChemPub().emit("curiosity.a")\n'))
+    record(version("p.py", '\n\nChemPub().emit("curiosity.a")\n'))
     assert [k for k, _ in kinds()] == ["opened", "changed"]
     assert Question.objects.get().evidence == ["p.py:3"]
 
@@ -107,8 +107,8 @@ def test_undecodable_bytes_record_a_reason():
 
 
 def test_a_file_that_breaks_drops_its_questions_like_a_batch_scan():
-    record(version("p.py", 'emit("curiosity.a")\n'))
-    record(version("p.py", 'emit("curiosity.a"\n'))
+    record(version("p.py", 'ChemPub().emit("curiosity.a")\n'))
+    record(version("p.py", 'ChemPub().emit("curiosity.a"\n'))
     assert Question.objects.get().status == "resolved"
 
 
@@ -127,7 +127,7 @@ def test_message_round_trip_is_json_safe():
 
 
 def test_suppressed_questions_are_not_published_again():
-    record(version("p.py", 'emit("curiosity.a")\n'))
+    record(version("p.py", 'ChemPub().emit("curiosity.a")\n'))
     Question.objects.update(suppressed=True, suppressed_reason="known, planned for Q3")
     record(version("c.py", 'ChemSub("curiosity.a")\n'))
     record(version("c.py", None))
@@ -138,14 +138,16 @@ def test_suppressed_questions_are_not_published_again():
 
 def test_latency_is_recorded_from_the_read_to_the_commit():
     record(
-        FileVersion(root=ROOT, path="p.py", seq=time.time_ns() - 50_000_000, data=b'emit("curiosity.a")\n')
+        FileVersion(
+            root=ROOT, path="p.py", seq=time.time_ns() - 50_000_000, data=b'ChemPub().emit("curiosity.a")\n'
+        )
     )
     assert SourceFile.objects.get().latency_ms >= 50
     assert Transition.objects.get().latency_ms >= 50
 
 
 def test_an_analysis_by_other_analysis_code_is_not_reused():
-    source = 'emit("curiosity.a")\n'
+    source = 'ChemPub().emit("curiosity.a")\n'
     record(version("p.py", source))
     SourceFile.objects.update(engine_version="older-code")
     assert record(version("p.py", source)) == "analyzed"
@@ -153,13 +155,13 @@ def test_an_analysis_by_other_analysis_code_is_not_reused():
 
 
 def test_a_forced_version_is_analyzed_even_if_unchanged():
-    source = 'emit("curiosity.a")\n'
+    source = 'ChemPub().emit("curiosity.a")\n'
     record(version("p.py", source))
     assert record(version("p.py", source, force=True)) == "analyzed"
 
 
 def test_a_tree_configuration_change_makes_unchanged_files_analyzed_again():
-    source = 'emit("curiosity.a")\n'
+    source = 'ChemPub().emit("curiosity.a")\n'
     record(version("p.py", source))
     Tree.objects.filter(path=ROOT).update(config=Config(tests=("qa/**",)).to_json())
     assert record(version("p.py", source)) == "analyzed"

@@ -67,7 +67,7 @@ def test_database_store_equals_batch(ops):
 def test_a_question_that_comes_back_reopens_its_row_and_keeps_its_suppression():
     tree = Tree.objects.create(path="/tree")
     with transaction.atomic():
-        apply_to_database(tree, "p.py", 'emit("ch.one")\n')
+        apply_to_database(tree, "p.py", 'ChemPub().emit("ch.one")\n')
     Question.objects.update(suppressed=True, suppressed_reason="known")
     with transaction.atomic():
         apply_to_database(tree, "c.py", 'ChemSub("ch.one")\n')

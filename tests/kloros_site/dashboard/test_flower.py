@@ -78,7 +78,7 @@ def test_flower_lists_the_analysis_tasks_of_a_rescan(worker, flower, stack_env, 
     root.mkdir()
     names = ["flower_a.py", "flower_b.py", "flower_c.py"]
     for name in names:
-        (root / name).write_text(f'emit("curiosity.{name[:-3]}")\n')
+        (root / name).write_text(f'ChemPub().emit("curiosity.{name[:-3]}")\n')
 
     rescan = subprocess.run(
         [sys.executable, str(REPO / "manage.py"), "rescan", str(root)],
