@@ -1,13 +1,14 @@
 """The collector side of the channels monitor: what one file says about channels.
 
-FactCollector calls the hooks below during its one walk (imports, definitions, assignments,
-loops, calls); they only record scopes and bindings. `finish` then resolves, for this file
-alone: which calls are endpoints (by what the receiver is, through monitors/channel_endpoints.py),
+FactCollector calls the hooks of monitors/channel_scopes.py during its one walk (imports,
+definitions, assignments, loops, calls); they only record scopes and bindings. `finish` then
+resolves, for this file alone: which calls are endpoints (by what the receiver is, through monitors/channel_endpoints.py),
 what topics they carry (monitors/channel_values.py), which local functions and classes wrap an
 endpoint (their parameter flows into a topic: each call site with a known value is then an
 endpoint, through any number of wrappers), and what other modules may need to finish the job:
-constants and instances this module defines, wrappers it exports, and calls into modules of
-the tree whose meaning only those modules know. The monitor (monitors/channels.py) joins them.
+constants and instances this module defines, wrappers it exports (monitors/channel_exports.py),
+and calls into modules of the tree whose meaning only those modules know. The monitor
+(monitors/channels.py) joins them.
 """
 
 from __future__ import annotations
@@ -15,25 +16,23 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from monitors import channel_exports as exports
 from monitors.channel_endpoints import (
     QUEUE_CLASSES,
-    QUEUE_GETS,
-    QUEUE_PUTS,
     SIGNAL_METHODS,
     STDLIB,
     TOPIC,
-    is_queue_class,
     is_receiver_decorator,
     is_signal_class,
     normal_topic,
     table_for,
 )  # fmt: skip
-from monitors.channel_values import Alt, ClassInfo, Env, Evaluator, Func, Param, Sym, join, last_name
+from monitors.channel_scopes import Alt, ClassInfo, Env, Func, Param, ScopeRecorder, Sym, join
+from monitors.channel_values import Evaluator
 from monitors.config import Config
 from monitors.facts import FileFacts
 
 Slot = int | str  # where an argument is passed: its position, or its keyword
-STATIC = {"staticmethod"}
 
 
 @dataclass(frozen=True)
@@ -63,104 +62,13 @@ class ChannelFacts:
     queue_reads: set[str] = field(default_factory=set)  # attrs something gets from: obj.<attr>.get()
 
 
-class ChannelCollector:
+class ChannelCollector(ScopeRecorder):
     def __init__(self, facts: FileFacts, config: Config) -> None:
+        super().__init__(facts.module)
         self.facts = facts
         self.table = table_for(config)
-        self.module = Env("module", facts.module, None)
-        self.env = self.module
-        self.envs: list[Env] = [self.module]
-        self.stack: list[Env] = []
-        self.classes: dict[str, ClassInfo] = {}
-        self.funcs: dict[str, Func] = {}  # by the name call sites call
-        self.defs: set[str] = set()
-        self.scopes_with_imports: list[Env] = [self.module]
-        self.calls: dict[str, list[tuple[ast.Call, Env]]] = {}
-        self.queue_candidates: list[tuple[ClassInfo, str, ast.expr, Env]] = []
         self.top = facts.module.split(".")[0]
         self.script = "." not in facts.module and not facts.is_package
-
-    # -- hooks (called during FactCollector's walk) ------------------------------
-
-    def bound(self, name: str, target: str | None) -> None:
-        """An import or definition binds `name` to `target` in the current scope."""
-        if target:
-            self.env.aliases[name] = target
-            if self.env.kind == "function" and self.env not in self.scopes_with_imports:
-                self.scopes_with_imports.append(self.env)
-
-    def enter_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> None:
-        outer = self.env
-        env = Env("function", qualname, outer.parent if outer.kind == "class" else outer)
-        callable_ = qualname
-        bound = False
-        if outer.kind == "class" and outer.cls is not None:
-            first = node.args.posonlyargs[:1] or node.args.args[:1]
-            if first and not any(isinstance(d, ast.Name) and d.id in STATIC for d in node.decorator_list):
-                env.self_name = first[0].arg
-                bound = True
-            env.cls = outer.cls
-            if node.name == "__init__":
-                callable_ = outer.cls.qualname  # call sites construct the class
-        elif outer.kind == "function":
-            env.cls, env.self_name = outer.cls, outer.self_name  # a closure over the method's self
-        func = env.func = Func(callable_, node.lineno, node.args, bound, outer)
-        self.funcs.setdefault(callable_, func)
-        if outer.kind == "class" and outer.cls is not None:
-            outer.cls.methods.setdefault(node.name, func)
-        self.defs.add(qualname)
-        self.push(env)
-
-    def enter_class(self, node: ast.ClassDef, qualname: str) -> None:
-        outer = self.env
-        env = Env("class", qualname, outer.parent if outer.kind == "class" else outer)
-        env.cls = ClassInfo(qualname, node, env, list(node.bases))
-        self.classes[qualname] = env.cls
-        self.defs.add(qualname)
-        self.push(env)
-
-    def push(self, env: Env) -> None:
-        self.envs.append(env)
-        self.stack.append(self.env)
-        self.env = env
-
-    def leave(self) -> None:
-        self.env = self.stack.pop()
-
-    def assign(self, targets: list[ast.expr], value: ast.expr) -> None:
-        for target in targets:
-            self.bind(target, (value, self.env, ()))
-
-    def loop(self, target: ast.expr, iterable: ast.expr) -> None:
-        self.bind(target, (iterable, self.env, ("iter",)))
-
-    def bind(self, target: ast.expr, binding: tuple) -> None:
-        env = self.env
-        if isinstance(target, ast.Name):
-            env.names.setdefault(target.id, []).append(binding)
-            if env.kind == "class" and not binding[2]:
-                self.queue_candidates.append((env.cls, target.id, binding[0], env))
-        elif isinstance(target, ast.Tuple | ast.List):
-            for i, elt in enumerate(target.elts):
-                self.bind(elt, (binding[0], binding[1], binding[2] + (i,)))
-        elif (
-            isinstance(target, ast.Attribute)
-            and isinstance(target.value, ast.Name)
-            and target.value.id == env.self_name
-            and env.cls is not None
-        ):
-            env.cls.attrs.setdefault(target.attr, []).append(binding)
-            if not binding[2]:
-                self.queue_candidates.append((env.cls, target.attr, binding[0], env))
-
-    def entered(self, node: ast.withitem) -> None:
-        """`with Publisher() as pub:` binds what __enter__ returns: nearly always the object itself."""
-        if node.optional_vars is not None:
-            self.bind(node.optional_vars, (node.context_expr, self.env, ()))
-
-    def call(self, node: ast.Call, callee: str | None) -> None:
-        if callee is not None and (node.args or node.keywords or callee in QUEUE_GETS):
-            self.calls.setdefault(callee, []).append((node, self.env))
 
     # -- resolution (once per file) ----------------------------------------------
 
@@ -208,9 +116,9 @@ class ChannelCollector:
                     if root in roots or (env.func is not None and root in env.func.annotations):
                         self.speculate(node, env)
             self.drain()
-        self.module_objects()
-        self.queues()
-        self.export_wrappers()
+        exports.module_objects(self)
+        exports.queues(self)
+        exports.export_wrappers(self)
 
     def release(self) -> None:
         """Scopes, bindings and classes point at each other and at the AST; the batch scan runs
@@ -429,90 +337,6 @@ class ChannelCollector:
             cls.tree = any(self.reaches_tree(r, self.module, True) for r in roots if r)
         return cls.tree
 
-    # -- what other modules need -------------------------------------------------
-
-    def module_objects(self) -> None:
-        module = self.facts.module
-        for name, bindings in self.module.names.items():
-            for value, scope, path in bindings:
-                made = self.ev.obj(value, scope) if isinstance(value, ast.Call) and not path else None
-                if made and made[0] == "instance" and made[2] != "stdlib":
-                    self.out.instances.add((f"{module}.{name}", made[1]))
-                    if is_signal_class(made[1]):
-                        self.out.signals.add((f"{module}.{name}", value.lineno))
-            if name.isupper():
-                self.constant(f"{module}.{name}", bindings)
-        for cls in self.classes.values():
-            enum = any(last_name(b).endswith("Enum") for b in cls.bases)
-            for name, bindings in cls.env.names.items():
-                if enum or name.isupper():
-                    self.constant(f"{cls.qualname}.{name}", bindings)
-            for attr, bindings in cls.attrs.items():  # self.bus = EventBus(): for obj.bus.fire() elsewhere
-                for value, scope, path in bindings:
-                    made = self.ev.obj(value, scope) if isinstance(value, ast.Call) and not path else None
-                    if made and made[0] == "instance" and made[2] not in ("stdlib", "unbound"):
-                        self.out.instances.add((f"{cls.qualname}.{attr}", made[1]))
-
-    def constant(self, dotted: str, bindings: list) -> None:
-        for binding in bindings:
-            for item in self.ev.bound(binding):
-                vals = self.ev.item_values(item)
-                if vals is None:
-                    vals = [a for i in self.ev.items_of(item) or [] for a in self.ev.item_values(i) or []]
-                for alt in vals:
-                    if len(alt) == 1 and isinstance(alt[0], str) and alt[0] and TOPIC.fullmatch(alt[0]):
-                        self.out.consts.add((dotted, alt[0]))
-
-    def queues(self) -> None:
-        got: set[tuple[ClassInfo, str]] = set()  # the class itself gets from self.<attr>
-        for name in QUEUE_GETS:
-            for node, env in self.calls.get(name, ()):
-                receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
-                if not isinstance(receiver, ast.Attribute):
-                    continue
-                if (
-                    env.cls is not None
-                    and isinstance(receiver.value, ast.Name)
-                    and receiver.value.id == env.self_name
-                ):
-                    got.add((env.cls, receiver.attr))
-                plain = all(isinstance(a, ast.Constant) and not isinstance(a.value, str) for a in node.args)
-                if plain and (name.startswith("get") or not node.args):  # not dict.get(key), list.pop(i)
-                    self.out.queue_reads.add(receiver.attr)
-        found: dict[ClassInfo, set[str]] = {}
-        for cls, attr, value, env in self.queue_candidates:
-            if (cls, attr) in got or not isinstance(value, ast.Call):
-                continue
-            made = self.ev.obj(value, env)
-            if made and made[0] == "instance" and is_queue_class(made[1]):
-                found.setdefault(cls, set()).add(attr)
-        for cls, attrs in found.items():  # rare: walk the class for iteration and hand-offs
-            for attr, (puts, consumed) in sorted(queue_uses(cls.node, attrs).items()):
-                if puts and not consumed:
-                    self.out.queues.append((cls.qualname, attr, sorted(puts)))
-
-    def export_wrappers(self) -> None:
-        """Subclasses inherit how their bases take topics; callers in other modules call them by their own name."""
-        self.out.wrappers = {k: set(v) for k, v in self.wrappers.items()}
-        endpoint_bases = any(
-            last_name(b) in self.table.classes for c in self.classes.values() for b in c.bases
-        )
-        if not endpoint_bases and not self.wrappers:
-            return
-        for cls in self.classes.values():
-            names = set(self.table.names) | {
-                m
-                for anc in self.ev.ancestors(cls)
-                for m in anc.methods
-                if f"{anc.qualname}.{m}" in self.wrappers
-            }
-            for method in sorted(names - cls.methods.keys()):
-                found = self.specs(f"{cls.qualname}.{method}")
-                if found:
-                    self.out.wrappers.setdefault(f"{cls.qualname}.{method}", set()).update(found)
-            if "__init__" not in cls.methods and (found := self.specs(cls.qualname)):
-                self.out.wrappers.setdefault(cls.qualname, set()).update(found)
-
 
 def root_name(expr: ast.expr) -> str | None:
     """`a` of `a.b.c(...)`, of `a(...).b` and of `a`."""
@@ -550,39 +374,3 @@ def substitute(tpl: tuple[str | None, ...], alt: Alt) -> Alt | None:
         parts.extend(alt if piece is None else (piece,))
     joined = join([tuple(parts)])
     return joined[0] if joined else None
-
-
-def queue_uses(node: ast.ClassDef, attrs: set[str]) -> dict[str, tuple[list[int], bool]]:
-    """Per queue attribute: lines that put to it, and whether anything else touches it (gets,
-    iterates, passes it on): anything but a put counts as a consumer. Stops once all are consumed."""
-    selves = {"self", "cls"}
-    puts: dict[str, list[int]] = {attr: [] for attr in attrs}
-    consumed: set[str] = set()
-
-    def self_attr(expr: ast.AST) -> str | None:
-        if isinstance(expr, ast.Attribute) and expr.attr in attrs and isinstance(expr.value, ast.Name):
-            return expr.attr if expr.value.id in selves and isinstance(expr.ctx, ast.Load) else None
-        return None
-
-    def scan(sub: ast.AST) -> bool:  # False: everything is consumed, stop
-        if isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) and sub.args.args:
-            selves.add(sub.args.args[0].arg)
-        if (
-            isinstance(sub, ast.Call)
-            and isinstance(sub.func, ast.Attribute)
-            and (attr := self_attr(sub.func.value))
-        ):
-            if sub.func.attr in QUEUE_PUTS:
-                puts[attr].append(sub.lineno)
-            else:
-                consumed.add(attr)
-            children = [*sub.args, *sub.keywords]
-        elif attr := self_attr(sub):
-            consumed.add(attr)
-            children = []
-        else:
-            children = list(ast.iter_child_nodes(sub))
-        return len(consumed) < len(attrs) and all(scan(child) for child in children)
-
-    scan(node)
-    return {attr: (lines, attr in consumed) for attr, lines in puts.items()}

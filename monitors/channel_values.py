@@ -1,8 +1,8 @@
 """What a topic expression can be, and what a receiver is: a small flow-insensitive evaluator.
 
-The channel collector (monitors/channel_facts.py) records, while the one walk runs, every
-assignment, loop and parameter as a Binding (an expression and the scope it is evaluated
-in); at the end of the file it asks this module what values an argument can have. A value
+The channel collector records, while the one walk runs, every assignment, loop and parameter
+as a Binding (monitors/channel_scopes.py); at the end of the file it asks this module what
+values an argument can have. A value
 is a list of alternatives; an alternative is a tuple of parts, each a literal string, a
 Param (the topic is whatever a caller passes) or a Sym (a name another module of the tree
 defines). Only names are followed, never calls: the analyzed code is never run.
@@ -11,146 +11,9 @@ defines). Only names are followed, never calls: the analyzed code is never run.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from typing import Any
 
-MAX_ALTS = 32  # beyond this a value is unknown: a topic built from a cross product is no topic
-
-
-@dataclass(frozen=True, slots=True)
-class Param:
-    callable: str  # the dotted name its call sites call: "pkg.mod.fire", "pkg.mod.Listener" (constructor)
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Sym:
-    dotted: str  # "pkg.topics.ORDER": defined by another module, which posts its values
-
-
-Part = str | Param | Sym
-Alt = tuple[Part, ...]
-Values = list[Alt] | None  # None: unknown
-
-
-class Func:
-    """A function or method as its call sites see it; its parameter tables are built when first asked."""
-
-    __slots__ = ("callable", "line", "args", "bound", "env", "_params", "_defaults", "_annotations")
-
-    def __init__(self, callable_: str, line: int, args: ast.arguments | None, bound: bool, env: Any) -> None:
-        self.callable = callable_
-        self.line = line
-        self.args = args
-        self.bound = bound  # a method: call sites do not pass its first parameter
-        self.env = env  # the scope the function is defined in (its defaults are evaluated there)
-        self._params: dict[str, int | None] | None = None
-        self._defaults: dict[str, ast.expr] = {}
-        self._annotations: dict[str, ast.expr] = {}
-
-    @property
-    def params(self) -> dict[str, int | None]:
-        """Name -> position at call sites (None: keyword-only)."""
-        if self._params is None:
-            self._params = {}
-            if self.args is not None:
-                a = self.args
-                positional = a.posonlyargs + a.args
-                shown = positional[1:] if self.bound else positional
-                self._params = {p.arg: i for i, p in enumerate(shown)} | {p.arg: None for p in a.kwonlyargs}
-                tail = positional[len(positional) - len(a.defaults) :]
-                self._defaults = {p.arg: d for p, d in zip(tail, a.defaults, strict=True)}
-                self._defaults |= {p.arg: d for p, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d}
-                self._annotations = {p.arg: p.annotation for p in shown if p.annotation is not None}
-        return self._params
-
-    @property
-    def defaults(self) -> dict[str, ast.expr]:
-        return self._defaults if self.params is not None else {}
-
-    @property
-    def annotations(self) -> dict[str, ast.expr]:
-        return self._annotations if self.params is not None else {}
-
-    def release(self) -> None:
-        self.args, self.env, self._params, self._defaults, self._annotations = None, None, {}, {}, {}
-
-
-@dataclass(eq=False)
-class ClassInfo:
-    qualname: str
-    node: ast.ClassDef | None
-    env: Env | None
-    bases: list[ast.expr]
-    attrs: dict[str, list[Binding]] = field(default_factory=dict)  # self.x = ... in any method
-    methods: dict[str, Func] = field(default_factory=dict)
-    resolved: list[tuple[str, str]] | None = None  # (dotted, origin) of the bases, once resolved
-    lineage: list[ClassInfo] | None = None  # local ancestors, once resolved
-    tree: bool | None = None  # reaches another module of the tree (channel_facts.tree_class)
-
-
-class Env:
-    """A module, class or function scope; names map to every binding they get (flow-insensitive)."""
-
-    __slots__ = ("kind", "qualname", "parent", "names", "func", "cls", "self_name", "aliases")
-
-    def __init__(self, kind: str, qualname: str, parent: Env | None) -> None:
-        self.kind = kind
-        self.qualname = qualname
-        self.parent = parent  # lexical: a function's parent is never a class body
-        self.names: dict[str, list[Binding]] = {}
-        self.func: Func | None = None
-        self.cls: ClassInfo | None = None  # the class body, or the class whose `self` a method has
-        self.self_name: str | None = None
-        self.aliases: dict[str, str] = {}  # imports and definitions: name -> dotted
-
-
-# expression, the scope it is evaluated in, how the name is unpacked from it ("iter", or an index)
-Binding = tuple[ast.expr, Env, tuple[Any, ...]]
-# what an object expression is: ("dotted", name, origin), ("instance", class, origin), ("self", class, "local")
-Obj = tuple[str, str, str]
-# an element of a collection: ("expr", node, env), ("vals", values), ("pair", first, second)
-Item = tuple[Any, ...]
-
-
-def join(alts: list[Alt]) -> list[Alt]:
-    """Merge adjacent literals; drop alternatives with more than one unknown part."""
-    out = []
-    for alt in alts:
-        parts: list[Part] = []
-        for part in alt:
-            if isinstance(part, str) and parts and isinstance(parts[-1], str):
-                parts[-1] += part
-            elif part != "":
-                parts.append(part)
-        if sum(not isinstance(p, str) for p in parts) <= 1:
-            out.append(tuple(parts) if parts else ("",))
-    return out
-
-
-def concat(left: Values, right: Values) -> Values:
-    if left is None or right is None or len(left) * len(right) > MAX_ALTS:
-        return None
-    return join([a + b for a in left for b in right])
-
-
-def union(values: list[Values]) -> Values:
-    known = [v for v in values if v is not None]
-    if not known:
-        return None
-    out: list[Alt] = []
-    for alts in known:
-        out += [a for a in alts if a not in out]
-    return out if len(out) <= MAX_ALTS else None
-
-
-def last_name(expr: ast.expr) -> str:
-    """`Enum` of `enum.Enum`, without resolving anything."""
-    return expr.id if isinstance(expr, ast.Name) else expr.attr if isinstance(expr, ast.Attribute) else ""
-
-
-def is_literal(alt: Alt) -> bool:
-    return all(isinstance(p, str) for p in alt)
+from monitors.channel_scopes import Binding, ClassInfo, Env, Item, Obj, Param, Sym, Values, concat, union
 
 
 class Evaluator:
