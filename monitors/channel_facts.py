@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from monitors import channel_exports as exports
 from monitors.channel_endpoints import (
     QUEUE_CLASSES,
+    QUEUE_READ,
     SIGNAL_METHODS,
+    SIGNAL_USES,
     STDLIB,
     TOPIC,
     is_receiver_decorator,
@@ -62,13 +64,58 @@ class ChannelFacts:
     queue_reads: set[str] = field(default_factory=set)  # attrs something gets from: obj.<attr>.get()
 
 
+def ignore0() -> None:
+    pass
+
+
+def ignore1(_a: object) -> None:
+    pass
+
+
+def ignore2(_a: object, _b: object) -> None:
+    pass
+
+
+# a file that needs no full walk gets these instead of the hooks: the cheapest possible calls
+NO_HOOKS = {"bound": ignore2, "enter_function": ignore2, "enter_class": ignore2, "leave": ignore0,
+            "assign": ignore2, "loop": ignore2, "entered": ignore1, "call": ignore2}  # fmt: skip
+COMPOUND = (ast.If, ast.Try, ast.With, ast.For, ast.While, ast.TryStar, ast.AsyncWith, ast.AsyncFor)
+
+
 class ChannelCollector(ScopeRecorder):
-    def __init__(self, facts: FileFacts, config: Config) -> None:
-        super().__init__(facts.module)
+    def __init__(self, facts: FileFacts, config: Config, source: bytes | None = None) -> None:
+        super().__init__(facts.module, facts.is_package)
         self.facts = facts
         self.table = table_for(config)
-        self.top = facts.module.split(".")[0]
-        self.script = "." not in facts.module and not facts.is_package
+        # Most files mention no endpoint. One that imports from the tree gets a light walk (calls,
+        # functions, objects made by constructors: enough to pass topics on to other modules'
+        # wrappers); any other a scan of its statements at the end for what other modules need.
+        self.mode = "full" if source is None else self.walk_mode(source)
+        self.active = self.mode != "none"
+        self.reads: set[str] = set()
+        if self.mode == "light":
+            self.assign = self.assign_light  # type: ignore[method-assign]
+            self.loop, self.entered = ignore2, ignore1  # type: ignore[method-assign,assignment]
+        elif self.mode == "none":
+            for hook, noop in NO_HOOKS.items():
+                setattr(self, hook, noop)
+            if b".get" in source or b".pop" in source:  # type: ignore[operator]
+                self.reads = {m.decode() for m in QUEUE_READ.findall(source)}  # type: ignore[arg-type]
+
+    def walk_mode(self, source: bytes) -> str:
+        """ "full" where an endpoint, a wrapper of one, a signal use or a queue may be; "light" in
+        a file that imports from the tree (it may call another module's wrapper); else "none"."""
+        if self.table.triggered(source):
+            return "full"
+        top = self.top.encode()
+        if not (self.script or b"from ." in source or b"from " + top in source or b"import " + top in source):
+            return "none"
+        return "full" if any(use in source for use in SIGNAL_USES) else "light"
+
+    def assign_light(self, targets: list[ast.expr], value: ast.expr) -> None:
+        """Light walk: module and class assignments, and anything a call makes (`bus = EventBus()`)."""
+        if self.env.kind != "function" or value.__class__ is ast.Call:
+            ScopeRecorder.assign(self, targets, value)
 
     # -- resolution (once per file) ----------------------------------------------
 
@@ -77,12 +124,16 @@ class ChannelCollector(ScopeRecorder):
         script at the top of the tree, any package but the stdlib), the stdlib, or outside."""
         if dotted in self.defs:
             return "local"
-        top = dotted.split(".")[0]
-        if top in STDLIB:
+        if dotted.split(".")[0] in STDLIB:
             return "stdlib"
-        return "tree" if top == self.top or self.script else "external"
+        return "tree" if self.in_tree(dotted) else "external"
 
-    def finish(self) -> ChannelFacts:
+    def finish(self, tree: ast.Module | None = None, aliases: dict[str, str] | None = None) -> ChannelFacts:
+        if self.mode == "none":
+            for hook in NO_HOOKS:
+                delattr(self, hook)
+            self.scan(tree.body if tree else [], self.facts.module)
+            self.module.aliases.update(aliases or {})
         self.ev = Evaluator(self.module, self.classes, self.origin, QUEUE_CLASSES)
         self.out = ChannelFacts()
         self.wrappers: dict[str, set[Spec]] = {}
@@ -90,31 +141,66 @@ class ChannelCollector(ScopeRecorder):
         self.reaching: dict[tuple[str, int], bool] = {}
         self.work: list[str] = sorted(self.table.names | SIGNAL_METHODS.keys() | {"receiver"})
         try:
-            self.resolve()
+            if self.active:
+                self.resolve()
+            else:
+                exports.module_objects(self)
+                self.out.queue_reads = self.reads
         except RecursionError:  # guarded everywhere; should code still outrun the guards, keep what is known
             self.out = ChannelFacts()
         finally:
             self.release()
         return self.out
 
+    def scan(self, body: list[ast.stmt], qualname: str) -> None:
+        """What exports need of a file that gets no full walk: module and class assignments, and
+        `self.x = Class(...)` in methods (channel_exports.module_objects reads nothing else)."""
+        for stmt in body:
+            kind = stmt.__class__
+            if kind is ast.Assign:
+                self.assign(stmt.targets, stmt.value)  # type: ignore[attr-defined]
+            elif kind is ast.AnnAssign and stmt.value is not None:  # type: ignore[attr-defined]
+                self.assign([stmt.target], stmt.value)  # type: ignore[attr-defined]
+            elif kind is ast.ClassDef:
+                name = f"{qualname}.{stmt.name}" if qualname else stmt.name  # type: ignore[attr-defined]
+                self.enter_class(stmt, name)  # type: ignore[arg-type]
+                self.scan(stmt.body, name)
+                self.leave()
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                name = f"{qualname}.{stmt.name}" if qualname else stmt.name  # type: ignore[attr-defined]
+                self.defs.add(name)
+                cls = self.env.cls if self.env.kind == "class" else None
+                args = stmt.args.posonlyargs + stmt.args.args  # type: ignore[attr-defined]
+                if cls is not None and args:
+                    self.constructed(stmt.body, cls, args[0].arg)  # type: ignore[attr-defined]
+            elif kind in COMPOUND:
+                self.scan_blocks(stmt, qualname)
+
+    def scan_blocks(self, stmt: ast.stmt, qualname: str) -> None:
+        for part in ("body", "orelse", "finalbody"):
+            self.scan(getattr(stmt, part, []), qualname)
+        for handler in getattr(stmt, "handlers", []):
+            self.scan(handler.body, qualname)
+
+    def constructed(self, body: list[ast.stmt], cls: ClassInfo, me: str) -> None:
+        """`self.bus = EventBus()` anywhere in a method's statements."""
+        for stmt in body:
+            kind = stmt.__class__
+            if kind is ast.Assign and stmt.value.__class__ is ast.Call:  # type: ignore[attr-defined]
+                for target in stmt.targets:  # type: ignore[attr-defined]
+                    if target.__class__ is ast.Attribute and getattr(target.value, "id", None) == me:
+                        cls.attrs.setdefault(target.attr, []).append((stmt.value, self.module, ()))  # type: ignore[attr-defined]
+            elif kind in COMPOUND:
+                for part in ("body", "orelse", "finalbody"):
+                    self.constructed(getattr(stmt, part, []), cls, me)
+                for handler in getattr(stmt, "handlers", []):
+                    self.constructed(handler.body, cls, me)
+
     def resolve(self) -> None:
         self.drain()
-        roots = {
-            n for env in self.scopes_with_imports for n, t in env.aliases.items() if self.origin(t) == "tree"
-        }
-        if roots:  # calls rooted at a name of the tree, at self, or at an object a call made
-            roots |= {"self", "cls"} | {
-                n for env in self.envs for n, bs in env.names.items() if bs[0][0].__class__ is ast.Call
-            }
-            for calls in list(self.calls.values()):
-                for node, env in calls:
-                    func = node.func
-                    if func.__class__ is ast.Attribute and func.value.__class__ is ast.Name:
-                        root = func.value.id
-                    else:
-                        root = func.id if func.__class__ is ast.Name else root_name(func)
-                    if root in roots or (env.func is not None and root in env.func.annotations):
-                        self.speculate(node, env)
+        for node, env in self.tree_calls:  # calls that may lead into another module of the tree
+            self.speculate(node, env)
+        if self.tree_calls:
             self.drain()
         exports.module_objects(self)
         exports.queues(self)
@@ -130,6 +216,7 @@ class ChannelCollector(ScopeRecorder):
         for cls in self.classes.values():
             cls.attrs, cls.methods, cls.bases, cls.lineage, cls.node, cls.env = {}, {}, [], None, None, None
         self.envs, self.stack, self.scopes_with_imports, self.queue_candidates = [], [], [], []
+        self.tree_calls, self.tree_names = [], set()
         self.calls, self.classes, self.funcs, self.wrappers = {}, {}, {}, {}
         self.defs, self.done, self.reaching = set(), set(), {}
         self.ev = None  # type: ignore[assignment]

@@ -14,7 +14,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitors.channel_endpoints import QUEUE_GETS
+from monitors.channel_endpoints import QUEUE_GETS, STDLIB
 
 MAX_ALTS = 32  # beyond this a value is unknown: a topic built from a cross product is no topic
 
@@ -89,6 +89,7 @@ class ClassInfo:
     resolved: list[tuple[str, str]] | None = None  # (dotted, origin) of the bases, once resolved
     lineage: list[ClassInfo] | None = None  # local ancestors, once resolved
     tree: bool | None = None  # reaches another module of the tree (channel_facts.tree_class)
+    tree_hint: bool = False  # a base or an attribute comes from the tree (known during the walk)
 
 
 class Env:
@@ -157,8 +158,11 @@ STATIC = {"staticmethod"}
 class ScopeRecorder:
     """The hooks FactCollector calls while it walks one module."""
 
-    def __init__(self, module: str) -> None:
+    def __init__(self, module: str, is_package: bool) -> None:
+        self.top = module.split(".")[0]
+        self.script = "." not in module and not is_package  # a script at the top of the tree
         self.module = Env("module", module, None)
+        self.prefix = module + "."
         self.env = self.module
         self.envs: list[Env] = [self.module]
         self.stack: list[Env] = []
@@ -168,6 +172,15 @@ class ScopeRecorder:
         self.scopes_with_imports: list[Env] = [self.module]
         self.calls: dict[str, list[tuple[ast.Call, Env]]] = {}
         self.queue_candidates: list[tuple[ClassInfo, str, ast.expr, Env]] = []
+        # names that may lead into another module of the tree, and the calls rooted at them:
+        # only those are looked at again at the end (most calls of a file are not)
+        self.tree_names: set[str] = set()
+        self.tree_calls: list[tuple[ast.Call, Env]] = []
+
+    def in_tree(self, dotted: str) -> bool:
+        """The file's own top-level package; for a script at the top of the tree, any non-stdlib one."""
+        top = dotted.split(".")[0]
+        return top == self.top or (self.script and top not in STDLIB)
 
     def bound(self, name: str, target: str | None) -> None:
         """An import or definition binds `name` to `target` in the current scope."""
@@ -175,6 +188,8 @@ class ScopeRecorder:
             self.env.aliases[name] = target
             if self.env.kind == "function" and self.env not in self.scopes_with_imports:
                 self.scopes_with_imports.append(self.env)
+            if not target.startswith(self.prefix) and self.in_tree(target):  # not a definition here
+                self.tree_names.add(name)
 
     def enter_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> None:
         outer = self.env
@@ -192,6 +207,10 @@ class ScopeRecorder:
         elif outer.kind == "function":
             env.cls, env.self_name = outer.cls, outer.self_name  # a closure over the method's self
         func = env.func = Func(callable_, node.lineno, node.args, bound, outer)
+        if self.tree_names:
+            for arg in node.args.args + node.args.kwonlyargs:  # hass: HomeAssistant
+                if arg.annotation is not None and root_of(arg.annotation) in self.tree_names:
+                    self.tree_names.add(arg.arg)
         self.funcs.setdefault(callable_, func)
         if outer.kind == "class" and outer.cls is not None:
             outer.cls.methods.setdefault(node.name, func)
@@ -202,6 +221,7 @@ class ScopeRecorder:
         outer = self.env
         env = Env("class", qualname, outer.parent if outer.kind == "class" else outer)
         env.cls = ClassInfo(qualname, node, env, list(node.bases))
+        env.cls.tree_hint = any(root_of(base) in self.tree_names for base in node.bases)
         self.classes[qualname] = env.cls
         self.defs.add(qualname)
         self.push(env)
@@ -223,10 +243,17 @@ class ScopeRecorder:
 
     def bind(self, target: ast.expr, binding: tuple) -> None:
         env = self.env
+        made = (
+            bool(self.tree_names)
+            and binding[0].__class__ is ast.Call
+            and root_of(binding[0].func) in self.tree_names
+        )
         if isinstance(target, ast.Name):
             env.names.setdefault(target.id, []).append(binding)
             if env.kind == "class" and not binding[2]:
                 self.queue_candidates.append((env.cls, target.id, binding[0], env))
+            if made:  # bus = EventBus()
+                self.tree_names.add(target.id)
         elif isinstance(target, ast.Tuple | ast.List):
             for i, elt in enumerate(target.elts):
                 self.bind(elt, (binding[0], binding[1], binding[2] + (i,)))
@@ -237,6 +264,7 @@ class ScopeRecorder:
             and env.cls is not None
         ):
             env.cls.attrs.setdefault(target.attr, []).append(binding)
+            env.cls.tree_hint |= made  # self.events = EventBus()
             if not binding[2]:
                 self.queue_candidates.append((env.cls, target.attr, binding[0], env))
 
@@ -247,4 +275,22 @@ class ScopeRecorder:
 
     def call(self, node: ast.Call, callee: str | None) -> None:
         if callee is not None and (node.args or node.keywords or callee in QUEUE_GETS):
-            self.calls.setdefault(callee, []).append((node, self.env))
+            env = self.env
+            self.calls.setdefault(callee, []).append((node, env))
+            if self.tree_names:
+                func = node.func
+                if func.__class__ is ast.Attribute and func.value.__class__ is ast.Name:  # type: ignore[attr-defined]
+                    root = func.value.id  # type: ignore[attr-defined]
+                else:
+                    root = func.id if func.__class__ is ast.Name else root_of(func)  # type: ignore[attr-defined]
+                if root in self.tree_names or (
+                    root == env.self_name and env.cls is not None and env.cls.tree_hint
+                ):
+                    self.tree_calls.append((node, env))
+
+
+def root_of(expr: ast.expr) -> str | None:
+    """`a` of `a.b.c`, of `a(...).b` and of `a`."""
+    while expr.__class__ is ast.Attribute or expr.__class__ is ast.Call:
+        expr = expr.value if expr.__class__ is ast.Attribute else expr.func  # type: ignore[attr-defined]
+    return expr.id if expr.__class__ is ast.Name else None  # type: ignore[attr-defined]

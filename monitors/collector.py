@@ -86,7 +86,7 @@ class Scope:
 
 
 class FactCollector:
-    def __init__(self, facts: FileFacts, config: Config = DEFAULT) -> None:
+    def __init__(self, facts: FileFacts, config: Config = DEFAULT, source: bytes | None = None) -> None:
         self.facts = facts
         self.config = config
         self.scopes: list[Scope] = []
@@ -95,7 +95,7 @@ class FactCollector:
         self.aliases: dict[str, str] = {}  # module-level name -> dotted target
         self.pending_methods: list[tuple[Unit, str]] = []  # method units waiting for the class digest
         self._handlers: dict[type, Callable[[ast.AST], None]] = {}
-        self.channels = ChannelCollector(facts, config)
+        self.channels = ChannelCollector(facts, config, source)
 
     # -- walking -----------------------------------------------------------------
 
@@ -107,7 +107,7 @@ class FactCollector:
         for stmt in tree.body:
             self.visit(stmt)
         self.resolve_bases()
-        self.facts.channels = self.channels.finish()
+        self.facts.channels = self.channels.finish(tree, self.aliases)
 
     def visit(self, node: ast.AST) -> None:
         unit = self.units[-1] if self.units else None

@@ -153,6 +153,20 @@ def evaluate(store: Store, keys: Iterable[str], config: Config = DEFAULT) -> Del
             store.set_questions(key, new)
             delta.extend(diff(old, new))
     store.flush()
+    return settled(delta)
+
+
+def settled(delta: Delta) -> Delta:
+    """A question that moved from one key to another in this evaluation (its id is the same)
+    was resolved under the old key and opened under the new one: it is still open, changed."""
+    gone = {q.id: q for q in delta.resolved}
+    moved = [q for q in delta.opened if q.id in gone]
+    if not moved and not any(q.id in gone for q in delta.changed):
+        return delta
+    delta.opened = [q for q in delta.opened if q.id not in gone]
+    delta.changed += [q for q in moved if q != gone[q.id]]
+    still = {q.id for q in moved} | {q.id for q in delta.changed}
+    delta.resolved = [q for q in delta.resolved if q.id not in still]
     return delta
 
 

@@ -182,7 +182,7 @@ def extract(path: str, data: bytes, config: Config = DEFAULT) -> FileFacts:
         facts.is_entry = is_entry_path(path) or facts.is_test
         tree = parse(path, data)
         try:
-            collector.FactCollector(facts, config).collect(tree)
+            collector.FactCollector(facts, config, data).collect(tree)
         except RecursionError:
             raise AnalysisError("too_deep", f"source nests deeper than {MAX_NESTING} levels") from None
         text.scan_todos(facts, data)

@@ -601,3 +601,33 @@ def test_rate_limiter_deque_from_the_seed():
 def test_a_queue_consumed_from_another_module():
     files = {"daemon.py": DAEMON, "worker.py": "def work(daemon):\n    return daemon.event_queue.get()\n"}
     assert channels(files) == [(Q, "queue.daemon.StreamingDaemon.history")]
+
+
+# -- files without endpoints get a cheaper walk; what they export must not change -----------
+
+QUIET = {
+    "app/topics.py": 'PREFIX = "orders"\nORDER = PREFIX + ".created"\nALL = [ORDER, "orders.paid"]\n'
+    "if DEBUG:\n    EXTRA = f'{PREFIX}.debug'\n",
+    "app/kinds.py": "from enum import Enum\n\nclass Kind(str, Enum):\n    A = 'kind.a'\n    B = 'kind.b'\n",
+    "app/core.py": "from app.bus import EventBus\n\nclass Hub:\n    def __init__(self):\n        if True:\n"
+    "            self.bus = EventBus()\n        self.n = 1\n\nhub = Hub()\n",
+    "main.py": "import app.core\nsettings = app.core.Hub()\n",
+}
+
+
+def channel_postings(path: str, source: str, walk: bool) -> dict:
+    from monitors import collector
+    from monitors.facts import FileFacts, module_name, parse
+    from monitors.registry import MONITORS
+
+    facts = FileFacts(path=path, module=module_name(path), is_package=path.endswith("__init__.py"))
+    collector.FactCollector(facts, source=None if walk else source.encode()).collect(
+        parse(path, source.encode())
+    )
+    return MONITORS["channels"].postings(facts)
+
+
+def test_a_file_without_endpoints_exports_what_a_full_walk_would():
+    for path, source in QUIET.items():
+        assert channel_postings(path, source, walk=False) == channel_postings(path, source, walk=True), path
+        assert channel_postings(path, source, walk=False), path  # it does export something
