@@ -53,11 +53,14 @@ QUEUE_PUTS = {"put", "put_nowait", "append", "appendleft", "extend", "extendleft
 QUEUE_GETS = {"get", "get_nowait", "popleft", "pop"}  # from outside the class: obj.q.get()
 # the same, read from the source of a file that gets no full walk: obj.<attr>.get() / .popleft()
 QUEUE_READ = re.compile(rb"\.(\w+)\.(?:get(?:_nowait)?\((?:\)|True|False|\d|timeout|block)|pop(?:left)?\(\))")
+QUEUE_READ_HINTS = (b".get()", b".get(timeout", b".get_nowait(", b".popleft(")
 
 # Source without any of these (nor an endpoint's name followed by "(") holds no endpoint, no
 # wrapper of one, no signal and no queue: see channel_facts.ChannelCollector.needs_walk.
 WALK_TRIGGERS = {b"Signal(", b"receiver(", b"deque(", b"Queue("}
-SIGNAL_USES = (b".send(", b".send_robust(", b".asend(", b".connect(")  # in a file importing the tree
+# Where a call into another module of the tree passes a topic: its first argument, or one of these.
+TOPIC_KEYWORDS = frozenset({"topic", "signal", "channel", "event", "event_type", "subject", "pattern",
+                            "routing_key", "name"})  # fmt: skip
 
 # A topic: dot-separated words; "*" and "#" are AMQP wildcards when they are a whole word.
 TOPIC = re.compile(r"[\w\-*#:/]+(?:\.[\w\-*#:/]+)*")

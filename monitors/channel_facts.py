@@ -20,16 +20,17 @@ from monitors import channel_exports as exports
 from monitors.channel_endpoints import (
     QUEUE_CLASSES,
     QUEUE_READ,
+    QUEUE_READ_HINTS,
     SIGNAL_METHODS,
-    SIGNAL_USES,
     STDLIB,
     TOPIC,
+    TOPIC_KEYWORDS,
     is_receiver_decorator,
     is_signal_class,
     normal_topic,
     table_for,
 )  # fmt: skip
-from monitors.channel_scopes import Alt, ClassInfo, Env, Func, Param, ScopeRecorder, Sym, join
+from monitors.channel_scopes import Alt, ClassInfo, Env, Func, Param, ScopeRecorder, Sym, join, root_of
 from monitors.channel_values import Evaluator
 from monitors.config import Config
 from monitors.facts import FileFacts
@@ -95,12 +96,13 @@ class ChannelCollector(ScopeRecorder):
         self.reads: set[str] = set()
         if self.mode == "light":
             self.assign = self.assign_light  # type: ignore[method-assign]
+            self.call = self.call_light  # type: ignore[method-assign]
             self.loop, self.entered = ignore2, ignore1  # type: ignore[method-assign,assignment]
         elif self.mode == "none":
             for hook, noop in NO_HOOKS.items():
                 setattr(self, hook, noop)
-            if b".get" in source or b".pop" in source:  # type: ignore[operator]
-                self.reads = {m.decode() for m in QUEUE_READ.findall(source)}  # type: ignore[arg-type]
+        if self.mode != "full" and any(hint in source for hint in QUEUE_READ_HINTS):  # type: ignore[operator]
+            self.reads = {m.decode() for m in QUEUE_READ.findall(source)}  # type: ignore[arg-type]
 
     def walk_mode(self, source: bytes) -> str:
         """ "full" where an endpoint, a wrapper of one, a signal use or a queue may be; "light" in
@@ -108,13 +110,17 @@ class ChannelCollector(ScopeRecorder):
         if self.table.triggered(source):
             return "full"
         top = self.top.encode()
-        if not (self.script or b"from ." in source or b"from " + top in source or b"import " + top in source):
-            return "none"
-        return "full" if any(use in source for use in SIGNAL_USES) else "light"
+        if self.script or b"from ." in source or b"from " + top in source or b"import " + top in source:
+            return "light"
+        return "none"
 
     def assign_light(self, targets: list[ast.expr], value: ast.expr) -> None:
         """Light walk: module and class assignments, and anything a call makes (`bus = EventBus()`)."""
-        if self.env.kind != "function" or value.__class__ is ast.Call:
+        if (
+            self.env.kind != "function"
+            or value.__class__ is ast.Call
+            and root_of(value.func) in self.tree_names
+        ):
             ScopeRecorder.assign(self, targets, value)
 
     # -- resolution (once per file) ----------------------------------------------
@@ -145,7 +151,7 @@ class ChannelCollector(ScopeRecorder):
                 self.resolve()
             else:
                 exports.module_objects(self)
-                self.out.queue_reads = self.reads
+            self.out.queue_reads |= self.reads  # gets read from the source where calls were not kept
         except RecursionError:  # guarded everywhere; should code still outrun the guards, keep what is known
             self.out = ChannelFacts()
         finally:
@@ -171,7 +177,7 @@ class ChannelCollector(ScopeRecorder):
                 self.defs.add(name)
                 cls = self.env.cls if self.env.kind == "class" else None
                 args = stmt.args.posonlyargs + stmt.args.args  # type: ignore[attr-defined]
-                if cls is not None and args:
+                if cls is not None and args and stmt.name == "__init__":  # type: ignore[attr-defined]
                     self.constructed(stmt.body, cls, args[0].arg)  # type: ignore[attr-defined]
             elif kind in COMPOUND:
                 self.scan_blocks(stmt, qualname)
@@ -198,8 +204,10 @@ class ChannelCollector(ScopeRecorder):
 
     def resolve(self) -> None:
         self.drain()
-        for node, env in self.tree_calls:  # calls that may lead into another module of the tree
-            self.speculate(node, env)
+        for node, env, root in self.tree_calls:  # calls that may lead into another module of the tree
+            if self.mode == "light" and getattr(node.func, "attr", None) in SIGNAL_METHODS:
+                self.handle(node, env)  # imported_signal.send(...): the light walk keeps no other calls
+            self.speculate(node, env, root)
         if self.tree_calls:
             self.drain()
         exports.module_objects(self)
@@ -368,12 +376,14 @@ class ChannelCollector(ScopeRecorder):
             for alt in self.ev.values(default, func.env) or ():
                 self.classify(substitute(spec.tpl, alt), spec, func.line)
 
-    def speculate(self, node: ast.Call, env: Env) -> None:
+    def speculate(self, node: ast.Call, env: Env, root: str) -> None:
         """A call into another module of the tree: record the values it passes, its meaning is known there."""
-        if not self.reaches_tree(root_name(node.func), env):
-            return
-        args = [(slot, arg) for slot, arg in slots(node) if self.may_carry_topic(arg, env)]
-        if not args:
+        args = [
+            (slot, arg)
+            for slot, arg in slots(node)
+            if (slot == 0 or slot in TOPIC_KEYWORDS) and self.may_carry_topic(arg, env)
+        ]
+        if not args or not self.reaches_tree(root, env):
             return
         for dotted, origin in self.callees(node, env):
             if origin != "tree" or self.specs(dotted):

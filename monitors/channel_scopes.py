@@ -175,7 +175,7 @@ class ScopeRecorder:
         # names that may lead into another module of the tree, and the calls rooted at them:
         # only those are looked at again at the end (most calls of a file are not)
         self.tree_names: set[str] = set()
-        self.tree_calls: list[tuple[ast.Call, Env]] = []
+        self.tree_calls: list[tuple[ast.Call, Env, str]] = []
 
     def in_tree(self, dotted: str) -> bool:
         """The file's own top-level package; for a script at the top of the tree, any non-stdlib one."""
@@ -215,7 +215,9 @@ class ScopeRecorder:
         if outer.kind == "class" and outer.cls is not None:
             outer.cls.methods.setdefault(node.name, func)
         self.defs.add(qualname)
-        self.push(env)
+        self.envs.append(env)
+        self.stack.append(outer)
+        self.env = env
 
     def enter_class(self, node: ast.ClassDef, qualname: str) -> None:
         outer = self.env
@@ -276,17 +278,27 @@ class ScopeRecorder:
     def call(self, node: ast.Call, callee: str | None) -> None:
         if callee is not None and (node.args or node.keywords or callee in QUEUE_GETS):
             env = self.env
-            self.calls.setdefault(callee, []).append((node, env))
+            known = self.calls.get(callee)
+            if known is None:
+                self.calls[callee] = [(node, env)]
+            else:
+                known.append((node, env))
             if self.tree_names:
-                func = node.func
-                if func.__class__ is ast.Attribute and func.value.__class__ is ast.Name:  # type: ignore[attr-defined]
-                    root = func.value.id  # type: ignore[attr-defined]
-                else:
-                    root = func.id if func.__class__ is ast.Name else root_of(func)  # type: ignore[attr-defined]
-                if root in self.tree_names or (
-                    root == env.self_name and env.cls is not None and env.cls.tree_hint
-                ):
-                    self.tree_calls.append((node, env))
+                self.call_light(node, callee)
+
+    def call_light(self, node: ast.Call, callee: str | None) -> None:
+        """A call rooted at a name that leads into another module of the tree: looked at again at the
+        end (the whole of the light walk's interest in calls: no endpoint can be local there)."""
+        if not self.tree_names or not (node.args or node.keywords):
+            return
+        func = node.func
+        if func.__class__ is ast.Attribute and func.value.__class__ is ast.Name:  # type: ignore[attr-defined]
+            root = func.value.id  # type: ignore[attr-defined]
+        else:
+            root = func.id if func.__class__ is ast.Name else root_of(func)  # type: ignore[attr-defined]
+        env = self.env
+        if root in self.tree_names or (root == env.self_name and env.cls is not None and env.cls.tree_hint):
+            self.tree_calls.append((node, env, root))
 
 
 def root_of(expr: ast.expr) -> str | None:

@@ -149,7 +149,8 @@ class FactCollector:
         return f"{prefix}.{name}" if prefix else name
 
     def bind(self, name: str, target: str | None = None) -> None:
-        self.channels.bound(name, target)
+        if target:
+            self.channels.bound(name, target)
         if self.at_module_level:
             self.facts.bound.add(name)
             if target:
