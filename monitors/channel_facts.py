@@ -116,10 +116,11 @@ class ChannelCollector(ScopeRecorder):
 
     def assign_light(self, targets: list[ast.expr], value: ast.expr) -> None:
         """Light walk: module and class assignments, and anything a call makes (`bus = EventBus()`)."""
+        kind = value.__class__
         if (
             self.env.kind != "function"
-            or value.__class__ is ast.Call
-            and root_of(value.func) in self.tree_names
+            or (kind is ast.Call and root_of(value.func) in self.tree_names)  # type: ignore[attr-defined]
+            or (kind is ast.Attribute and value.attr in SIGNAL_METHODS)  # type: ignore[attr-defined]
         ):
             ScopeRecorder.assign(self, targets, value)
 
@@ -203,6 +204,10 @@ class ChannelCollector(ScopeRecorder):
                     self.constructed(handler.body, cls, me)
 
     def resolve(self) -> None:
+        for ref, env in self.signal_refs:  # a bound send/connect kept in a name is used through it
+            topic = self.signal_topic(ref.value, env)
+            if topic:
+                self.out.endpoints.add(("signal", SIGNAL_METHODS[ref.attr], topic, ref.lineno))
         self.drain()
         for node, env, root in self.tree_calls:  # calls that may lead into another module of the tree
             if self.mode == "light" and getattr(node.func, "attr", None) in SIGNAL_METHODS:
@@ -224,7 +229,7 @@ class ChannelCollector(ScopeRecorder):
         for cls in self.classes.values():
             cls.attrs, cls.methods, cls.bases, cls.lineage, cls.node, cls.env = {}, {}, [], None, None, None
         self.envs, self.stack, self.scopes_with_imports, self.queue_candidates = [], [], [], []
-        self.tree_calls, self.tree_names = [], set()
+        self.tree_calls, self.tree_names, self.signal_refs = [], set(), []
         self.calls, self.classes, self.funcs, self.wrappers = {}, {}, {}, {}
         self.defs, self.done, self.reaching = set(), set(), {}
         self.ev = None  # type: ignore[assignment]

@@ -14,7 +14,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitors.channel_endpoints import QUEUE_GETS, STDLIB
+from monitors.channel_endpoints import QUEUE_GETS, SIGNAL_METHODS, STDLIB
 
 MAX_ALTS = 32  # beyond this a value is unknown: a topic built from a cross product is no topic
 
@@ -176,6 +176,7 @@ class ScopeRecorder:
         # only those are looked at again at the end (most calls of a file are not)
         self.tree_names: set[str] = set()
         self.tree_calls: list[tuple[ast.Call, Env, str]] = []
+        self.signal_refs: list[tuple[ast.Attribute, Env]] = []  # bound signal methods kept for later
 
     def in_tree(self, dotted: str) -> bool:
         """The file's own top-level package; for a script at the top of the tree, any non-stdlib one."""
@@ -188,7 +189,9 @@ class ScopeRecorder:
             self.env.aliases[name] = target
             if self.env.kind == "function" and self.env not in self.scopes_with_imports:
                 self.scopes_with_imports.append(self.env)
-            if not target.startswith(self.prefix) and self.in_tree(target):  # not a definition here
+            here = self.env.qualname
+            defined = target == (f"{here}.{name}" if here else name)  # a def or class of this scope
+            if not defined and self.in_tree(target):
                 self.tree_names.add(name)
 
     def enter_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> None:
@@ -252,6 +255,8 @@ class ScopeRecorder:
         )
         if isinstance(target, ast.Name):
             env.names.setdefault(target.id, []).append(binding)
+            if binding[0].__class__ is ast.Attribute and binding[0].attr in SIGNAL_METHODS:  # type: ignore[attr-defined]
+                self.signal_refs.append((binding[0], env))  # send_prerun = signals.task_prerun.send
             if env.kind == "class" and not binding[2]:
                 self.queue_candidates.append((env.cls, target.id, binding[0], env))
             if made:  # bus = EventBus()
