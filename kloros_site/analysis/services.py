@@ -15,7 +15,7 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-from kloros_site.analysis import bus_facts
+from kloros_site.analysis import bus_facts, source
 from kloros_site.analysis.models import PendingFile, Question, SourceFile, Transition, Tree
 from kloros_site.analysis.signals import questions_changed
 from kloros_site.analysis.store import DatabaseStore, lock_tree
@@ -110,6 +110,7 @@ def _record(tree: Tree, version: FileVersion) -> str:
             "duration_ms": duration_ms,
             "reason": reason,
             "detail": detail,
+            "source": source.pack(version.data),
         }
         if current:
             SourceFile.objects.filter(pk=current.pk).update(**fields)
