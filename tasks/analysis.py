@@ -41,7 +41,15 @@ class AnalysisTask(Task):
 )
 def analyze_file(message: dict) -> str:
     """Analyze one file version carried in full by the message; the worker reads no files."""
-    return record(FileVersion.from_message(message))
+    outcome = record(FileVersion.from_message(message))
+    log.info("%s: %s", message["path"], OUTCOMES.get(outcome, outcome))  # the worker log names the file
+    return outcome
+
+
+OUTCOMES = {
+    "failed": "failed: could not be analyzed (the file's page says why)",
+    "stale": "stale: a newer version is stored",
+}
 
 
 # a pooled connection left stale by a broker restart is replaced on the first retry; a broker
@@ -52,6 +60,9 @@ DISPATCH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "
 def dispatch(version: FileVersion) -> None:
     analyze_file.apply_async(
         args=[version.to_message()],
+        # what Flower and the logs show for the arguments: the file, never its content
+        argsrepr=repr((version.path,)),
+        kwargsrepr=repr({"root": version.root, "bytes": version.size}),
         queue=settings.KLR_ANALYSIS_QUEUE,
         retry=True,
         retry_policy=DISPATCH_RETRY,

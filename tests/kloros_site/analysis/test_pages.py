@@ -133,8 +133,8 @@ def test_wildcard_subscriptions_count_as_consumers_of_what_they_match(admin_clie
     assert "jobs.done" in pattern and "Topics it matches (1)" in pattern
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is installed by scripts/browser.sh")
 def test_map_is_drawn_by_graphviz_with_orphans_marked(admin_client, wired):
+    assert shutil.which("dot"), "Graphviz's dot is missing: run scripts/browser.sh (test.sh does)"
     html = page(admin_client, reverse("channel-map") + f"?tree={wired.pk}")
     drawn = html[html.index('id="map-svg"') :]
     svg = drawn[drawn.index("<svg") : drawn.index("</svg>")]
