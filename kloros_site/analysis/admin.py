@@ -102,7 +102,7 @@ class QuestionAdmin(ReadOnlyAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         facet_rows(request, self)  # the filters' counts: one query, shared by every filter
-        return super().changelist_view(request, extra_context)
+        return super().changelist_view(request, {"title": "Questions", **(extra_context or {})})
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
         return pages.question_page(request, self, object_id)
@@ -198,6 +198,9 @@ class SourceFileAdmin(ReadOnlyAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs):
         return FileChangeList
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        return super().changelist_view(request, {"title": "Files", **(extra_context or {})})
 
     def get_urls(self):
         view = self.admin_site.admin_view(pages.file_by_path)

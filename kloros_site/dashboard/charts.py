@@ -84,8 +84,8 @@ def _frame(
 
 
 def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], unit: str = "") -> SafeString:
-    """Grouped bars, one group per label."""
-    top = _nice_max(max((v or 0 for s in series for v in s.values), default=0))
+    """Grouped bars, one group per label (counts: the axis never shows fractions of one)."""
+    top = max(4.0, _nice_max(max((v or 0 for s in series for v in s.values), default=0)))
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
     group = plot_w / max(1, len(labels))

@@ -30,7 +30,7 @@ from kloros_site.analysis.models import PendingFile, Question, SourceFile, Trans
 from kloros_site.dashboard import charts, stats
 
 WINDOWS = {"1h": timedelta(hours=1), "6h": timedelta(hours=6), "24h": timedelta(hours=24)}
-PANELS = ("alerts", "progress", "tiles", "charts", "breakdowns", "recent", "files", "workers")
+PANELS = ("alerts", "progress", "tiles", "charts", "breakdowns", "recent", "files", "worker-list")
 LISTED = 8  # rows in each list panel
 RATE_WINDOW = 30.0  # seconds of analyses the scan estimate is based on
 FAVICON = Path(__file__).resolve().parents[1] / "analysis" / "static" / "analysis" / "favicon.svg"
