@@ -6,6 +6,7 @@
 #   bench/run.sh idle      same run as rss (the idle CPU is measured around the storm)
 #   bench/run.sh restart   [--stack ...]
 #   bench/run.sh queries   [--trees stdlib]   (SQL round trips per file: profiler evidence)
+#   bench/run.sh pages     [--stack ...]      (page times and queries with 100,000 questions)
 #   bench/run.sh plots     PNGs under docs/bench/ from bench/results/*.json
 #   bench/run.sh report    markdown tables of bench/results/*.json (for docs/BENCHMARKS.md)
 #   bench/run.sh all       every figure on PostgreSQL + Redis, then the plots
@@ -19,7 +20,7 @@ case "$figure" in
   idle) figure=rss ;;
 esac
 case "$figure" in
-  cold|latency|rss|restart|queries) exec .venv/bin/python -m bench "$figure" "$@" ;;
+  cold|latency|rss|restart|queries|pages) exec .venv/bin/python -m bench "$figure" "$@" ;;
   plots) exec .venv/bin/python -m bench.plots "$@" ;;
   report) exec .venv/bin/python -m bench.report ;;
   all)
