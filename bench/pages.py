@@ -119,11 +119,13 @@ def measure(get: Callable[[], Any]) -> dict[str, float]:
 def run(stack: Stack) -> dict[str, Any]:
     from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.core.management import call_command
     from django.test import Client
     from django.urls import reverse
 
     from kloros_site.analysis.models import Question, SourceFile, Tree
 
+    call_command("collectstatic", interactive=False, verbosity=0)  # pages served as in production
     settings.ALLOWED_HOSTS = ["testserver"]
     settings.KLR_WORKER_CACHE_SECONDS = 3600  # one worker broadcast, not one per request
     root = stack.work / "src"
