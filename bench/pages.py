@@ -143,7 +143,10 @@ def run(stack: Stack) -> dict[str, Any]:
     cited = question.evidence[0].rpartition(":")[0]
     fill(tree, cited, QUESTIONS)
     file = SourceFile.objects.get(tree=tree, path=cited)
-    channel = question.key.split(":", 2)[2] if question.key.startswith("integration:channel:") else None
+    from kloros_site.analysis.channels import channel_map
+
+    wired = channel_map(tree, questions=False).sorted()
+    channel = next((c.name for c in wired if not c.wildcard), wired[0].name if wired else None)
     user = get_user_model().objects.create_superuser("bench", password="bench-only")
     client = Client()
     client.force_login(user)

@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 from django.db.models import Q, QuerySet
 
-from kloros_site.analysis.models import Posting, Question, SourceFile
+from kloros_site.analysis.models import SEVERITY_RANK, Posting, Question, SourceFile
 
 
 @dataclass(frozen=True, order=True)
@@ -75,29 +75,63 @@ def citing_path(path: str, tree_id: int | None = None) -> Q:
 def open_questions_by_file(files: list[SourceFile], *, suppressed: bool = False) -> dict[int, list[Question]]:
     """{file id: open questions citing it}, for a page of files, in one query.
 
-    Suppressed questions are left out unless asked for; each list is ordered by severity, then newest.
+    Suppressed questions are left out unless asked for; each list is ordered by severity, then
+    newest. One query for the keys the files post under, one per KEYS_PER_QUERY of them.
     """
     found: dict[int, list[Question]] = {f.pk: [] for f in files}
     if not files:
         return found
     by_path = {(f.tree_id, f.path): f.pk for f in files}
-    candidates = Question.objects.open().filter(
-        tree_id__in={f.tree_id for f in files},
-        key__in=Posting.objects.filter(file_id__in=list(found)).values("key"),
-    )
-    if not suppressed:
-        candidates = candidates.filter(suppressed=False)
-    for question in candidates.order_by("-id"):
-        for path in {loc.path for loc in locations(question.evidence)}:
-            file_id = by_path.get((question.tree_id, path))
-            if file_id is not None:
-                found[file_id].append(question)
+    # the keys as a list, not a subquery: PostgreSQL then probes the (tree, key, status) index
+    # once per key instead of hashing every open question of the table
+    posted = Posting.objects.filter(file_id__in=list(found)).values_list("key", flat=True)
+    keys = sorted({key for key in posted if key_kind(key) not in FACT_KINDS})
+    seen: set[int] = set()
+    for i in range(0, len(keys), KEYS_PER_QUERY):
+        candidates = Question.objects.open().filter(
+            tree_id__in={f.tree_id for f in files}, key__in=keys[i : i + KEYS_PER_QUERY]
+        )
+        if not suppressed:
+            candidates = candidates.filter(suppressed=False)
+        for question in candidates:
+            if question.pk in seen:
+                continue
+            seen.add(question.pk)
+            for path in {loc.path for loc in locations(question.evidence)}:
+                file_id = by_path.get((question.tree_id, path))
+                if file_id is not None:
+                    found[file_id].append(question)
     for questions in found.values():
         questions.sort(key=lambda q: (-severity_rank(q.severity), -q.pk))
     return found
 
 
-SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
+# keys per query: with a few hundred PostgreSQL probes the (tree, key, status) index; with
+# thousands it reads the whole table instead
+KEYS_PER_QUERY = 250
+# key kinds that only carry facts other keys read; no monitor asks a question under them, and
+# they are most of a file's postings (every name it uses). Monitor.question_kinds says the same
+# from the monitors' side once they declare it.
+FACT_KINDS = frozenset(
+    {
+        "used",
+        "imported",
+        "childimported",
+        "prefix",
+        "attrstore",
+        "strprefix",
+        "subclass",
+        "produced",
+        "package",
+        "loader",
+    }
+)
+
+
+def key_kind(key: str) -> str:
+    """ "integration:channel:x" -> "channel"."""
+    parts = key.split(":", 2)
+    return parts[1] if len(parts) > 1 else ""
 
 
 def severity_rank(severity: str) -> int:

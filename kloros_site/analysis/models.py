@@ -92,6 +92,15 @@ class KeyRead(models.Model):
         indexes = [models.Index(fields=["tree", "read"])]
 
 
+SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
+# severity as a number for ordering (text order would put "high" before "low" before "medium")
+SEVERITY_ORDER = models.Case(
+    *(models.When(severity=name, then=models.Value(rank)) for name, rank in SEVERITY_RANK.items()),
+    default=models.Value(0),
+    output_field=models.IntegerField(),
+)
+
+
 class QuestionQuerySet(models.QuerySet):
     def open(self) -> QuestionQuerySet:
         return self.filter(status=Question.Status.OPEN)
@@ -151,6 +160,13 @@ class Question(models.Model):
         indexes = [
             models.Index(fields=["tree", "key", "status"]),
             models.Index(fields=["status", "monitor", "hypothesis"]),
+            # the question list's default page: open, not suppressed, most severe then newest
+            models.Index(
+                SEVERITY_ORDER.desc(),
+                models.F("id").desc(),
+                name="question_active_by_rank",
+                condition=models.Q(status="open", suppressed=False),
+            ),
         ]
 
     def __str__(self) -> str:

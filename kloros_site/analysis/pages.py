@@ -18,6 +18,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from kloros_site.analysis import actions, explain, guides, highlight, source
 from kloros_site.analysis.evidence import Location, locations, open_questions_by_file
@@ -200,13 +202,43 @@ def file_page(request: HttpRequest, model_admin, object_id: str) -> HttpResponse
         "questions": active,
         "suppressed": len(questions) - len(active),
         "unplaced": unplaced,
-        "lines": lines,
+        "source_rows": source_rows(lines),
         "has_source": html is not None,
         "source_url": highlight.source_url(file.tree.path, file.path),
         "can_change": model_admin.has_change_permission(request),
         "questions_url": reverse("admin:analysis_question_changelist"),
     }
     return TemplateResponse(request, "analysis/file.html", context)
+
+
+def source_rows(lines: list[highlight.Line]) -> SafeString:
+    """The file's lines as table rows, each question under its line; built here rather than in a
+    template loop, which costs about a millisecond per hundred lines."""
+    question_url = reverse("admin:analysis_question_change", args=[0]).replace("/0/", "/{}/")
+    rows = []
+    for line in lines:
+        n = line.number
+        rows.append(
+            f'<tr id="L{n}" class="{"mark" if line.marked else ""}"><td class="n"><a href="#L{n}">{n}</a></td>'
+            f"<td>{line.html}</td></tr>"
+        )
+        if line.notes:
+            notes = "".join(
+                format_html(
+                    '<div class="klr-note klr-sev-{0}" data-question="{1}"><span class="klr-badge klr-{0}">{0}</span> '
+                    '<span class="klr-state klr-{2}">{2}</span> <a href="{3}">{4}</a> <span class="klr-more">{5}</span></div>',
+                    q.severity,
+                    q.pk,
+                    q.page_state,
+                    question_url.format(q.pk),
+                    q.question,
+                    q.hypothesis,
+                )
+                for q in line.notes
+            )
+            rows.append(f'<tr class="note"><td class="n"></td><td>{notes}</td></tr>')
+    # line.html is escaped by highlight.html_lines; the notes by format_html
+    return mark_safe("\n".join(rows))
 
 
 def file_by_path(request: HttpRequest, tree_id: int) -> HttpResponse:

@@ -25,8 +25,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from kloros_site.analysis.evidence import SEVERITY_RANK
-from kloros_site.analysis.models import PendingFile, Question, SourceFile, Transition
+from kloros_site.analysis.models import SEVERITY_RANK, PendingFile, Question, SourceFile, Transition
 from kloros_site.dashboard import charts, stats
 
 WINDOWS = {"1h": timedelta(hours=1), "6h": timedelta(hours=6), "24h": timedelta(hours=24)}
@@ -88,41 +87,45 @@ def progress(pending: int | None) -> Progress | None:
     return Progress(pending, done, rate, pending / rate if rate else None)
 
 
-def attention_counts() -> dict[str, int]:
-    """Open questions split by how an operator handled them, in one query."""
-    counts = {"unhandled": 0, "acknowledged": 0, "suppressed": 0}
+def open_question_groups() -> list[dict]:
+    """Open questions grouped by monitor, hypothesis, severity, suppression and acknowledgement:
+    one scan that the tiles, the breakdowns and the worst-files cache key all read."""
     handled = Case(When(acknowledged_at__isnull=True, then=Value(False)), default=Value(True))
-    rows = Question.objects.open().annotate(handled=handled).values("suppressed", "handled")
-    for row in rows.annotate(n=Count("id")).order_by():
-        if row["suppressed"]:
-            counts["suppressed"] += row["n"]
-        elif not row["handled"]:
-            counts["unhandled"] += row["n"]
-        else:
-            counts["acknowledged"] += row["n"]
+    rows = Question.objects.open().annotate(handled=handled)
+    fields = ("monitor", "hypothesis", "severity", "suppressed", "handled")
+    return list(rows.values(*fields).annotate(n=Count("id")).order_by())
+
+
+def attention_counts(groups: list[dict]) -> dict[str, int]:
+    """Open questions split by how an operator handled them."""
+    counts = {"unhandled": 0, "acknowledged": 0, "suppressed": 0}
+    for row in groups:
+        name = "suppressed" if row["suppressed"] else ("acknowledged" if row["handled"] else "unhandled")
+        counts[name] += row["n"]
     return counts
 
 
-def breakdowns() -> list[tuple[str, list]]:
+def breakdowns(groups: list[dict]) -> list[tuple[str, list]]:
     """Active (open, not suppressed) questions by monitor, hypothesis and severity (in rank order)."""
     found = []
     for name in ("monitor", "hypothesis", "severity"):
-        rows = Question.objects.active().values(name).annotate(n=Count("id")).order_by("-n", name)
-        pairs = [(row[name], row["n"]) for row in rows]
+        totals: dict[str, int] = {}
+        for row in groups:
+            if not row["suppressed"]:
+                totals[row[name]] = totals.get(row[name], 0) + row["n"]
+        pairs = sorted(totals.items(), key=lambda pair: (-pair[1], pair[0]))
         if name == "severity":
             pairs.sort(key=lambda pair: -SEVERITY_RANK.get(pair[0], 0))
-        total = sum(n for _, n in pairs)
+        total = sum(totals.values())
         found.append((name, [(value, n, charts.meter(n, total)) for value, n in pairs]))
     return found
 
 
-def worst_files(limit: int = LISTED) -> list[dict]:
-    """Files cited by the most active questions; cached until a question next changes."""
-    marker = (
-        Transition.objects.order_by("-id").values_list("id", flat=True).first(),
-        Question.objects.active().count(),
-    )
-    key = f"kloros:worst:{marker[0]}:{marker[1]}:{limit}"
+def worst_files(active: int, limit: int = LISTED) -> list[dict]:
+    """Files cited by the most active questions; cached until a question next changes (a new
+    transition, or a different number of active ones after a suppression)."""
+    last = Transition.objects.order_by("-id").values_list("id", flat=True).first()
+    key = f"kloros:worst:{last}:{active}:{limit}"
     found = cache.get(key)
     if found is None:
         found = _worst_files(limit)
@@ -178,12 +181,13 @@ def figures(window_name: str) -> dict:
         "workers": worker_rows(snap.workers),
     }
     if snap.database:
+        groups = open_question_groups()
         context.update(
-            attention=attention_counts(),
-            breakdowns=breakdowns(),
+            attention=attention_counts(groups),
+            breakdowns=breakdowns(groups),
             progress=progress(snap.pending),
             recent=list(Question.objects.active().select_related("tree").order_by("-id")[:LISTED]),
-            worst=worst_files(),
+            worst=worst_files(sum(row["n"] for row in groups if not row["suppressed"])),
             failed=list(
                 SourceFile.objects.filter(status=SourceFile.Status.FAILED)
                 .order_by("-analyzed_at")
