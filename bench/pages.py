@@ -30,7 +30,8 @@ HYPOTHESES = [
 
 
 def ingest(root) -> int:
-    from kloros_site.analysis.services import FileVersion, record, sha256
+    from kloros_site.analysis.messages import FileVersion, sha256
+    from kloros_site.analysis.services import record
     from monitors.scan import iter_source_files
 
     count = 0

@@ -31,6 +31,7 @@ from monitors.registry import Lookup, Monitor, Postings, register
 @register
 class CapabilityMonitor(Monitor):
     id = "capability"
+    question_kinds = frozenset({"module", "declared"})
 
     def postings(self, facts: FileFacts) -> Postings:
         postings: Postings = {}

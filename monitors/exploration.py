@@ -22,6 +22,7 @@ from monitors.registry import Lookup, Monitor, Postings, register
 @register
 class ExplorationMonitor(Monitor):
     id = "exploration"
+    question_kinds = frozenset({"stub", "todo"})
 
     def postings(self, facts: FileFacts) -> Postings:
         postings: Postings = {}

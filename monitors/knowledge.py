@@ -33,6 +33,7 @@ def public(name: str) -> bool:
 @register
 class KnowledgeMonitor(Monitor):
     id = "knowledge"
+    question_kinds = frozenset({"docs", "sym"})
 
     def __init__(self, min_undocumented: int = MIN_UNDOCUMENTED) -> None:
         self.min_undocumented = min_undocumented

@@ -15,21 +15,17 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from kloros_site.analysis import enqueue
 from kloros_site.analysis.evidence import cited_files, safe_relative
+from kloros_site.analysis.messages import FileVersion
 from kloros_site.analysis.models import DeadLetter, Question, SourceFile
-from kloros_site.analysis.services import FileVersion
 
 log = logging.getLogger(__name__)
 
 
 def send(version: FileVersion) -> None:
-    """The one place operator actions hand work to the workers.
-
-    Issue 13 moves the enqueue side into this app; this import is the line to point there.
-    """
-    from tasks.analysis import dispatch
-
-    dispatch(version)
+    """The one place operator actions hand work to the workers (by the task's registered name)."""
+    enqueue.dispatch(version)
 
 
 def _log(user, model, ids: list[int], message: str) -> None:
@@ -102,7 +98,7 @@ def retry_dead_letters(letters: QuerySet[DeadLetter], user=None) -> int:
     """Send each stored message again, as it was; the worker decides if it is still news."""
     retried = []
     for letter in letters.order_by("id"):
-        send(FileVersion.from_message(letter.message))
+        enqueue.send_message(letter.message)
         DeadLetter.objects.filter(pk=letter.pk).update(retried_at=timezone.now())
         retried.append(letter.pk)
     _log(user, DeadLetter, retried, "Retried")

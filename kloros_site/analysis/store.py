@@ -1,14 +1,18 @@
-"""The engine's Store protocol over the database, for one tree, inside one locked transaction.
+"""The engine's Store protocol over the database, in two halves that run in different places.
 
-The engine evaluates keys one at a time; a store that asked the database for each of them
-would make hundreds of round trips per file. This one loads what a batch of keys needs in a
-few queries (`prefetch`), answers from that, buffers its writes and makes them in bulk at
-the end of the evaluation (`flush`). It lives for one transaction under the tree's lock, so
-nothing it holds can go stale.
+Extraction (`write_postings`) stores one file's postings and returns the keys they changed. It
+runs on any worker, in parallel, locking only that file's row: files never share posting rows.
+
+Evaluation (`DatabaseStore`, one per tree at a time under `lock_tree`) turns changed keys into
+questions. The engine evaluates keys one at a time; a store that asked the database for each of
+them would make hundreds of round trips per batch. This one loads what a batch of keys needs in
+a few queries (`prefetch`), answers from that, buffers its writes and makes them in bulk at the
+end (`flush`).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -23,14 +27,17 @@ CHUNK = 500  # keys per IN (...) list: well under SQLite's bound-parameter limit
 # a key more files than this post under is a hub (a common name, a big package): its postings
 # are loaded only if a monitor asks for them, not merely whether it has any
 HUB = 64
+# past this many keys (a cold scan, a branch switch) a batch is evaluated against the whole tree:
+# every read-set, every key's posting count, and the postings of a kind once one is asked for are
+# loaded in one query each, instead of a few queries per chunk of keys and one per key missed
+BIG_BATCH = 4 * CHUNK
 QUESTION_FIELDS = ["key", "monitor", "hypothesis", "question", "evidence", "severity", "capability_key"]
 
 
 def lock_tree(tree: Tree) -> None:
-    """Serialize index updates of one tree across workers, until the transaction ends.
+    """One evaluation of a tree at a time, until the transaction ends.
 
-    Parsing runs in parallel; only the short apply step is serialized, which is what keeps
-    cross-file questions consistent when two workers touch the same key at once.
+    Extraction never takes it; evaluations of different trees run in parallel.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -40,10 +47,43 @@ def lock_tree(tree: Tree) -> None:
         Tree.objects.select_for_update().filter(pk=tree.pk).exists()
 
 
-def chunks(items: Iterable[str]) -> Iterator[list[str]]:
+def chunks(items: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
     items = sorted(items)
-    for i in range(0, len(items), CHUNK):
-        yield items[i : i + CHUNK]
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def write_postings(file: SourceFile, postings: Mapping[str, Any] | None) -> set[str]:
+    """Replace one file's postings (None: the file is gone); return the keys whose postings changed.
+
+    Call inside the transaction that updates the file's row, after locking that row.
+    """
+    old = dict(Posting.objects.filter(file=file).values_list("key", "payload"))
+    new = dict(postings or {})
+    changed = {k for k in old.keys() | new.keys() if k not in old or k not in new or old[k] != new[k]}
+    gone = [k for k in changed if k in old]
+    for chunk in chunks(gone):
+        Posting.objects.filter(file=file, key__in=chunk)._raw_delete(Posting.objects.db)
+    insert_postings(file, [(k, new[k]) for k in sorted(changed) if k in new])
+    return changed
+
+
+def insert_postings(file: SourceFile, rows: list[tuple[str, Any]]) -> None:
+    """Many rows at once: COPY on PostgreSQL (a cold scan writes ~160 per file), else bulk INSERTs."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        table = Posting._meta.db_table
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {table} (tree_id, file_id, key, payload) FROM STDIN") as copy,
+        ):
+            for key, payload in rows:
+                copy.write_row((file.tree_id, file.pk, key, json.dumps(payload)))
+        return
+    Posting.objects.bulk_create(
+        [Posting(tree_id=file.tree_id, file=file, key=k, payload=p) for k, p in rows], batch_size=CHUNK
+    )
 
 
 def as_engine_question(row: Question) -> EngineQuestion:
@@ -69,30 +109,29 @@ class DatabaseStore:
         self._reads: dict[str, set[str]] = {}
         self._questions: dict[str, dict[str, EngineQuestion]] = {}
         self._dirty_reads: dict[str, set[str]] = {}  # key -> reads as of its last evaluation
+        self._counts: dict[str, int] | None = None  # every key's posting count, in a big batch
+        self._kinds_loaded: set[str] = set()
         self._dirty_questions: dict[str, dict[str, EngineQuestion]] = {}
 
     # --- postings ---------------------------------------------------------------------------
     def replace_postings(self, path: str, postings: Mapping[str, Any] | None) -> set[str]:
+        """Extraction and evaluation in one place, for the engine's `apply` (tests, one-off tools)."""
         file = SourceFile.objects.filter(tree=self.tree, path=path).first()
         if file is None:
             if postings:
                 raise RuntimeError(f"record the SourceFile row of {path} before its postings")
             return set()
-        old = {p.key: p for p in Posting.objects.filter(file=file)}
-        new = dict(postings or {})
-        changed = {
-            k for k in old.keys() | new.keys() if k not in old or k not in new or old[k].payload != new[k]
-        }
-        Posting.objects.filter(pk__in=[old[k].pk for k in changed if k in old]).delete()
-        Posting.objects.bulk_create(
-            [Posting(tree=self.tree, file=file, key=k, payload=new[k]) for k in sorted(changed) if k in new]
-        )
+        changed = write_postings(file, postings)
+        self._counts = None  # whole-tree loads are redone by the next big prefetch
+        self._kinds_loaded.clear()
         for key in changed:
             self._postings.pop(key, None)
             self._exists.pop(key, None)
         return changed
 
     def postings(self, key: str) -> dict[str, Any]:
+        if key not in self._postings and self._counts is not None:
+            self._load_kind(key)
         if key not in self._postings:
             self._load_postings([key])
         return dict(self._postings[key])
@@ -100,6 +139,8 @@ class DatabaseStore:
     def exists(self, key: str) -> bool:
         if key in self._postings:
             return bool(self._postings[key])
+        if self._counts is not None:
+            return key in self._counts
         if key not in self._exists:
             self._exists[key] = Posting.objects.filter(tree=self.tree, key=key).exists()
         return self._exists[key]
@@ -120,6 +161,9 @@ class DatabaseStore:
     # --- reads ------------------------------------------------------------------------------
     def readers(self, keys: set[str]) -> set[str]:
         found: set[str] = set()
+        if len(keys) > BIG_BATCH:
+            reads = KeyRead.objects.filter(tree=self.tree).values_list("key", "read")
+            return {key for key, read in reads.iterator(chunk_size=5000) if read in keys}
         for chunk in chunks(keys):
             found.update(KeyRead.objects.filter(tree=self.tree, read__in=chunk).values_list("key", flat=True))
         return found
@@ -158,7 +202,26 @@ class DatabaseStore:
         self._questions[key] = dict(questions)
 
     # --- batching ---------------------------------------------------------------------------
+    def _load_kind(self, key: str) -> None:
+        """Big batch: a key of this kind ("integration:class:") was asked for; more will be."""
+        monitor, kind, _ = key.split(":", 2)
+        prefix = f"{monitor}:{kind}:"
+        if prefix in self._kinds_loaded:
+            return
+        self._kinds_loaded.add(prefix)
+        assert self._counts is not None
+        found: dict[str, dict[str, Any]] = {}
+        rows = Posting.objects.filter(tree=self.tree, key__startswith=prefix).values_list(
+            "key", "file__path", "payload"
+        )
+        for k, path, payload in rows.iterator(chunk_size=5000):
+            found.setdefault(k, {})[path] = payload
+        self._postings.update(found)
+
     def prefetch(self, keys: list[str]) -> None:
+        if len(keys) > BIG_BATCH and self._counts is None:
+            counts = Posting.objects.filter(tree=self.tree).values_list("key").annotate(n=Count("id"))
+            self._counts = dict(counts.iterator(chunk_size=5000))
         self._load_reads([k for k in keys if k not in self._reads])
         self._load_questions([k for k in keys if k not in self._questions])
         # what these keys read last time they are likely to read again: learn it all at once
@@ -168,6 +231,11 @@ class DatabaseStore:
     def _load_small_postings(self, keys: set[str]) -> None:
         """Whether each key has postings, and the postings themselves unless the key is a hub."""
         unknown = [k for k in keys if k not in self._postings]
+        if self._counts is not None:
+            for key in unknown:
+                if key not in self._counts:
+                    self._postings[key] = {}
+            return  # the rest is loaded a kind at a time, when asked for
         counts: dict[str, int] = {}
         for chunk in chunks(unknown):
             rows = Posting.objects.filter(tree=self.tree, key__in=chunk).values("key").annotate(n=Count("id"))

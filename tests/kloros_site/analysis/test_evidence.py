@@ -4,9 +4,9 @@ real trees, with every monitor."""
 
 from __future__ import annotations
 
+import sysconfig
 from pathlib import Path
 
-import celery
 import pytest
 
 from kloros_site.analysis.evidence import FACT_KINDS, key_kind, locations
@@ -15,7 +15,12 @@ from monitors.scan import scan_tree
 REPO = Path(__file__).resolve().parents[3]
 
 
-@pytest.mark.parametrize("root", [REPO, Path(celery.__file__).parent], ids=["this-repo", "celery"])
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+
+
+@pytest.mark.parametrize(
+    "root", [REPO, STDLIB / "idlelib", STDLIB / "email"], ids=["this-repo", "idlelib", "email"]
+)
 def test_every_cited_file_posts_under_the_question_key(root):
     store, _ = scan_tree(root)
     checked = 0
@@ -28,4 +33,4 @@ def test_every_cited_file_posts_under_the_question_key(root):
                     f"{question.hypothesis} {question.id} cites {loc} but it does not post under {key}"
                 )
                 checked += 1
-    assert checked > 50  # the trees do ask questions
+    assert checked > 20  # the trees do ask questions

@@ -3,8 +3,10 @@ import time
 
 import pytest
 
-from kloros_site.analysis.models import Question, SourceFile, Transition
-from kloros_site.analysis.services import FileVersion, record, sha256
+from kloros_site.analysis.messages import FileVersion, sha256
+from kloros_site.analysis.models import Question, SourceFile, Transition, Tree
+from kloros_site.analysis.services import record
+from monitors.config import Config
 
 pytestmark = pytest.mark.django_db
 ROOT = "/srv/tree"
@@ -154,3 +156,22 @@ def test_a_forced_version_is_analyzed_even_if_unchanged():
     source = 'emit("curiosity.a")\n'
     record(version("p.py", source))
     assert record(version("p.py", source, force=True)) == "analyzed"
+
+
+def test_a_tree_configuration_change_makes_unchanged_files_analyzed_again():
+    source = 'emit("curiosity.a")\n'
+    record(version("p.py", source))
+    Tree.objects.filter(path=ROOT).update(config=Config(tests=("qa/**",)).to_json())
+    assert record(version("p.py", source)) == "analyzed"
+    assert record(version("p.py", source)) == "unchanged"
+
+
+def test_the_workers_analyze_with_the_stored_configuration():
+    """[tool.kloros] tests globs reach the worker through the tree row: the file is a test there."""
+    source = "from pkg.gone import thing\n"
+    record(version("pkg/__init__.py", ""))
+    record(version("qa/check.py", source))
+    assert list(Question.objects.open().values_list("hypothesis", flat=True)) == ["MISSING_WIRING"]
+    Tree.objects.filter(path=ROOT).update(config=Config(tests=("qa/**",)).to_json())
+    record(version("qa/check.py", source))
+    assert not Question.objects.open().exists()

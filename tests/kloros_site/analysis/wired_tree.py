@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from kloros_site.analysis.messages import FileVersion, sha256
 from kloros_site.analysis.models import Tree
-from kloros_site.analysis.services import FileVersion, record, sha256
+from kloros_site.analysis.services import record
 
 PRODUCER = '''"""Announces what happened."""
 

@@ -4,15 +4,16 @@ import time
 from collections import Counter
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from kloros_site.analysis import pending
+from kloros_site.analysis import evaluation, pending
+from kloros_site.analysis.enqueue import feeder, send_evaluation
 from kloros_site.analysis.management.commands.watch import watched_roots
-from kloros_site.analysis.models import PendingFile, Question, SourceFile
-from kloros_site.analysis.paths import Ignore
+from kloros_site.analysis.models import PendingFile, Question, SourceFile, Tree
+from kloros_site.analysis.paths import remember_config, walker_for
 from kloros_site.analysis.sync import changed_paths
-from tasks.analysis import feeder
+from monitors.config import ConfigError
 
 
 class Command(BaseCommand):
@@ -36,8 +37,15 @@ class Command(BaseCommand):
 
     def _scan(self, root, changed: bool, no_wait: bool, timeout: float) -> None:
         started = time.monotonic()
-        ignore = Ignore(root, settings.KLR_IGNORE)
-        paths = list(changed_paths(root, ignore, settings.KLR_MAX_FILE_BYTES, only_changed=changed))
+        try:
+            walker = walker_for(root)
+            reconfigured = remember_config(root)
+        except ConfigError as exc:
+            raise CommandError(str(exc)) from None
+        if reconfigured and changed:
+            self.stdout.write(f"{root}: [tool.kloros] changed; every file is analyzed again")
+        only_changed = changed and not reconfigured
+        paths = list(changed_paths(root, walker, settings.KLR_MAX_FILE_BYTES, only_changed=only_changed))
         total = pending.request(root, paths) if paths else 0
         self.stdout.write(f"{root}: {total} files queued for analysis")
         if not total:
@@ -51,7 +59,7 @@ class Command(BaseCommand):
         remaining = PendingFile.objects.filter(tree__path=str(root))
         with tqdm(total=total, unit="file", disable=None, file=self.stderr._out) as bar:
             done = 0
-            while done < total:
+            while done < total or not evaluation.evaluated(Tree.objects.filter(path=str(root))):
                 if timeout and time.monotonic() - started > timeout:
                     self.stderr.write(
                         f"gave up waiting after {timeout:.0f} s; {total - done} files not done yet"
@@ -59,6 +67,7 @@ class Command(BaseCommand):
                     break
                 time.sleep(0.2)
                 work.feed()
+                evaluation.sweep(send_evaluation)
                 now = total - min(remaining.count(), total)
                 bar.update(now - done)
                 done = now
