@@ -82,3 +82,11 @@ def test_latency_axis_reads_seconds_past_a_thousand_ms():
 
     svg = charts.line_chart("l", ["a", "b"], [charts.Series("p99", [900.0, 1800.0], "#000")], unit=" ms")
     assert ">2 s</text>" in svg and ">1 s</text>" in svg and "000 ms" not in svg
+
+
+def test_every_page_has_a_favicon(client, admin_client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in b"".join(icon.streaming_content)
+    for url in ("/dashboard/", "/admin/analysis/question/", "/channels/"):
+        assert 'rel="icon"' in admin_client.get(url).content.decode(), url
