@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "kloros_site.analysis",
     "kloros_site.dashboard",
 ]
@@ -174,3 +175,16 @@ KLR_ALERT_WORKER_MEMORY_MB = env_int("KLR_ALERT_WORKER_MEMORY_MB", 100, minimum=
 KLR_ALERT_QUEUE_DEPTH = env_int("KLR_ALERT_QUEUE_DEPTH", 800, minimum=1)
 KLR_ALERT_HEARTBEAT_SECONDS = env_int("KLR_ALERT_HEARTBEAT_SECONDS", 60, minimum=1)
 KLR_ALERT_ERRORS_PER_MINUTE = env_int("KLR_ALERT_ERRORS_PER_MINUTE", 10, minimum=1)
+
+# --- Work pages: question, file and channel pages, the channel map (see docs/OPERATOR.md) ------
+# a link out per evidence line, e.g. vscode://file/{root}/{path}:{line} or
+# https://git.example.com/repo/blob/main/{path}#L{line}; empty: no link
+KLR_SOURCE_URL = env_str("KLR_SOURCE_URL")
+KLR_GRAPHVIZ_DOT = env_str("KLR_GRAPHVIZ_DOT", "dot")  # the Graphviz program that lays out the map
+KLR_MAP_TIMEOUT_SECONDS = env_float("KLR_MAP_TIMEOUT_SECONDS", 30.0, minimum=1.0)
+# how often the dashboard asks for new figures (it updates in place; 0 stops it)
+KLR_DASHBOARD_REFRESH_SECONDS = env_float("KLR_DASHBOARD_REFRESH_SECONDS", 5.0, minimum=0.0)
+# a worker that answered a broadcast this recently counts as busy, not offline, when it misses one
+KLR_WORKER_BUSY_GRACE_SECONDS = env_float("KLR_WORKER_BUSY_GRACE_SECONDS", 60.0, minimum=0.0)
+# gunicorn's access log under `manage.py up` / ./run.sh: one line per request, off by default
+KLR_ACCESS_LOG = env_bool("KLR_ACCESS_LOG", False)

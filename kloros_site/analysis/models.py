@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils import timezone
 
 from monitors.config import DEFAULT, Config
 
@@ -29,6 +30,13 @@ class Tree(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class SourceFileManager(models.Manager):
+    def get_queryset(self) -> models.QuerySet:
+        # the stored source is read by the file and question pages only; every other query
+        # (the workers' included) leaves it in the database
+        return super().get_queryset().defer("source")
 
 
 class SourceFile(models.Model):
@@ -55,6 +63,11 @@ class SourceFile(models.Model):
     )
     reason = models.CharField(max_length=32, blank=True)
     detail = models.TextField(blank=True)
+    # what was analyzed, zlib-compressed (kloros_site.analysis.source), at most KLR_MAX_FILE_BYTES
+    # before compression: the question and file pages show it without reading the tree
+    source = models.BinaryField(null=True, blank=True, editable=False)
+
+    objects = SourceFileManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tree", "path"], name="unique_file_per_tree")]
@@ -107,9 +120,40 @@ class KeyRead(models.Model):
         indexes = [models.Index(fields=["tree", "read"])]
 
 
+SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
+# severity as a number for ordering (text order would put "high" before "low" before "medium")
+SEVERITY_ORDER = models.Case(
+    *(models.When(severity=name, then=models.Value(rank)) for name, rank in SEVERITY_RANK.items()),
+    default=models.Value(0),
+    output_field=models.IntegerField(),
+)
+
+
 class QuestionQuerySet(models.QuerySet):
     def open(self) -> QuestionQuerySet:
         return self.filter(status=Question.Status.OPEN)
+
+    def active(self) -> QuestionQuerySet:
+        """Open and not suppressed: what the lists and the dashboard count as open."""
+        return self.filter(status=Question.Status.OPEN, suppressed=False)
+
+    def unhandled(self) -> QuestionQuerySet:
+        """Active and not acknowledged yet: what nobody has looked at."""
+        return self.active().filter(acknowledged_at__isnull=True)
+
+    # operator actions; kloros_site.analysis.actions adds who did it to the admin log
+
+    def acknowledge(self, username: str) -> int:
+        """Record who acknowledged; the first acknowledgement is kept."""
+        return self.filter(acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now(), acknowledged_by=username
+        )
+
+    def suppress(self, reason: str) -> int:
+        return self.update(suppressed=True, suppressed_reason=reason, suppressed_at=timezone.now())
+
+    def unsuppress(self) -> int:
+        return self.filter(suppressed=True).update(suppressed=False, suppressed_reason="", suppressed_at=None)
 
 
 class Question(models.Model):
@@ -144,6 +188,13 @@ class Question(models.Model):
         indexes = [
             models.Index(fields=["tree", "key", "status"]),
             models.Index(fields=["status", "monitor", "hypothesis"]),
+            # the question list's default page: open, not suppressed, most severe then newest
+            models.Index(
+                SEVERITY_ORDER.desc(),
+                models.F("id").desc(),
+                name="question_active_by_rank",
+                condition=models.Q(status="open", suppressed=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kloros_site.analysis import evaluation
+from kloros_site.analysis import evaluation, source
 from kloros_site.analysis.messages import FileVersion
 from kloros_site.analysis.models import ChangedKeys, PendingFile, SourceFile, Tree
 from kloros_site.analysis.store import write_postings
@@ -101,6 +101,7 @@ def _record(tree: Tree, version: FileVersion) -> str:
         file.duration_ms = duration_ms
         file.reason = reason
         file.detail = detail
+        file.source = source.pack(version.data)
         file.save(force_insert=current is None)  # new: one INSERT; a race with another is an IntegrityError
         changed = write_postings(file, postings, new=current is None)
         if changed:
