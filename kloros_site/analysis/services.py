@@ -15,7 +15,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from kloros_site.analysis import evaluation
+from kloros_site.analysis import evaluation, measurements
 from kloros_site.analysis.messages import FileVersion
 from kloros_site.analysis.models import ChangedKeys, PendingFile, SourceFile, Tree
 from kloros_site.analysis.store import write_postings
@@ -47,6 +47,7 @@ def record(version: FileVersion, request_evaluation: Callable[[int], None] = eva
     tree, _ = Tree.objects.get_or_create(path=version.root)
     outcome = _record(tree, version)
     PendingFile.objects.filter(tree=tree, path=version.path, seq__lte=version.seq).delete()
+    measurements.note_analysis(tree, version.path, outcome)  # measured for the runtime questions
     evaluation.request_if_due(tree, request_evaluation)
     return outcome
 
