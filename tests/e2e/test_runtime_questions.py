@@ -17,8 +17,8 @@ import threading
 import psutil
 import pytest
 
+from kloros_site.analysis.messages import sha256
 from kloros_site.analysis.models import Question, SourceFile, Transition
-from kloros_site.analysis.services import sha256
 
 from ..conftest import Listener, PrivateStack, eventually
 
@@ -170,13 +170,20 @@ def test_pool_processes_recycled_for_memory_ask_with_the_files_until_they_stop(p
 
     files = ["a.py", "b.py", "c.py"]
     question = opened(stack, "MEMORY_PRESSURE_OPTIMIZATION", "runtime:MEMORY_PRESSURE_OPTIMIZATION:", files)
-    figures = question.evidence[:3]
-    assert question.evidence[3:] == files
+    figures = question.evidence[:4]
+    assert question.evidence[4:] == files
     recycles = int(re.fullmatch(r"(\d+) recycles in the last 30 s \(threshold: more than 2\)", figures[0])[1])
     assert recycles >= 3
     assert pool.isdisjoint(child.pid for child in psutil.Process(worker.popen.pid).children())
     rss_kb = int(re.fullmatch(r"largest RSS at a recycle: ([\d,]+) KiB", figures[1])[1].replace(",", ""))
     assert rss_kb > 10_000
+    after_files = re.fullmatch(
+        r"right after analyzing a file: (\d+) \(3 files(; [abc]\.py \d+){3}\)", figures[2]
+    )
+    after_evaluations = re.fullmatch(r"right after evaluating the tree: (\d+)", figures[3])
+    assert after_files and after_evaluations
+    # the same worker evaluates the tree, and its pool processes are replaced after that too
+    assert int(after_files[1]) >= 3 and int(after_files[1]) + int(after_evaluations[1]) == recycles
     published(listener, question, "curiosity.exploration_question", "opened")
 
     # nothing more to analyze, nothing more recycled: thirty seconds later the window is clear
