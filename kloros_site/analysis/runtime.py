@@ -50,6 +50,8 @@ BACKLOG = "QUEUE_BACKLOG"
 HOT = "HOT_FILE"
 SLOW = "SLOW_ANALYSIS"
 HYPOTHESES = (MEMORY, BACKLOG, HOT, SLOW)
+# how many lines of measured figures open each one's evidence; the files it is about follow
+FIGURES = {MEMORY: 4, BACKLOG: 3, HOT: 2, SLOW: 3}
 MAX_FILES = 20  # files named in one question's evidence; the figures count them all
 Kind = RuntimeEvent.Kind
 
@@ -96,6 +98,10 @@ class Condition:
     severity: str = "low"
     capability_key: str = ""
 
+    def __post_init__(self) -> None:
+        if len(self.figures) != FIGURES[self.hypothesis]:
+            raise ValueError(f"{self.hypothesis} has {FIGURES[self.hypothesis]} lines of figures")
+
     @property
     def key(self) -> str:
         return f"{PREFIX}{self.hypothesis}:{self.subject}"
@@ -107,6 +113,15 @@ class Condition:
     @property
     def evidence(self) -> list[str]:
         return [*self.figures, *self.files]
+
+
+def evidence_files(key: str, evidence: list[str]) -> list[str]:
+    """The evidence items that name files: all of a file question's, the files after a runtime
+    question's figures (which an operator's "re-analyze" must not take for paths)."""
+    if not key.startswith(PREFIX):
+        return list(evidence)
+    hypothesis = key[len(PREFIX) :].split(":", 1)[0]
+    return list(evidence[FIGURES.get(hypothesis, len(evidence)) :])
 
 
 # --- conditions ---------------------------------------------------------------------------------
@@ -269,7 +284,7 @@ def reconcile(tree: Tree, conditions: list[Condition], outcome: Outcome) -> None
         for qid, c in sorted(wanted.items()):
             row = rows.get(qid)
             is_open = row is not None and row.status == Question.Status.OPEN
-            if is_open and row.evidence[len(c.figures) :] == list(c.files):
+            if is_open and evidence_files(row.key, row.evidence) == list(c.files):
                 continue  # same files: a new reading of the same condition
             fields = {
                 "key": c.key,

@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kloros_site.analysis.models import DeadLetter, Question, SourceFile
+from kloros_site.analysis.runtime import evidence_files
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,8 @@ def reanalyze(files: Iterable[tuple[str, str]]) -> int:
 def reanalyze_questions(questions: QuerySet[Question]) -> int:
     files = [
         (root, evidence_path(item))
-        for root, evidence in questions.values_list("tree__path", "evidence")
-        for item in (evidence or [])
+        for root, key, evidence in questions.values_list("tree__path", "key", "evidence")
+        for item in evidence_files(key, evidence or [])
         if isinstance(item, str)
     ]
     return reanalyze(files)
