@@ -31,7 +31,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from kloros_site.analysis import relay
@@ -267,6 +267,11 @@ class Outcome:
     transition_ids: list[int] = field(default_factory=list)
 
 
+def asked() -> QuerySet[Question]:
+    """Open runtime questions (the index on status, monitor, hypothesis finds them)."""
+    return Question.objects.open().filter(monitor=MONITOR, hypothesis__in=HYPOTHESES, key__startswith=PREFIX)
+
+
 def reconcile(tree: Tree, conditions: list[Condition], outcome: Outcome) -> None:
     """Make the tree's open runtime questions match `conditions`, with their outbox rows."""
     wanted = {c.qid: c for c in conditions}
@@ -274,12 +279,7 @@ def reconcile(tree: Tree, conditions: list[Condition], outcome: Outcome) -> None
     delta = Delta()
     with transaction.atomic():
         lock_tree(tree)
-        rows = {
-            row.qid: row
-            for row in Question.objects.filter(tree=tree, monitor=MONITOR, hypothesis__in=HYPOTHESES).filter(
-                status=Question.Status.OPEN
-            )
-        }
+        rows = {row.qid: row for row in asked().filter(tree=tree)}
         rows.update((row.qid, row) for row in Question.objects.filter(tree=tree, qid__in=list(wanted)))
         for qid, c in sorted(wanted.items()):
             row = rows.get(qid)
@@ -337,8 +337,7 @@ def check(
     by_tree: dict[int, list[Condition]] = defaultdict(list)
     for c in conditions:
         by_tree[c.tree_id].append(c)
-    asked = Question.objects.open().filter(monitor=MONITOR, hypothesis__in=HYPOTHESES)
-    tree_ids = set(by_tree) | set(asked.values_list("tree_id", flat=True))
+    tree_ids = set(by_tree) | set(asked().values_list("tree_id", flat=True))
     outcome = Outcome()
     for tree in Tree.objects.filter(pk__in=tree_ids).order_by("pk"):
         reconcile(tree, by_tree.get(tree.pk, []), outcome)
