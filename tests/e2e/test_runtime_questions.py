@@ -17,6 +17,7 @@ import threading
 import psutil
 import pytest
 
+from kloros_site.analysis.evaluation import evaluated
 from kloros_site.analysis.messages import sha256
 from kloros_site.analysis.models import Question, SourceFile, Transition
 
@@ -204,6 +205,9 @@ def test_a_paused_worker_under_a_stream_of_saves_is_a_growing_backlog_until_it_r
     stack.start_watcher()
     start_checks(stack)
     write_and_wait(stack.root, "first.py", "X = 0\n")
+    # paused mid-transaction the worker would hold the database's write lock (SQLite) or the
+    # tree's lock: every writer, the check included, would wait for it
+    eventually(lambda: evaluated() and not Transition.objects.filter(published_at__isnull=True).exists())
 
     os.killpg(worker.popen.pid, signal.SIGSTOP)  # the analysis worker stops taking work
     stop = threading.Event()
