@@ -4,10 +4,10 @@ For a watcher (one file changed):   postings, error = analyze_or_placeholder(pat
                                     delta = apply(store, path, postings)      # deleted: postings=None
 For a batch scan:                   store, errors = scan_tree(root, ignore)   # store.all_questions()
 Walking like the batch scan does:   iter_source_files(root, ignore), WATCHED_SUFFIXES
-Monitors by id:                     MONITORS["integration"]  (their bus signals: kloros_site.chembus.signals)
+Monitors by id:                     MONITORS["integration"]  (each module of this package that
+                                    registers one; a question's bus signal: signal_of(monitor, hypothesis))
 """
 
-from monitors import capability, exploration, integration, knowledge  # noqa: F401  (register monitors)
 from monitors.engine import (
     MemoryStore,
     Store,
@@ -20,9 +20,11 @@ from monitors.engine import (
 )
 from monitors.facts import AnalysisError
 from monitors.question import Delta, Question
-from monitors.registry import MONITORS
+from monitors.registry import MONITORS, discover, signal_of
 from monitors.scan import WATCHED_SUFFIXES, iter_source_files, scan_tree
 from monitors.version import ENGINE_VERSION
+
+discover()  # import every module, so every @register has run
 
 __all__ = [
     "ENGINE_VERSION",
@@ -41,4 +43,5 @@ __all__ = [
     "iter_source_files",
     "rebuild",
     "scan_tree",
+    "signal_of",
 ]

@@ -25,12 +25,28 @@ from __future__ import annotations
 from monitors.facts import FileFacts
 from monitors.keys import ancestors, exists, in_project, module_postings
 from monitors.question import Question
-from monitors.registry import Lookup, Monitor, Postings, register
+from monitors.registry import Hypothesis, Lookup, Monitor, Postings, register
+from monitors.signals import CAPABILITY_QUESTION
+
+UNDISCOVERED_MODULE = Hypothesis(
+    "UNDISCOVERED_MODULE",
+    "medium",
+    "Module '{module}' is never imported in the tree and is no entry point - is it wired in anywhere?",
+    CAPABILITY_QUESTION,
+)
+MISSING_CAPABILITY = Hypothesis(
+    "MISSING_CAPABILITY",
+    "high",
+    "'{name}' is configured ({kinds}) but no such module exists in the tree - is it missing?",
+    CAPABILITY_QUESTION,
+)
 
 
 @register
 class CapabilityMonitor(Monitor):
     id = "capability"
+    hypotheses = (UNDISCOVERED_MODULE, MISSING_CAPABILITY)
+    question_kinds = frozenset({"module", "declared"})
 
     def postings(self, facts: FileFacts) -> Postings:
         postings: Postings = {}
@@ -85,10 +101,12 @@ class CapabilityMonitor(Monitor):
             return []
         if not lookup.exists(f"childimported:{parent}"):
             return []  # no sibling is imported either: a plugin or script directory, loaded some other way
-        text = f"Module '{module}' is never imported in the tree and is no entry point - is it wired in anywhere?"
         where = [f"{path}:1" for path in found]
-        return [Question.make(self.id, "UNDISCOVERED_MODULE", f"module:{module}", text, where, "medium",
-                              f"module.{module}")]  # fmt: skip
+        return [
+            self.question(
+                lookup, "UNDISCOVERED_MODULE", f"module:{module}", where, f"module.{module}", module=module
+            )
+        ]
 
     def missing(self, name: str, lookup: Lookup) -> list[Question]:
         if exists(lookup, name) or self.defined_in_parent(name, lookup) or not in_project(lookup, name):
@@ -96,9 +114,10 @@ class CapabilityMonitor(Monitor):
         entries = lookup(f"declared:{name}")
         kinds = sorted({kind for payload in entries.values() for kind, _ in payload})
         where = [f"{path}:{line}" for path, payload in entries.items() for _, line in payload]
-        text = f"'{name}' is configured ({', '.join(kinds)}) but no such module exists in the tree - is it missing?"
-        return [Question.make(self.id, "MISSING_CAPABILITY", f"declared:{name}", text, where, "high",
-                              f"module.{name}")]  # fmt: skip
+        return [
+            self.question(lookup, "MISSING_CAPABILITY", f"declared:{name}", where, f"module.{name}",
+                          name=name, kinds=", ".join(kinds))
+        ]  # fmt: skip
 
     @staticmethod
     def defined_in_parent(name: str, lookup: Lookup) -> bool:

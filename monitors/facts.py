@@ -1,22 +1,19 @@
 """Per-file facts: the compact, JSON-able things a monitor needs from one file's source.
 
 Facts come from the source text alone; the analyzed code is never imported or run.
-A file is parsed once and walked once (monitors/collector.py); the tree is dropped
-right after, so only these small records outlive the call.
+A file is parsed once and walked once (monitors/extract.py, monitors/collector.py); the
+tree is dropped right after, so only these small records outlive the call. This module
+holds only the records: the collector and text scanners build on it, never the reverse.
 """
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-
-from monitors.config import DEFAULT, Config
 
 PYTHON_SUFFIXES = (".py",)
 DOC_SUFFIXES = (".md", ".rst", ".txt")
 CONFIG_SUFFIXES = (".cfg", ".toml")
-MAX_NESTING = 200  # deeper ASTs blow the recursion limit of visitors; report instead of crashing
 
 
 class AnalysisError(Exception):
@@ -137,62 +134,3 @@ ENTRY_DIRS = {"migrations", "commands", "templatetags", "settings", "scripts", "
 def is_entry_path(path: str) -> bool:
     parts = PurePosixPath(path).parts
     return parts[-1] in ENTRY_FILES or any(part in ENTRY_DIRS for part in parts[:-1]) or is_test_path(path)
-
-
-def parse(path: str, data: bytes) -> ast.Module:
-    if b"\x00" in data:
-        raise AnalysisError("nul_bytes", "source contains NUL bytes")
-    try:
-        return ast.parse(data, filename=path)
-    except SyntaxError as exc:
-        if isinstance(exc.__cause__, UnicodeDecodeError) or "codec" in str(exc) or "encoding" in str(exc.msg):
-            raise AnalysisError("undecodable", f"cannot decode source: {exc.msg}") from None
-        raise AnalysisError("syntax_error", f"line {exc.lineno}: {exc.msg}") from None
-    except UnicodeDecodeError as exc:
-        raise AnalysisError("undecodable", f"cannot decode source: {exc.reason}") from None
-    except (RecursionError, MemoryError):
-        raise AnalysisError("too_deep", "source nests too deeply to parse") from None
-
-
-def extract(path: str, data: bytes, config: Config = DEFAULT) -> FileFacts:
-    # Imported here: the collector and text scanners build on the records above.
-    from monitors import collector, text
-
-    facts = FileFacts(path=path, module=module_name(path))
-    if path.endswith(PYTHON_SUFFIXES):
-        facts.is_package = PurePosixPath(path).name == "__init__.py"
-        facts.is_test = is_test_path(path)
-        facts.is_entry = is_entry_path(path)
-        tree = parse(path, data)
-        try:
-            collector.FactCollector(facts, config).collect(tree)
-        except RecursionError:
-            raise AnalysisError("too_deep", f"source nests deeper than {MAX_NESTING} levels") from None
-        text.scan_todos(facts, data)
-    elif path.endswith(DOC_SUFFIXES):
-        facts.kind = "doc"
-        text.scan_doc(facts, decode(data))
-    elif path.endswith(CONFIG_SUFFIXES):
-        facts.kind = "config"
-        text.scan_config(facts, decode(data))
-    return facts
-
-
-def placeholder_facts(path: str) -> FileFacts:
-    """What is known of a file that cannot be analyzed: it exists, and may define anything."""
-    facts = FileFacts(path=path, module=module_name(path), open_namespace=True, is_entry=True)
-    facts.kind = (
-        "python" if path.endswith(PYTHON_SUFFIXES) else "doc" if path.endswith(DOC_SUFFIXES) else "config"
-    )
-    facts.is_package = PurePosixPath(path).name == "__init__.py"
-    facts.is_test = is_test_path(path)
-    return facts
-
-
-def decode(data: bytes) -> str:
-    if b"\x00" in data:
-        raise AnalysisError("nul_bytes", "text contains NUL bytes")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise AnalysisError("undecodable", f"cannot decode text as UTF-8: {exc.reason}") from None

@@ -21,9 +21,23 @@ from __future__ import annotations
 from monitors.facts import FileFacts
 from monitors.keys import exists, in_project, module_postings
 from monitors.question import Question
-from monitors.registry import Lookup, Monitor, Postings, register
+from monitors.registry import Hypothesis, Lookup, Monitor, Postings, register
+from monitors.signals import KNOWLEDGE_QUESTION
 
 MIN_UNDOCUMENTED = 3
+
+MISSING_DOCSTRINGS = Hypothesis(
+    "MISSING_DOCSTRINGS",
+    "low",
+    "{path} has {count} public definitions without a docstring ({shown}) - worth documenting?",
+    KNOWLEDGE_QUESTION,
+)
+STALE_KNOWLEDGE = Hypothesis(
+    "STALE_KNOWLEDGE",
+    "medium",
+    "Documentation names '{symbol}', which no longer exists in the tree - is the documentation stale?",
+    KNOWLEDGE_QUESTION,
+)
 
 
 def public(name: str) -> bool:
@@ -33,6 +47,8 @@ def public(name: str) -> bool:
 @register
 class KnowledgeMonitor(Monitor):
     id = "knowledge"
+    hypotheses = (MISSING_DOCSTRINGS, STALE_KNOWLEDGE)
+    question_kinds = frozenset({"docs", "sym"})
 
     def __init__(self, min_undocumented: int = MIN_UNDOCUMENTED) -> None:
         self.min_undocumented = min_undocumented
@@ -80,37 +96,32 @@ class KnowledgeMonitor(Monitor):
     def evaluate(self, key: str, lookup: Lookup) -> list[Question]:
         kind, _, name = key.partition(":")
         if kind == "docs":
-            return self.missing_docstrings(name, lookup(key))
+            return self.missing_docstrings(name, lookup)
         if kind == "sym":
             return self.stale(name, lookup)
         return []
 
-    def missing_docstrings(self, path: str, entries: dict) -> list[Question]:
-        missing = [entry for payload in entries.values() for entry in payload]
+    def missing_docstrings(self, path: str, lookup: Lookup) -> list[Question]:
+        missing = [entry for payload in lookup(f"docs:{path}").values() for entry in payload]
         if len(missing) < self.min_undocumented:
             return []
         shown = ", ".join(q.rsplit(".", 1)[-1] for q, _ in missing[:5]) + (
             ", ..." if len(missing) > 5 else ""
         )
-        text = (
-            f"{path} has {len(missing)} public definitions without a docstring ({shown}) - worth documenting?"
-        )
         where = [f"{path}:{line}" for _, line in missing]
         module = path.rsplit(".", 1)[0].replace("/", ".")
         return [
-            Question.make(
-                self.id, "MISSING_DOCSTRINGS", f"docs:{path}", text, where, "low", f"module.{module}"
-            )
-        ]
+            self.question(lookup, "MISSING_DOCSTRINGS", f"docs:{path}", where, f"module.{module}",
+                          path=path, count=len(missing), shown=shown)
+        ]  # fmt: skip
 
     def stale(self, symbol: str, lookup: Lookup) -> list[Question]:
         if not in_project(lookup, symbol) or self.resolves(symbol, lookup):
             return []
         where = [f"{path}:{line}" for path, lines in lookup(f"sym:{symbol}").items() for line in lines]
-        text = f"Documentation names '{symbol}', which no longer exists in the tree - is the documentation stale?"
         return [
-            Question.make(
-                self.id, "STALE_KNOWLEDGE", f"sym:{symbol}", text, where, "medium", f"symbol.{symbol}"
+            self.question(
+                lookup, "STALE_KNOWLEDGE", f"sym:{symbol}", where, f"symbol.{symbol}", symbol=symbol
             )
         ]
 

@@ -1,5 +1,6 @@
 from monitor_helpers import asks, batch
 
+from monitors.engine import KeyLookup
 from monitors.knowledge import KnowledgeMonitor
 
 UNDOCUMENTED = "def a():\n    pass\ndef b():\n    pass\nclass C:\n    def m(self):\n        pass\n"
@@ -18,10 +19,9 @@ def test_documented_private_and_test_code_is_not_counted():
 def test_threshold_is_configurable():
     monitor = KnowledgeMonitor(min_undocumented=10)
     store = batch({"mod.py": UNDOCUMENTED})
-    assert not monitor.evaluate("docs:mod.py", lambda key: store.postings(f"knowledge:{key}"))
-    assert KnowledgeMonitor(min_undocumented=2).evaluate(
-        "docs:mod.py", lambda key: store.postings(f"knowledge:{key}")
-    )
+    lookup = KeyLookup(store, "knowledge", "knowledge:docs:mod.py")
+    assert not monitor.evaluate("docs:mod.py", lookup)
+    assert KnowledgeMonitor(min_undocumented=2).evaluate("docs:mod.py", lookup)
 
 
 CODE = {

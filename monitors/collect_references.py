@@ -1,0 +1,131 @@
+"""Facts about references: every name, attribute, keyword and name-like string a module uses,
+and module-level assignments that configure things (__all__, settings lists, Celery imports).
+
+A mixin of the one FactCollector walk (monitors/walker.py, monitors/collector.py).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from monitors.collect_imports import DOTTED, target_is_celery_conf
+from monitors.walker import Walker, string_items
+
+CELERY_SETTINGS = {"CELERY_IMPORTS", "CELERY_INCLUDE"}
+ENTRY_POINT = re.compile(r"=\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*:\s*([A-Za-z_]\w*)")
+PERCENT_PREFIX = re.compile(r"([A-Za-z_]\w*_)%[sdr]")
+MAX_STRING = 200  # longer strings are prose, not names
+
+
+def is_identifier(value: object) -> bool:
+    return isinstance(value, str) and value.isidentifier()
+
+
+class ReferenceFacts(Walker):
+    # -- names, arguments, keywords ----------------------------------------------
+
+    def visit_Name(self, node: ast.Name) -> None:
+        store = isinstance(node.ctx, ast.Store)
+        if store:
+            self.bind(node.id)
+        else:
+            self.facts.refs.add(node.id)
+        if self.units:
+            self.units[-1].name(node.id, store)
+
+    def visit_arg(self, node: ast.arg) -> None:
+        if self.units:
+            self.units[-1].name(node.arg, True)
+        if node.annotation:
+            self.visit(node.annotation)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        self.facts.bound.update(node.names)
+        if self.units:
+            for name in node.names:
+                self.units[-1].word(name)
+
+    def visit_keyword(self, node: ast.keyword) -> None:
+        if node.arg:
+            self.facts.refs.add(node.arg)
+            if self.units:
+                self.units[-1].word(node.arg)
+        self.visit(node.value)
+
+    # -- strings that name things ------------------------------------------------
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        value = node.value
+        if self.units:
+            self.units[-1].word(value.__class__.__name__)
+        if isinstance(value, str) and len(value) <= MAX_STRING:
+            self.string(value, node.lineno)
+
+    def string(self, value: str, line: int) -> None:
+        facts = self.facts
+        if value.isidentifier():
+            facts.refs.add(value)
+            if value.endswith("_"):
+                facts.string_prefixes.add(value)
+        elif DOTTED.fullmatch(value):
+            facts.dotted_strings.setdefault(value, line)
+            facts.refs.update(value.split("."))
+        elif "%" in value and (match := PERCENT_PREFIX.fullmatch(value)):
+            facts.string_prefixes.add(match.group(1))
+        elif ":" in value and "=" in value and (match := ENTRY_POINT.search(value)):
+            module, function = match.groups()
+            facts.dotted_strings.setdefault(module, line)
+            facts.refs.add(function)
+            facts.declared.append(("entry point", module, line))
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        left = node.left
+        # getattr(self, "visit_" + kind), "Fix" + name: names built at runtime from a literal prefix
+        if isinstance(node.op, ast.Add) and isinstance(left, ast.Constant) and is_identifier(left.value):
+            self.facts.string_prefixes.add(left.value)
+        self.generic_visit(node)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        first = node.values[0] if node.values else None
+        if isinstance(first, ast.Constant) and is_identifier(first.value):
+            self.facts.string_prefixes.add(first.value)
+        self.generic_visit(node)
+
+    # -- assignments that configure things ---------------------------------------
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self.configured(target, node.value, node.lineno)
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.configured(node.target, node.value, node.lineno)
+        self.generic_visit(node)
+
+    def configured(self, target: ast.expr, value: ast.expr, line: int) -> None:
+        facts = self.facts
+        if isinstance(target, ast.Name) and self.at_module_level:
+            items = string_items(value)
+            if target.id == "__all__":
+                self.exports(value, items)
+            if target.id == "__all__" and facts.is_package:
+                # `from pkg import *` imports the submodules listed in the package's __all__
+                for name in items:
+                    facts.dotted_strings.setdefault(f"{facts.module}.{name}", line)
+            elif target.id.isupper():
+                for name in items:
+                    if name.isidentifier():  # settings list entries such as INSTALLED_APPS = ["blog"]
+                        facts.dotted_strings.setdefault(name, line)
+            if target.id == "INSTALLED_APPS":
+                facts.declared.extend(("INSTALLED_APPS entry", name, line) for name in items)
+            elif target.id in CELERY_SETTINGS:
+                facts.declared.extend(("Celery imports entry", name, line) for name in items)
+        elif target_is_celery_conf(target):
+            facts.declared.extend(("Celery imports entry", n, line) for n in string_items(value))
+
+    def exports(self, value: ast.expr, items: list[str]) -> None:
+        literal = isinstance(value, ast.List | ast.Tuple) and len(items) == len(value.elts)
+        if not literal:
+            self.facts.dynamic_exports = True
+        self.facts.exports = (self.facts.exports or set()) | set(items)

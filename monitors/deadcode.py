@@ -1,0 +1,76 @@
+"""Dead-code concern of the integration monitor: definitions nothing in the tree refers to.
+
+Keys:
+  name:<identifier>    definitions by that name                  DEAD_CODE
+  used:<identifier>    any reference to that name (read with exists: many files post it)
+  strprefix:<prefix>   "visit_" of getattr(self, "visit_" + kind) (read by name:visit_*)
+"""
+
+from __future__ import annotations
+
+from monitors.components import is_dunder, known_ancestry
+from monitors.facts import Definition, FileFacts
+from monitors.question import Question
+from monitors.registry import Concern, Hypothesis, Lookup, Postings
+from monitors.signals import INTEGRATION_QUESTION
+
+DEAD_CODE = Hypothesis(
+    "DEAD_CODE",
+    "low",
+    "{kind} '{qualname}' is defined but referenced nowhere in the tree - is it dead, "
+    "or public API used only from outside?",
+    INTEGRATION_QUESTION,
+    variants=(
+        ("private", "{kind} '{qualname}' is defined but referenced nowhere in the tree - is it dead?"),
+    ),
+)
+
+
+def string_prefixes(name: str) -> list[str]:
+    """ "visit_Call" -> ["visit_"]: the prefixes a dynamic getattr dispatch could build it from."""
+    return [name[: i + 1] for i, char in enumerate(name) if char == "_" and 0 < i < len(name) - 1]
+
+
+def exported(facts: FileFacts, d: Definition) -> bool:
+    """Public API by __all__: the name itself, or a public method of an exported class."""
+    if d.kind == "method":
+        return not d.name.startswith("_") and facts.exported(d.owner.rpartition(".")[2])
+    return facts.exported(d.name)
+
+
+class DeadCode(Concern):
+    hypotheses = (DEAD_CODE,)
+    question_kinds = frozenset({"name"})
+
+    def postings(self, facts: FileFacts, postings: Postings) -> None:
+        for name in facts.refs:
+            if not is_dunder(name):
+                postings[f"used:{name}"] = True
+        for prefix in facts.string_prefixes:
+            postings[f"strprefix:{prefix}"] = True
+        for d in facts.definitions:
+            if d.decorated or is_dunder(d.name) or exported(facts, d):
+                continue
+            entry = postings.setdefault(f"name:{d.name}", {})
+            entry.setdefault("defs", []).append([d.qualname, d.line, d.kind, d.owner])
+            entry["defs"].sort()
+
+    def evaluate(self, kind: str, name: str, lookup: Lookup) -> list[Question]:
+        # references sit under their own key, which thousands of files may post under: only
+        # whether there is one matters, and asking that must not load them all
+        if lookup.exists(f"used:{name}"):
+            return []
+        if any(lookup.exists(f"strprefix:{prefix}") for prefix in string_prefixes(name)):
+            return []
+        questions = []
+        for path, payload in lookup(f"name:{name}").items():
+            for qualname, line, def_kind, owner in payload.get("defs", []):
+                if def_kind != "function" and not known_ancestry(owner or qualname, lookup, set()):
+                    continue  # a framework base class may call or register it
+                private = name.startswith("_")
+                questions.append(
+                    self.question(lookup, "DEAD_CODE", f"def:{qualname}", [f"{path}:{line}"], f"symbol.{qualname}",
+                             severity="medium" if private else None, variant="private" if private else None,
+                             kind=def_kind.capitalize(), qualname=qualname)
+                )  # fmt: skip
+        return questions
