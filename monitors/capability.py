@@ -4,7 +4,11 @@ Keys:
   module:<mod>     the module exists; whether it is an entry point     UNDISCOVERED_MODULE
   imported:<mod>   lines importing it (statements, dotted strings, settings lists)
   package:<pkg>    a regular package (__init__.py)
-  loader:<pkg>     a module of pkg imports modules by computed name (read by everything below pkg)
+  loader:<pkg>     a module of pkg lists its package's modules at runtime (pkgutil.iter_modules):
+                   read by everything below pkg
+  loadable:<word>  what a computed import can load, under the first literal component of its
+                   pattern (or "*"): [["*.base", ""], ["*", "base"]] of import_module("%s.base" % x)
+                   (a module matching "*.base", and a package matching "*" with a child "base")
   prefix:<pkg>     "some module lives under pkg" (namespace packages, project membership)
   childimported:<pkg>  "some module directly in pkg is imported" (see below)
   declared:<name>  INSTALLED_APPS / Celery include / configured entry points   MISSING_CAPABILITY
@@ -12,21 +16,29 @@ Keys:
 Only modules inside a regular package are asked about: a top-level module or package
 is what users and scripts import from outside, and the tree cannot see them. Entry
 points by convention (facts.ENTRY_FILES / ENTRY_DIRS, `if __name__ == "__main__"`,
-tests) are never asked about. A package with a module that discovers modules at runtime
-(pkgutil.iter_modules, import_module(non-literal)) silences everything below it, and so does
-a package none of whose modules is imported: its members are loaded some other way
-(a plugin directory scanned by a loader elsewhere, a directory of scripts).
+tests) are never asked about. A package with a module that lists its modules at runtime
+(pkgutil.iter_modules) silences everything below it, and so does a package none of whose
+modules is imported: its members are loaded some other way (a plugin directory scanned by
+a loader elsewhere, a directory of scripts). A computed import (import_module(f"pkg.{x}"),
+"%s.base" % name) makes loadable only the modules its pattern can name; a fully computed
+one (import_module(path)) names only what strings elsewhere name, and those count already.
+
+In a library (Config.kind == "library") public modules are API: only private ones
+(keys.is_private) are asked about.
 
 A declared "pkg.mod.Name" is satisfied by a module pkg.mod.Name or a name Name in pkg.mod.
 """
 
 from __future__ import annotations
 
+import itertools
+
 from monitors.facts import FileFacts
-from monitors.keys import ancestors, exists, in_project, module_postings
+from monitors.keys import ancestors, exists, in_project, is_private, module_postings
 from monitors.question import Question
 from monitors.registry import Hypothesis, Lookup, Monitor, Postings, register
 from monitors.signals import CAPABILITY_QUESTION
+from monitors.walker import HOLE, matches
 
 UNDISCOVERED_MODULE = Hypothesis(
     "UNDISCOVERED_MODULE",
@@ -40,6 +52,22 @@ MISSING_CAPABILITY = Hypothesis(
     "'{name}' is configured ({kinds}) but no such module exists in the tree - is it missing?",
     CAPABILITY_QUESTION,
 )
+
+
+def loaded_packages(pattern: str) -> list[tuple[str, str]]:
+    """(head, child): a module matching head is loaded when it has that child.
+
+    Importing a module imports its packages: "*.formats" loads pkg.locale.en.formats, and so
+    pkg.locale.en (a head "*" with child "formats"). ("*.formats", "") is the pattern itself.
+    """
+    found = [(pattern, "")]
+    parts = pattern.split(".")
+    for i in range(1, len(parts)):
+        head, tail = ".".join(parts[:i]), parts[i:]
+        literal = list(itertools.takewhile(lambda w: HOLE not in w, tail))
+        if literal:
+            found.append((head, ".".join(literal)))
+    return found
 
 
 @register
@@ -60,6 +88,15 @@ class CapabilityMonitor(Monitor):
             package = facts.module if facts.is_package else facts.module.rpartition(".")[0]
             if facts.dynamic_loader and package:
                 postings[f"loader:{package}"] = True
+        for pattern in sorted(facts.loader_patterns):
+            if not any(w and HOLE not in w for w in pattern.split(".")):
+                continue  # no literal component ("%s.%s"): it can name anything, so it silences nothing
+            for head, child in loaded_packages(pattern):
+                word = next((w for w in head.split(".") if w and HOLE not in w), "*")
+                entries = postings.setdefault(f"loadable:{word}", [])
+                if [head, child] not in entries:
+                    entries.append([head, child])
+                    entries.sort()
         targets: dict[str, int] = {}
         for imp in facts.imports:
             names = [imp.module] if imp.name is None else [imp.module, f"{imp.module}.{imp.name}"]
@@ -97,7 +134,11 @@ class CapabilityMonitor(Monitor):
         parent = module.rpartition(".")[0]
         if not parent or not lookup.exists(f"package:{parent}"):
             return []
+        if lookup.config.library and not is_private(module):
+            return []  # a library's public module is API, imported from outside the tree
         if any(lookup.exists(f"loader:{package}") for package in ancestors(module)):
+            return []
+        if self.loadable(module, lookup):
             return []
         if not lookup.exists(f"childimported:{parent}"):
             return []  # no sibling is imported either: a plugin or script directory, loaded some other way
@@ -107,6 +148,18 @@ class CapabilityMonitor(Monitor):
                 lookup, "UNDISCOVERED_MODULE", f"module:{module}", where, f"module.{module}", module=module
             )
         ]
+
+    @staticmethod
+    def loadable(module: str, lookup: Lookup) -> bool:
+        """A computed import elsewhere can name this module, or a module inside this package."""
+        for word in [*dict.fromkeys(module.split(".")), "*"]:
+            if not lookup.exists(f"loadable:{word}"):
+                continue
+            for entries in lookup(f"loadable:{word}").values():
+                for head, child in entries:
+                    if matches(head, module) and (not child or exists(lookup, f"{module}.{child}")):
+                        return True
+        return False
 
     def missing(self, name: str, lookup: Lookup) -> list[Question]:
         if exists(lookup, name) or self.defined_in_parent(name, lookup) or not in_project(lookup, name):

@@ -9,7 +9,7 @@ import ast
 import re
 
 from monitors.facts import Import
-from monitors.walker import Walker, dotted, first_string, string_items
+from monitors.walker import HOLE, Walker, dotted, first_string, pattern_of, string_items
 
 TASK_NAME_CALLS = {"send_task", "signature"}
 IMPORT_CALLS = {"import_module", "__import__", "import_string"}
@@ -97,12 +97,18 @@ class ImportFacts(Walker):
             name = first_string(node)
             if name and (name.isidentifier() or DOTTED.fullmatch(name)):
                 self.facts.tasks_called.append((name, node.lineno))
-        elif callee in IMPORT_CALLS:
-            name = first_string(node)
-            if name and not name.startswith("."):
-                self.facts.dotted_strings.setdefault(name, node.lineno)
+        elif callee in IMPORT_CALLS and node.args:
+            pattern = pattern_of(node.args[0], self.visible_patterns())
+            if pattern and pattern.startswith("."):
+                pattern = self.relative_pattern(node, pattern)
+            if pattern and callee == "import_string":  # "pkg.mod.Name": the module is pkg.mod
+                pattern = pattern.rpartition(".")[0]
+            if not pattern:
+                pass  # import_module(path): it names only what other strings of the tree name
+            elif HOLE not in pattern:
+                self.facts.dotted_strings.setdefault(pattern, node.lineno)
             else:
-                self.facts.dynamic_loader = True
+                self.facts.loader_patterns.add(pattern)
         elif callee in DISCOVERY_CALLS:
             self.facts.dynamic_loader = True
         if callee == "Celery" or (callee == "update" and (dotted(node.func) or "").endswith("conf.update")):
@@ -110,6 +116,25 @@ class ImportFacts(Walker):
                 if keyword.arg in ("include", "imports"):
                     names = string_items(keyword.value)
                     self.facts.declared.extend(("Celery imports entry", n, node.lineno) for n in names)
+
+    def relative_pattern(self, node: ast.Call, pattern: str) -> str | None:
+        """import_module(".x", __package__): relative to this module's package (or, given __name__, to it)."""
+        anchor = node.args[1] if len(node.args) > 1 else None
+        for keyword in node.keywords:
+            if keyword.arg == "package":
+                anchor = keyword.value
+        facts = self.facts
+        package = facts.module if facts.is_package else facts.module.rpartition(".")[0]
+        anchors = {"__package__": package, "__name__": facts.module, "__spec__.parent": package}
+        base = anchors.get(dotted(anchor) or "") if anchor is not None else None
+        if base is None:
+            return None
+        level = len(pattern) - len(pattern.lstrip("."))
+        parts = base.split(".") if base else []
+        if level - 1 > len(parts):
+            return None
+        parts = parts[: len(parts) - (level - 1)]
+        return ".".join([*parts, pattern[level:]]) if parts else pattern[level:]
 
     def module_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         """A module-level function decorated as a Celery task registers under a name."""

@@ -10,16 +10,12 @@ import ast
 import re
 
 from monitors.collect_imports import DOTTED, target_is_celery_conf
-from monitors.walker import Walker, string_items
+from monitors.walker import HOLE, Walker, pattern_of, string_items
 
 CELERY_SETTINGS = {"CELERY_IMPORTS", "CELERY_INCLUDE"}
 ENTRY_POINT = re.compile(r"=\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*:\s*([A-Za-z_]\w*)")
-PERCENT_PREFIX = re.compile(r"([A-Za-z_]\w*_)%[sdr]")
+LOOKUP_CALLS = {"getattr", "hasattr"}  # the second argument names an attribute looked up at runtime
 MAX_STRING = 200  # longer strings are prose, not names
-
-
-def is_identifier(value: object) -> bool:
-    return isinstance(value, str) and value.isidentifier()
 
 
 class ReferenceFacts(Walker):
@@ -66,37 +62,45 @@ class ReferenceFacts(Walker):
         facts = self.facts
         if value.isidentifier():
             facts.refs.add(value)
-            if value.endswith("_"):
-                facts.string_prefixes.add(value)
         elif DOTTED.fullmatch(value):
             facts.dotted_strings.setdefault(value, line)
             facts.refs.update(value.split("."))
-        elif "%" in value and (match := PERCENT_PREFIX.fullmatch(value)):
-            facts.string_prefixes.add(match.group(1))
         elif ":" in value and "=" in value and (match := ENTRY_POINT.search(value)):
             module, function = match.groups()
             facts.dotted_strings.setdefault(module, line)
             facts.refs.add(function)
             facts.declared.append(("entry point", module, line))
 
-    def visit_BinOp(self, node: ast.BinOp) -> None:
-        left = node.left
-        # getattr(self, "visit_" + kind), "Fix" + name: names built at runtime from a literal prefix
-        if isinstance(node.op, ast.Add) and isinstance(left, ast.Constant) and is_identifier(left.value):
-            self.facts.string_prefixes.add(left.value)
-        self.generic_visit(node)
+    # -- names looked up by a string built at runtime ------------------------------
 
-    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
-        first = node.values[0] if node.values else None
-        if isinstance(first, ast.Constant) and is_identifier(first.value):
-            self.facts.string_prefixes.add(first.value)
-        self.generic_visit(node)
+    def lookup_call(self, node: ast.Call, callee: str | None) -> None:
+        """getattr(obj, "get_" + x) / hasattr(obj, f"visit_{kind}"): names that prefix can build are used.
+
+        A string only counts when it reaches such a lookup, directly or through a local name:
+        one "get_" elsewhere (a startswith test, a message) says nothing about which names are used.
+        """
+        if callee in LOOKUP_CALLS and isinstance(node.func, ast.Name) and len(node.args) >= 2:
+            pattern = pattern_of(node.args[1], self.visible_patterns())
+            # "_" + x could be any private name: too little literal text to say which are used
+            specific = pattern and len(pattern.replace(HOLE, "").strip("_")) >= 2
+            if specific and HOLE in pattern and not pattern.startswith(HOLE):
+                self.facts.name_patterns.add(pattern)
+
+    def bind_pattern(self, target: ast.expr, value: ast.expr) -> None:
+        """`name = "visit_" + kind`: remember what `name` holds, for a lookup further down."""
+        if isinstance(target, ast.Name):
+            pattern = pattern_of(value, self.visible_patterns())
+            if pattern and HOLE in pattern:
+                self.prefixes[target.id] = pattern
+            else:
+                self.prefixes.pop(target.id, None)
 
     # -- assignments that configure things ---------------------------------------
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             self.configured(target, node.value, node.lineno)
+            self.bind_pattern(target, node.value)
         self.generic_visit(node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:

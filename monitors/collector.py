@@ -46,6 +46,7 @@ class FactCollector(ImportFacts, DefinitionFacts, ReferenceFacts):
             self.facts.open_namespace = True
         else:
             self.import_call(node, callee)
+        self.lookup_call(node, callee)
         self.self_call(node)
         self.generic_visit(node)
 

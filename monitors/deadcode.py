@@ -3,16 +3,22 @@
 Keys:
   name:<identifier>    definitions by that name                  DEAD_CODE
   used:<identifier>    any reference to that name (read with exists: many files post it)
-  strprefix:<prefix>   "visit_" of getattr(self, "visit_" + kind) (read by name:visit_*)
+  strprefix:<prefix>   names looked up by a built string with that literal prefix:
+                       ["get_*_permissions"] of getattr(backend, "get_%s_permissions" % x)
+
+In a library (Config.kind == "library") public names are API used from outside the tree:
+only private ones (keys.is_private) are asked about.
 """
 
 from __future__ import annotations
 
 from monitors.components import is_dunder, known_ancestry
 from monitors.facts import Definition, FileFacts
+from monitors.keys import is_private
 from monitors.question import Question
 from monitors.registry import Concern, Hypothesis, Lookup, Postings
 from monitors.signals import INTEGRATION_QUESTION
+from monitors.walker import HOLE, matches
 
 DEAD_CODE = Hypothesis(
     "DEAD_CODE",
@@ -27,8 +33,22 @@ DEAD_CODE = Hypothesis(
 
 
 def string_prefixes(name: str) -> list[str]:
-    """ "visit_Call" -> ["visit_"]: the prefixes a dynamic getattr dispatch could build it from."""
-    return [name[: i + 1] for i, char in enumerate(name) if char == "_" and 0 < i < len(name) - 1]
+    """ "visit_Call" -> ["visit", "visit_"]: literal prefixes a dynamic lookup could build it from.
+
+    Word boundaries only (around "_", and lower-to-upper in camelCase), so a name is checked
+    against a handful of keys, not one per character.
+    """
+    found = []
+    for i in range(1, len(name)):
+        before, at = name[i - 1], name[i]
+        if at == "_" or before == "_" or (before.islower() and at.isupper()):
+            found.append(name[:i])
+    return found
+
+
+def lookup_key(pattern: str) -> str:
+    """The literal prefix of a name pattern, under which name:<x> evaluations find it."""
+    return pattern.split(HOLE, 1)[0]
 
 
 def exported(facts: FileFacts, d: Definition) -> bool:
@@ -46,8 +66,9 @@ class DeadCode(Concern):
         for name in facts.refs:
             if not is_dunder(name):
                 postings[f"used:{name}"] = True
-        for prefix in facts.string_prefixes:
-            postings[f"strprefix:{prefix}"] = True
+        for pattern in sorted(facts.name_patterns):
+            patterns = postings.setdefault(f"strprefix:{lookup_key(pattern)}", [])
+            patterns.append(pattern)
         for d in facts.definitions:
             if d.decorated or is_dunder(d.name) or exported(facts, d):
                 continue
@@ -60,11 +81,17 @@ class DeadCode(Concern):
         # whether there is one matters, and asking that must not load them all
         if lookup.exists(f"used:{name}"):
             return []
-        if any(lookup.exists(f"strprefix:{prefix}") for prefix in string_prefixes(name)):
-            return []
+        for prefix in string_prefixes(name):
+            if lookup.exists(f"strprefix:{prefix}"):
+                looked_up = lookup(f"strprefix:{prefix}")
+                if any(matches(p, name) for patterns in looked_up.values() for p in patterns):
+                    return []
+        library = lookup.config.library
         questions = []
         for path, payload in lookup(f"name:{name}").items():
             for qualname, line, def_kind, owner in payload.get("defs", []):
+                if library and not is_private(qualname):
+                    continue  # a library's public name is API, used from outside the tree
                 if def_kind != "function" and not known_ancestry(owner or qualname, lookup, set()):
                     continue  # a framework base class may call or register it
                 private = name.startswith("_")

@@ -11,6 +11,7 @@ from monitors.facts import (
     CONFIG_SUFFIXES,
     DOC_SUFFIXES,
     PYTHON_SUFFIXES,
+    TEMPLATE_SUFFIXES,
     AnalysisError,
     FileFacts,
     is_entry_path,
@@ -50,7 +51,13 @@ def extract(path: str, data: bytes, config: Config = DEFAULT) -> FileFacts:
         text.scan_todos(facts, data)
     elif path.endswith(DOC_SUFFIXES):
         facts.kind = "doc"
-        text.scan_doc(facts, decode(data))
+        content = decode(data)
+        text.scan_doc(facts, content)
+        if "{{" in content or "{%" in content:  # a .txt template (an e-mail body, a robots.txt)
+            text.scan_template(facts, content)
+    elif path.endswith(TEMPLATE_SUFFIXES):
+        facts.kind = "template"
+        text.scan_template(facts, decode(data), code=path.endswith(".py-tpl"))
     elif path.endswith(CONFIG_SUFFIXES):
         facts.kind = "config"
         text.scan_config(facts, decode(data))
@@ -61,7 +68,13 @@ def placeholder_facts(path: str) -> FileFacts:
     """What is known of a file that cannot be analyzed: it exists, and may define anything."""
     facts = FileFacts(path=path, module=module_name(path), open_namespace=True, is_entry=True)
     facts.kind = (
-        "python" if path.endswith(PYTHON_SUFFIXES) else "doc" if path.endswith(DOC_SUFFIXES) else "config"
+        "python"
+        if path.endswith(PYTHON_SUFFIXES)
+        else "doc"
+        if path.endswith(DOC_SUFFIXES)
+        else "template"
+        if path.endswith(TEMPLATE_SUFFIXES)
+        else "config"
     )
     facts.is_package = PurePosixPath(path).name == "__init__.py"
     facts.is_test = is_test_path(path)

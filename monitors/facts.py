@@ -13,7 +13,9 @@ from pathlib import PurePosixPath
 
 PYTHON_SUFFIXES = (".py",)
 DOC_SUFFIXES = (".md", ".rst", ".txt")
-CONFIG_SUFFIXES = (".cfg", ".toml")
+CONFIG_SUFFIXES = (".cfg", ".toml", ".ini", ".yaml", ".yml")
+# Read for the names they use, never asked about: Django/Jinja templates and code templates.
+TEMPLATE_SUFFIXES = (".html", ".py-tpl")
 
 
 class AnalysisError(Exception):
@@ -74,7 +76,7 @@ class Clone:
 class FileFacts:
     path: str  # relative to the watched root, POSIX separators
     module: str
-    kind: str = "python"  # "python", "doc" or "config"
+    kind: str = "python"  # "python", "doc", "config" or "template"
     is_package: bool = False
     is_test: bool = False
     is_entry: bool = False  # run or loaded by convention, not imported
@@ -87,14 +89,17 @@ class FileFacts:
     attr_stores: set[str] = field(default_factory=set)  # `anything.x = ...`: x is set from outside
     exports: set[str] | None = None  # names in a literal __all__; None: no __all__ at all
     dynamic_exports: bool = False  # __all__ is computed: every public name may be exported
-    string_prefixes: set[str] = field(default_factory=set)  # "visit_" of getattr(self, "visit_" + x)
+    # names looked up by a built string: "visit_*" of getattr(obj, "visit_" + kind), "get_*_permissions"
+    name_patterns: set[str] = field(default_factory=set)
     dotted_strings: dict[str, int] = field(default_factory=dict)  # "pkg.mod.func" -> first line
     classes: list[ClassFacts] = field(default_factory=list)
     clones: list[Clone] = field(default_factory=list)
     tasks_defined: list[tuple[str, int]] = field(default_factory=list)
     tasks_called: list[tuple[str, int]] = field(default_factory=list)
     declared: list[tuple[str, str, int]] = field(default_factory=list)  # (kind, dotted, line)
-    dynamic_loader: bool = False  # iter_modules/import_module(non-literal): children found at runtime
+    dynamic_loader: bool = False  # iter_modules/walk_packages: the package's children found at runtime
+    # modules a computed import can load: "*.base" of import_module("%s.base" % name)
+    loader_patterns: set[str] = field(default_factory=set)
     stubs: list[tuple[str, int]] = field(default_factory=list)
     todos: list[tuple[str, int]] = field(default_factory=list)
     doc_refs: list[tuple[str, int]] = field(default_factory=list)  # (dotted symbol, line)

@@ -42,6 +42,17 @@ def in_project(lookup: Lookup, dotted: str) -> bool:
     return exists(lookup, dotted.split(".")[0])
 
 
+def is_private(dotted: str) -> bool:
+    """A leading underscore on the name or any enclosing module or class (dunders aside), or __main__.
+
+    In a library only these are internal: everything else may be used by the library's users.
+    """
+    return any(
+        part == "__main__" or (part.startswith("_") and not (part.startswith("__") and part.endswith("__")))
+        for part in dotted.split(".")
+    )
+
+
 def module_postings(facts: Any, postings: Postings, payload: Any = True) -> None:
     """`module:<name>` for the file itself and `prefix:<pkg>` for every package containing it."""
     if facts.module:

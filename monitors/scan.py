@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from monitors.engine import MemoryStore, analyze_or_placeholder, rebuild
-from monitors.facts import CONFIG_SUFFIXES, DOC_SUFFIXES, PYTHON_SUFFIXES, AnalysisError
+from monitors.facts import CONFIG_SUFFIXES, DOC_SUFFIXES, PYTHON_SUFFIXES, TEMPLATE_SUFFIXES, AnalysisError
 
-WATCHED_SUFFIXES = PYTHON_SUFFIXES + DOC_SUFFIXES + CONFIG_SUFFIXES
+WATCHED_SUFFIXES = PYTHON_SUFFIXES + DOC_SUFFIXES + CONFIG_SUFFIXES + TEMPLATE_SUFFIXES
 SKIPPED_DIRS = {"__pycache__", ".venv", "venv", "node_modules", ".git", "site-packages"}
 
 Ignore = Callable[[str], bool]  # relative POSIX path (file or directory) -> skip it?

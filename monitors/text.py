@@ -1,4 +1,4 @@
-"""Facts from text: documentation references, configured entry points, TODO markers."""
+"""Facts from text: documentation references, configured entry points, template references, TODO markers."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ ENTRY_POINT = re.compile(
     r"^\s*[\w.\-\"']+\s*=\s*[\"']?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*:\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)"
 )
 CONFIG_DOTTED = re.compile(rf"(?<![\w.]){DOTTED_NAME}(?![\w])")
+TEMPLATE_TAG = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.DOTALL)
+IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+QUOTED_DOTTED = re.compile(rf"""["']({DOTTED_NAME})["']""")
 TODO = re.compile(rb"(?:^|[ \t])#[ \t]*(TODO|FIXME)\b", re.MULTILINE)
 
 
@@ -53,6 +56,20 @@ def scan_config(facts: FileFacts, text: str) -> None:
         for name in CONFIG_DOTTED.findall(line):
             facts.dotted_strings.setdefault(name, lineno)
             facts.refs.update(name.split("."))
+
+
+def scan_template(facts: FileFacts, text: str, code: bool = False) -> None:
+    """Names a template uses: every identifier inside {{ ... }} / {% ... %} (`{{ formset.data }}`
+    calls `data`), and quoted dotted paths. A code template (`settings.py-tpl`) is Python with
+    placeholders: all of it is code, so every identifier in it and every quoted dotted path counts.
+    """
+    chunks = [(0, text)] if code else [(m.start(), m.group(0)) for m in TEMPLATE_TAG.finditer(text)]
+    for start, chunk in chunks:
+        facts.refs.update(IDENTIFIER.findall(chunk))
+        for match in QUOTED_DOTTED.finditer(chunk):
+            line = text.count("\n", 0, start + match.start()) + 1
+            facts.dotted_strings.setdefault(match.group(1), line)
+            facts.refs.update(match.group(1).split("."))
 
 
 def scan_todos(facts: FileFacts, data: bytes) -> None:

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 
 from monitors.clones import Unit
 from monitors.config import DEFAULT, Config
 from monitors.facts import ClassFacts, FileFacts
 
 BUILTIN_NAMES = frozenset(dir(builtins))
+HOLE = "*"  # a part of a built string computed at runtime
+PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\d+|\*)?(?:\.\d+)?[a-zA-Z]")
+FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
 
 
 def dotted(node: ast.expr) -> str | None:
@@ -43,6 +47,52 @@ def first_string(node: ast.Call) -> str | None:
     if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
         return node.args[0].value
     return None
+
+
+def pattern_of(node: ast.expr, names: Mapping[str, str] | None = None) -> str | None:
+    """The string an expression builds, with HOLE for each part computed at runtime.
+
+    "visit_" + kind -> "visit_*";  f"{pkg}.base" and "%s.base" % pkg -> "*.base";
+    "get_{}".format(x) -> "get_*". `names` maps local names already bound to such a pattern.
+    None when nothing of it is literal (a variable, a call): it can build anything.
+    """
+    built = _pattern(node, names or {})
+    while HOLE * 2 in built:
+        built = built.replace(HOLE * 2, HOLE)
+    return None if not built.replace(HOLE, "") else built
+
+
+def _pattern(node: ast.expr, names: Mapping[str, str]) -> str:
+    if isinstance(node, ast.Constant):
+        return node.value.replace(HOLE, "") if isinstance(node.value, str) else HOLE
+    if isinstance(node, ast.JoinedStr):
+        return "".join(_pattern(v, names) if isinstance(v, ast.Constant) else HOLE for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _pattern(node.left, names) + _pattern(node.right, names)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant):
+        template = node.left.value
+        if isinstance(template, str):
+            return PERCENT_FIELD.sub(HOLE, template.replace("%%", "\0")).replace("\0", "%")
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+        and isinstance(node.func.value, ast.Constant)
+        and isinstance(node.func.value.value, str)
+    ):
+        return FORMAT_FIELD.sub(HOLE, node.func.value.value)
+    if isinstance(node, ast.Name) and node.id in names:
+        return names[node.id]
+    return HOLE
+
+
+def pattern_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(".*".join(re.escape(part) for part in pattern.split(HOLE)))
+
+
+def matches(pattern: str, name: str) -> bool:
+    """Whether a string built as `pattern` (see pattern_of) can be `name`."""
+    return pattern_regex(pattern).fullmatch(name) is not None
 
 
 def docstring(body: list[ast.stmt]) -> ast.Constant | None:
@@ -129,6 +179,10 @@ class Walker:
     def prefixes(self) -> dict[str, str]:
         """Names of the innermost scope bound to a string built from a literal prefix."""
         return self.scopes[-1].prefixes if self.scopes else self.module_prefixes
+
+    def visible_patterns(self) -> dict[str, str]:
+        """Local names holding a built string (see pattern_of), innermost scope first."""
+        return {**self.module_prefixes, **self.prefixes} if self.scopes else self.module_prefixes
 
     def qualify(self, name: str) -> str:
         prefix = self.scopes[-1].qualname if self.scopes else self.facts.module

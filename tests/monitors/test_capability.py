@@ -1,5 +1,7 @@
 from monitor_helpers import findings
 
+from monitors.config import Config
+
 PKG = {"pkg/__init__.py": "", "pkg/used.py": "X = 1\n", "pkg/__main__.py": "from pkg import used\n"}
 
 
@@ -28,9 +30,9 @@ def test_entry_points_are_not_undiscovered():
     assert findings({**PKG, "pkg/tool.py": script}) == []
 
 
-def test_top_level_modules_and_runtime_loaders_are_not_asked_about():
+def test_top_level_modules_and_modules_of_a_package_scanned_at_runtime_are_not_asked_about():
     assert findings({"lonely.py": "X = 1\n"}) == []
-    files = {**PKG, "pkg/orphan.py": "", "pkg/loader.py": "importlib.import_module(name)\n"}
+    files = {**PKG, "pkg/orphan.py": "", "pkg/loader.py": "pkgutil.iter_modules(__path__)\n"}
     assert findings(files) == []
 
 
@@ -62,3 +64,120 @@ def test_missing_celery_include_and_entry_point():
     }
     assert findings(cfg) == [("MISSING_CAPABILITY", "module.proj.cli")]
     assert findings({**cfg, "proj/cli.py": "def main():\n    pass\n"}) == []
+
+
+# -- libraries: public modules are API ---------------------------------------------------
+
+# django/middleware (5.2): LocaleMiddleware and SecurityMiddleware are named only in settings
+MIDDLEWARE = {
+    "django/__init__.py": "",
+    "django/middleware/__init__.py": "",
+    "django/middleware/common.py": '"""Common middleware."""\nclass CommonMiddleware(MiddlewareMixin):\n    """Redirects."""\n',
+    "django/middleware/locale.py": '"""Locale middleware."""\nclass LocaleMiddleware(MiddlewareMixin):\n    """Selects a language."""\n',
+    "django/middleware/security.py": '"""Security middleware."""\nclass SecurityMiddleware(MiddlewareMixin):\n    """Sets headers."""\n',
+    "django/middleware/_compat.py": '"""Private helpers."""\nPY = 3\n',
+    "django/__main__.py": '"""Run."""\nfrom django.middleware.common import CommonMiddleware\n',
+}
+
+
+def test_a_library_asks_only_about_private_modules():
+    assert findings(MIDDLEWARE, Config(kind="library")) == [
+        ("UNDISCOVERED_MODULE", "module.django.middleware._compat")
+    ]
+    assert findings(MIDDLEWARE) == [
+        ("UNDISCOVERED_MODULE", "module.django.middleware._compat"),
+        ("UNDISCOVERED_MODULE", "module.django.middleware.locale"),
+        ("UNDISCOVERED_MODULE", "module.django.middleware.security"),
+    ]
+
+
+# django/conf/project_template/project_name/settings.py-tpl (5.2)
+SETTINGS_TEMPLATE = """
+ROOT_URLCONF = '{{ project_name }}.urls'
+MIDDLEWARE = [
+    'django.middleware.security.SecurityMiddleware',
+    'django.contrib.sessions.middleware.SessionMiddleware',
+    'django.middleware.common.CommonMiddleware',
+    'django.middleware.csrf.CsrfViewMiddleware',
+    'django.contrib.auth.middleware.AuthenticationMiddleware',
+    'django.contrib.messages.middleware.MessageMiddleware',
+    'django.middleware.clickjacking.XFrameOptionsMiddleware',
+]
+"""
+
+
+def test_dotted_paths_in_a_settings_template_are_references():
+    files = {**MIDDLEWARE, "django/conf/project_template/project_name/settings.py-tpl": SETTINGS_TEMPLATE}
+    assert findings(files) == [
+        ("UNDISCOVERED_MODULE", "module.django.middleware._compat"),
+        ("UNDISCOVERED_MODULE", "module.django.middleware.locale"),
+    ]
+
+
+# -- a computed import makes loadable only what its argument can name ---------------------
+
+# django/db/utils.py (5.2)
+LOAD_BACKEND = '''"""Database utilities."""
+def load_backend(backend_name):
+    """Return a database backend's "base" module given a fully qualified database backend name."""
+    if backend_name == "django.db.backends.postgresql_psycopg2":
+        backend_name = "django.db.backends.postgresql"
+    return import_module("%s.base" % backend_name)
+'''
+BACKENDS = {
+    "django/__init__.py": "",
+    "django/db/__init__.py": '"""Databases."""\nfrom django.db.utils import load_backend\n',
+    "django/db/utils.py": LOAD_BACKEND,
+    "django/db/backends/__init__.py": "",
+    "django/db/backends/sqlite3/__init__.py": "",
+    "django/db/backends/sqlite3/base.py": '"""SQLite."""\nfrom .features import DatabaseFeatures\n',
+    "django/db/backends/sqlite3/features.py": '"""Features."""\nclass DatabaseFeatures:\n    """What SQLite supports."""\n',
+    "django/db/backends/sqlite3/stale.py": '"""Left over."""\nX = 1\n',
+}
+
+
+def test_a_computed_import_loads_only_modules_its_pattern_can_name():
+    assert findings(BACKENDS) == [("UNDISCOVERED_MODULE", "module.django.db.backends.sqlite3.stale")]
+    relative = {
+        **BACKENDS,
+        "django/db/utils.py": 'def load_backend(name):\n    return import_module(f".backends.{name}.stale", __package__)\n',
+    }
+    assert findings(relative) == [("UNDISCOVERED_MODULE", "module.django.db.backends.sqlite3.base")]
+
+
+def test_a_fully_computed_import_does_not_silence_the_tree():
+    files = {**PKG, "pkg/orphan.py": "", "pkg/loader.py": "importlib.import_module(path)\n"}
+    assert findings(files) == [
+        ("UNDISCOVERED_MODULE", "module.pkg.loader"),
+        ("UNDISCOVERED_MODULE", "module.pkg.orphan"),
+    ]
+
+
+# django/utils/formats.py (5.2): locale packages are loaded through their formats module
+FORMATS = '''"""Locale formats."""
+def iter_format_modules(lang):
+    """Find format modules."""
+    format_locations = ["django.conf.locale.%s"]
+    locales = [to_locale(lang)]
+    for location in format_locations:
+        for loc in locales:
+            try:
+                yield import_module("%s.formats" % (location % loc))
+            except ImportError:
+                pass
+'''
+LOCALES = {
+    "django/__init__.py": "",
+    "django/conf/__init__.py": "",
+    "django/conf/locale/__init__.py": "LANG_INFO = {}\n",
+    "django/conf/locale/en/__init__.py": "",
+    "django/conf/locale/en/formats.py": 'DATE_FORMAT = "N j, Y"\n',
+    "django/conf/locale/de/__init__.py": "",
+    "django/utils/__init__.py": "",
+    "django/utils/formats.py": FORMATS,
+    "django/__main__.py": "from django.conf.locale import LANG_INFO\nfrom django.utils.formats import iter_format_modules\n",
+}
+
+
+def test_a_package_is_loaded_with_the_module_a_computed_import_loads_from_it():
+    assert findings(LOCALES) == [("UNDISCOVERED_MODULE", "module.django.conf.locale.de")]  # de has no formats

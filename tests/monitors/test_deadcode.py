@@ -2,6 +2,8 @@
 
 from monitor_helpers import findings
 
+from monitors.config import Config
+
 
 def test_dead_function():
     assert findings({"a.py": "def unused():\n    pass\n"}) == [("DEAD_CODE", "symbol.a.unused")]
@@ -43,3 +45,142 @@ def test_methods_of_classes_dispatching_on_computed_names_are_not_dead():
     assert findings({"a.py": src.replace("F().format('U')", "F().format(x)")}) == [
         ("MISSING_DOCSTRINGS", "module.a")
     ]
+
+
+# -- libraries keep public API; only private names are asked about --------------------
+
+LIBRARY = Config(kind="library")
+# django/shortcuts.py (5.2): public API nothing in the tree calls, and the private helper it uses
+SHORTCUTS = '''
+def _get_queryset(klass):
+    if hasattr(klass, "_default_manager"):
+        return klass._default_manager.all()
+    return klass
+
+
+async def aget_object_or_404(klass, *args, **kwargs):
+    """See get_object_or_404()."""
+    queryset = _get_queryset(klass)
+    try:
+        return await queryset.aget(*args, **kwargs)
+    except queryset.model.DoesNotExist:
+        raise Http404(f"No {queryset.model._meta.object_name} matches the given query.")
+'''
+# django/utils/_os.py (5.2): a public name in a private module, used only by Django's own tests
+PRIVATE_MODULE = '''
+def symlinks_supported():
+    """Return whether or not creating symlinks are supported in the host platform."""
+    with tempfile.TemporaryDirectory() as temp_dir:
+        original_path = os.path.join(temp_dir, "original")
+        symlink_path = os.path.join(temp_dir, "symlink")
+        os.makedirs(original_path)
+        try:
+            os.symlink(original_path, symlink_path)
+            supported = True
+        except (OSError, NotImplementedError):
+            supported = False
+        return supported
+'''
+DJANGO = {"django/__init__.py": "", "django/shortcuts.py": SHORTCUTS, "django/utils/__init__.py": "",
+          "django/utils/_os.py": PRIVATE_MODULE}  # fmt: skip
+
+
+def test_a_library_keeps_its_public_names_and_asks_about_private_ones():
+    assert findings(DJANGO, LIBRARY) == [("DEAD_CODE", "symbol.django.utils._os.symlinks_supported")]
+    assert findings(
+        {**DJANGO, "django/shortcuts.py": SHORTCUTS + "\ndef _unused():\n    pass\n"}, LIBRARY
+    ) == [
+        ("DEAD_CODE", "symbol.django.shortcuts._unused"),
+        ("DEAD_CODE", "symbol.django.utils._os.symlinks_supported"),
+    ]
+
+
+def test_an_application_asks_about_every_unused_name():
+    assert findings(DJANGO) == [
+        ("DEAD_CODE", "symbol.django.shortcuts.aget_object_or_404"),
+        ("DEAD_CODE", "symbol.django.utils._os.symlinks_supported"),
+    ]
+
+
+# -- names a dynamic lookup can build ----------------------------------------------------
+
+# django/contrib/auth/models.py (5.2): the looked-up name is built with a prefix and a suffix
+PERMISSIONS = """
+def user_permissions(user, obj, from_name):
+    permissions = set()
+    name = "get_%s_permissions" % from_name
+    for backend in auth.get_backends():
+        if hasattr(backend, name):
+            permissions.update(getattr(backend, name)(user, obj))
+    return permissions
+"""
+BACKEND = """\"\"\"Authentication backends.\"\"\"
+class ModelBackend:
+    \"\"\"Authenticates against settings.AUTH_USER_MODEL.\"\"\"
+
+    def get_all_permissions(self, user_obj, obj=None):
+        return set()
+
+    def get_user(self, user_id):
+        return None
+"""
+
+
+def test_a_prefix_hides_only_the_names_looked_up_with_it():
+    files = {
+        "models.py": PERMISSIONS + "user_permissions(1, 2, 'all')\n",
+        "backends.py": BACKEND + "ModelBackend()\n",
+    }
+    assert findings(files) == [("DEAD_CODE", "symbol.backends.ModelBackend.get_user")]
+
+
+def test_a_prefix_string_that_is_not_looked_up_hides_nothing():
+    # one "get_" string anywhere used to hide every unused get_* of the tree
+    files = {"inspect_names.py": 'def getters(names):\n    return [n for n in names if n.startswith("get_")]\ngetters([])\n',
+             "backends.py": BACKEND + "ModelBackend()\n"}  # fmt: skip
+    assert findings(files) == [
+        ("DEAD_CODE", "symbol.backends.ModelBackend.get_all_permissions"),
+        ("DEAD_CODE", "symbol.backends.ModelBackend.get_user"),
+    ]
+
+
+def test_getattr_with_a_built_name_through_a_local_variable_or_fstring():
+    visitor = 'def dispatch(node, visitor):\n    method = "visit_" + node.kind\n    return getattr(visitor, method)(node)\ndispatch(1, 2)\n'
+    handlers = '"""Handlers."""\nclass H:\n    """Visits."""\n    def visit_Call(self):\n        pass\n    def other(self):\n        pass\nH()\n'
+    assert findings({"v.py": visitor, "h.py": handlers}) == [("DEAD_CODE", "symbol.h.H.other")]
+    fstring = 'def hook(obj, event):\n    return getattr(obj, f"visit_{event}", None)\nhook(1, 2)\n'
+    assert findings({"v.py": fstring, "h.py": handlers}) == [("DEAD_CODE", "symbol.h.H.other")]
+
+
+# -- templates and settings name things ------------------------------------------------
+
+# django/contrib/admin/helpers.py and templates/admin/edit_inline/tabular.html (5.2)
+HELPERS = """\"\"\"Admin helpers.\"\"\"
+class InlineAdminFormSet:
+    \"\"\"A wrapper around an inline formset for use in the admin system.\"\"\"
+
+    def inline_formset_data(self):
+        verbose_name = self.opts.verbose_name
+        return json.dumps({"name": "#%s" % self.formset.prefix})
+
+    @property
+    def is_collapsible(self):
+        if any(self.formset.errors):
+            return False
+        return "collapse" in self.classes
+"""
+TABULAR = """{% load i18n admin_urls static admin_modify %}
+<div class="js-inline-admin-formset inline-group" id="{{ inline_admin_formset.formset.prefix }}-group"
+     data-inline-type="tabular"
+     data-inline-formset="{{ inline_admin_formset.inline_formset_data }}">
+  {% if inline_admin_formset.is_collapsible %}<details><summary>{% endif %}
+"""
+
+
+def test_names_used_in_templates_are_used():
+    files = {"admin/__init__.py": "", "admin/helpers.py": HELPERS + "InlineAdminFormSet()\n"}
+    assert findings(files) == [
+        ("DEAD_CODE", "symbol.admin.helpers.InlineAdminFormSet.inline_formset_data"),
+        ("DEAD_CODE", "symbol.admin.helpers.InlineAdminFormSet.is_collapsible"),
+    ]
+    assert findings({**files, "admin/templates/admin/edit_inline/tabular.html": TABULAR}) == []
