@@ -181,3 +181,31 @@ LOCALES = {
 
 def test_a_package_is_loaded_with_the_module_a_computed_import_loads_from_it():
     assert findings(LOCALES) == [("UNDISCOVERED_MODULE", "module.django.conf.locale.de")]  # de has no formats
+
+
+# a logging configuration read with logging.config.dictConfig(yaml.safe_load(...))
+LOGGING_YAML = """version: 1
+formatters:
+  json:
+    (): app.logfmt.make_json_formatter
+handlers:
+  console:
+    class: logging.StreamHandler
+    formatter: json
+"""
+
+
+def test_dotted_paths_in_yaml_and_ini_configuration_are_references():
+    files = {
+        "app/__init__.py": "",
+        "app/__main__.py": "from app import core\n",
+        "app/core.py": "",
+        "app/logfmt.py": '"""JSON logs."""\ndef make_json_formatter():\n    """A formatter."""\n    return None\n',
+    }
+    assert findings(files) == [
+        ("DEAD_CODE", "symbol.app.logfmt.make_json_formatter"),
+        ("UNDISCOVERED_MODULE", "module.app.logfmt"),
+    ]
+    assert findings({**files, "logging.yaml": LOGGING_YAML}) == []
+    ini = "[loggers]\nkeys = root\n[formatter_json]\nclass = app.logfmt.make_json_formatter\n"
+    assert findings({**files, "logging.ini": ini}) == []
