@@ -34,9 +34,10 @@ from __future__ import annotations
 import itertools
 
 from monitors.facts import FileFacts
-from monitors.keys import ancestors, exists, in_project, is_private, module_postings
+from monitors.keys import ancestors, exists, in_project, is_private, module_postings, roots
 from monitors.question import Question
 from monitors.registry import Hypothesis, Lookup, Monitor, Postings, register
+from monitors.roots import script_root
 from monitors.signals import CAPABILITY_QUESTION
 from monitors.walker import HOLE, matches
 
@@ -103,6 +104,8 @@ class CapabilityMonitor(Monitor):
             for name in names:
                 targets.setdefault(name, imp.line)
         targets.update({n: line for n, line in facts.dotted_strings.items() if n not in targets})
+        if root := script_root(facts.path, facts.is_script):  # `import helper` beside tools/run.py
+            targets.update({f"{root}.{name}": line for name, line in list(targets.items())})
         for name, line in list(targets.items()):
             for parent in ancestors(name):
                 targets.setdefault(parent, line)
@@ -129,7 +132,7 @@ class CapabilityMonitor(Monitor):
 
     def undiscovered(self, module: str, lookup: Lookup) -> list[Question]:
         found = lookup(f"module:{module}")
-        if any(payload["entry"] for payload in found.values()) or lookup.exists(f"imported:{module}"):
+        if any(payload["entry"] for payload in found.values()) or self.posted("imported", module, lookup):
             return []
         parent = module.rpartition(".")[0]
         if not parent or not lookup.exists(f"package:{parent}"):
@@ -140,7 +143,7 @@ class CapabilityMonitor(Monitor):
             return []
         if self.loadable(module, lookup):
             return []
-        if not lookup.exists(f"childimported:{parent}"):
+        if not self.posted("childimported", parent, lookup):
             return []  # no sibling is imported either: a plugin or script directory, loaded some other way
         where = [f"{path}:1" for path in found]
         return [
@@ -148,6 +151,16 @@ class CapabilityMonitor(Monitor):
                 lookup, "UNDISCOVERED_MODULE", f"module:{module}", where, f"module.{module}", module=module
             )
         ]
+
+    @staticmethod
+    def posted(kind: str, module: str, lookup: Lookup) -> bool:
+        """`kind:module` is posted, under the module's name or its name under another root."""
+        if lookup.exists(f"{kind}:{module}"):
+            return True
+        return any(
+            module.startswith(f"{root}.") and lookup.exists(f"{kind}:{module[len(root) + 1 :]}")
+            for root in roots(lookup)
+        )
 
     @staticmethod
     def loadable(module: str, lookup: Lookup) -> bool:

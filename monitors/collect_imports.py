@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import re
 
+from monitors import roots
 from monitors.facts import Import
 from monitors.walker import HOLE, Walker, dotted, first_string, pattern_of, string_items
 
@@ -111,11 +112,37 @@ class ImportFacts(Walker):
                 self.facts.loader_patterns.add(pattern)
         elif callee in DISCOVERY_CALLS:
             self.facts.dynamic_loader = True
+        if callee in ("insert", "append", "addsitedir", "extend"):
+            self.sys_path_edit(node)
         if callee == "Celery" or (callee == "update" and (dotted(node.func) or "").endswith("conf.update")):
             for keyword in node.keywords:
                 if keyword.arg in ("include", "imports"):
                     names = string_items(keyword.value)
                     self.facts.declared.extend(("Celery imports entry", n, node.lineno) for n in names)
+
+    # -- import roots --------------------------------------------------------------
+
+    def file_parts(self) -> roots.Parts:
+        return tuple(self.facts.path.split("/"))
+
+    def sys_path_edit(self, node: ast.Call) -> None:
+        names = self.path_names
+        if (dotted(node.func) or "") == "sys.path.extend" and node.args:
+            elts = node.args[0].elts if isinstance(node.args[0], ast.List | ast.Tuple) else []
+            found = [roots.path_of(e, self.file_parts(), names) for e in elts]
+        else:
+            found = [roots.sys_path_root(node, self.file_parts(), names)]
+        self.facts.roots.update(".".join(parts) for parts in found if parts)
+
+    def assigned(self, target: ast.expr, value: ast.expr) -> None:
+        """BASE_DIR = Path(__file__).resolve().parent.parent: a folder a later sys.path edit may use."""
+        super().assigned(target, value)
+        if isinstance(target, ast.Name) and isinstance(
+            value, ast.Call | ast.BinOp | ast.Attribute | ast.Subscript
+        ):
+            parts = roots.path_of(value, self.file_parts(), self.path_names)
+            if parts is not None:
+                self.path_names[target.id] = parts
 
     def relative_pattern(self, node: ast.Call, pattern: str) -> str | None:
         """import_module(".x", __package__): relative to this module's package (or, given __name__, to it)."""
@@ -161,5 +188,5 @@ class ImportFacts(Walker):
             and test.left.id == "__name__"
             and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
         ):
-            self.facts.is_entry = True
+            self.facts.is_entry = self.facts.is_script = True
         self.generic_visit(node)

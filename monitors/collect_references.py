@@ -101,6 +101,7 @@ class ReferenceFacts(Walker):
         for target in node.targets:
             self.configured(target, node.value, node.lineno)
             self.bind_pattern(target, node.value)
+            self.assigned(target, node.value)
         self.generic_visit(node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:

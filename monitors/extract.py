@@ -49,6 +49,8 @@ def extract(path: str, data: bytes, config: Config = DEFAULT) -> FileFacts:
         except RecursionError:
             raise AnalysisError("too_deep", f"source nests deeper than {MAX_NESTING} levels") from None
         text.scan_todos(facts, data)
+        if data.startswith(b"#!"):  # run as a program: its folder is on sys.path, and nothing imports it
+            facts.is_script = facts.is_entry = True
     elif path.endswith(DOC_SUFFIXES):
         facts.kind = "doc"
         content = decode(data)

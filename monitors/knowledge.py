@@ -19,7 +19,7 @@ verifies the module, the name in it, and one member level of a class without bas
 from __future__ import annotations
 
 from monitors.facts import FileFacts
-from monitors.keys import exists, in_project, module_postings
+from monitors.keys import in_project, module_postings, resolve
 from monitors.question import Question
 from monitors.registry import Hypothesis, Lookup, Monitor, Postings, register
 from monitors.signals import KNOWLEDGE_QUESTION
@@ -129,12 +129,13 @@ class KnowledgeMonitor(Monitor):
     def resolves(symbol: str, lookup: Lookup) -> bool:
         parts = symbol.split(".")
         for i in range(len(parts), 0, -1):
-            if exists(lookup, ".".join(parts[:i])):
+            module = resolve(lookup, ".".join(parts[:i]))  # under whichever root the code imports it
+            if module is not None:
                 break
         rest = parts[i:]
         if not rest:
             return True
-        modules = lookup(f"module:{'.'.join(parts[:i])}")
+        modules = lookup(f"module:{module}")
         if any(payload["open"] for payload in modules.values()):
             return True
         names = {name for payload in modules.values() for name in payload["names"]}

@@ -130,6 +130,7 @@ class Walker:
         self.config = config
         self.scopes: list[Scope] = []
         self.module_prefixes: dict[str, str] = {}  # module-level name -> literal string prefix
+        self.path_names: dict[str, tuple[str, ...]] = {}  # BASE_DIR = ...: name -> folder of the tree
         self.units: list[Unit] = []
         self.guarded = 0
         self.aliases: dict[str, str] = {}  # module-level name -> dotted target
@@ -198,6 +199,9 @@ class Walker:
 
     def module_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         """Hook: a module-level function was defined; concerns extend it (calling super())."""
+
+    def assigned(self, target: ast.expr, value: ast.expr) -> None:
+        """Hook: `target = value` was walked; concerns extend it (calling super())."""
 
     def resolve(self, name: str) -> str:
         """A module-level name as the dotted target it was imported or defined as."""

@@ -2,19 +2,33 @@
 
 Keys:
   import:<mod>   lines importing mod / names of mod      MISSING_WIRING
+                 {"module": [lines], "names": {name: [lines]}, "guarded": [...], "guarded_names": {...},
+                  "root": folder of a script importing it (its own first sys.path entry)}
   task:<name>    Celery task definitions and by-name calls   MISSING_WIRING
   module:<mod>   the module's top-level names (posted by the integration monitor)
   prefix:<pkg>   "some module lives under pkg" (tells project modules from stdlib/third party)
+  roots:all      other roots the tree imports itself under (monitors/roots.py): `kloros.bus`
+                 and `src.kloros.bus` are one module
+
+An import under try/except ImportError plans for the module to be missing; when the module
+belongs to the tree and is not in it, the import can never succeed here: a low-severity
+question, unless the name says it is optional by design (a private accelerator `_speedups`,
+compiled and so not in the tree; a `local_settings` kept out of version control).
 """
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from monitors.facts import FileFacts
-from monitors.keys import add_line, evidence, exists, in_project
+from monitors.keys import add_line, evidence, exists, in_project, resolve
 from monitors.question import Question
 from monitors.registry import Concern, Hypothesis, Lookup, Postings
+from monitors.roots import script_root
 from monitors.signals import INTEGRATION_QUESTION
 
+OPTIONAL_BY_DESIGN = re.compile(r"(^|\.)_[^.]*$|(^|[._])local([._]|$)")
 # Every module has these without binding them.
 MODULE_ATTRIBUTES = {"__doc__", "__name__", "__file__", "__path__", "__spec__", "__loader__",
                      "__package__", "__builtins__", "__dict__", "__all__"}  # fmt: skip
@@ -27,6 +41,16 @@ MISSING_WIRING = Hypothesis(
     variants=(
         ("name", "'{name}' is imported from '{module}', which defines no such name - is the wiring stale?"),
         ("task", "Celery task '{name}' is sent by name but no task in the tree is registered under it."),
+        (
+            "guarded",
+            "Module '{module}' is imported under try/except ImportError, but the tree has no such "
+            "module, so the import can never succeed here - is it stale?",
+        ),
+        (
+            "guarded_name",
+            "'{name}' is imported from '{module}' under try/except ImportError, but '{module}' "
+            "defines no such name, so the import can never succeed - is it stale?",
+        ),
     ),
 )
 
@@ -38,15 +62,18 @@ class Wiring(Concern):
     def postings(self, facts: FileFacts, postings: Postings) -> None:
         if facts.kind != "python" or facts.is_test:  # tests import and poke at missing things on purpose
             return
+        root = script_root(facts.path, facts.is_script)
         for imp in facts.imports:
-            if imp.guarded or imp.module == facts.module:
-                continue  # try/except ImportError: the code plans for it to be missing
+            if imp.module == facts.module:
+                continue
             key = f"import:{imp.module}"
+            if root:
+                postings.setdefault(key, {})["root"] = root
             if imp.name is None:
-                add_line(postings, key, "module", imp.line)
+                add_line(postings, key, "guarded" if imp.guarded else "module", imp.line)
             else:
-                names = postings.setdefault(key, {}).setdefault("names", {})
-                lines = names.setdefault(imp.name, [])
+                field = "guarded_names" if imp.guarded else "names"
+                lines = postings.setdefault(key, {}).setdefault(field, {}).setdefault(imp.name, [])
                 if imp.line not in lines:
                     lines.append(imp.line)
                     lines.sort()
@@ -61,48 +88,52 @@ class Wiring(Concern):
 
     def evaluate_import(self, module: str, lookup: Lookup) -> list[Question]:
         entries = lookup(f"import:{module}")
-        if not exists(lookup, module):
-            if not in_project(lookup, module) or self.bound_in_parent(module, lookup):
+        scripts = sorted({e["root"] for e in entries.values() if "root" in e})
+        resolved = resolve(lookup, module, scripts)
+        if resolved is None:
+            if not in_project(lookup, module, scripts) or self.bound_in_parent(module, lookup, scripts):
                 return []  # stdlib or third party; or `import os.path` where os binds path
-            where = evidence(entries, "module")
-            where += [
-                f"{p}:{line}"
-                for p, e in entries.items()
-                for lines in e.get("names", {}).values()
-                for line in lines
-            ]
-            return [
-                self.question(
-                    lookup, "MISSING_WIRING", f"import:{module}", where, f"module.{module}", module=module
-                )
-            ]
-        defined = lookup(f"module:{module}")
+            where = lines_of(entries, "module", "names")
+            guarded = lines_of(entries, "guarded", "guarded_names")
+            if where:
+                return [self.question(lookup, "MISSING_WIRING", f"import:{module}", where + guarded,
+                                      f"module.{module}", module=module)]  # fmt: skip
+            if guarded and not OPTIONAL_BY_DESIGN.search(module):
+                return [self.question(lookup, "MISSING_WIRING", f"import:{module}", guarded, f"module.{module}",
+                                      severity="low", variant="guarded", module=module)]  # fmt: skip
+            return []
+        defined = lookup(f"module:{resolved}")
         if any(payload["open"] for payload in defined.values()):
             return []
         names = {n for payload in defined.values() for n in payload["names"]} | MODULE_ATTRIBUTES
-        wanted: dict[str, list[str]] = {}
+        wanted: dict[str, tuple[list[str], list[str]]] = {}
         for path, entry in entries.items():
-            for name, lines in entry.get("names", {}).items():
-                wanted.setdefault(name, []).extend(f"{path}:{line}" for line in lines)
+            for field, guarded in (("names", False), ("guarded_names", True)):
+                for name, lines in entry.get(field, {}).items():
+                    wanted.setdefault(name, ([], []))[guarded].extend(f"{path}:{line}" for line in lines)
         questions = []
-        for name, where in sorted(wanted.items()):
+        for name, (where, guarded) in sorted(wanted.items()):
             # `import pkg.name` elsewhere: the module-level key asks about it, under the same subject
             if (
-                name not in names
-                and not exists(lookup, f"{module}.{name}")
-                and not lookup.exists(f"import:{module}.{name}")
+                name in names
+                or exists(lookup, f"{resolved}.{name}")
+                or lookup.exists(f"import:{module}.{name}")
+                or (not where and (OPTIONAL_BY_DESIGN.search(module) or name.startswith("_")))
             ):
-                target = f"{module}.{name}"
-                questions.append(
-                    self.question(lookup, "MISSING_WIRING", f"import:{target}", where, f"symbol.{target}",
-                             variant="name", name=name, module=module)
-                )  # fmt: skip
+                continue
+            target = f"{module}.{name}"
+            severity, variant = (None, "name") if where else ("low", "guarded_name")
+            questions.append(
+                self.question(lookup, "MISSING_WIRING", f"import:{target}", where + guarded, f"symbol.{target}",
+                              severity=severity, variant=variant, name=name, module=module)
+            )  # fmt: skip
         return questions
 
     @staticmethod
-    def bound_in_parent(module: str, lookup: Lookup) -> bool:
+    def bound_in_parent(module: str, lookup: Lookup, scripts: list[str]) -> bool:
         parent, _, name = module.rpartition(".")
-        found = lookup(f"module:{parent}") if parent else {}
+        resolved = resolve(lookup, parent, scripts) if parent else None
+        found = lookup(f"module:{resolved}") if resolved else {}
         return any(payload["open"] or name in payload["names"] for payload in found.values())
 
     def evaluate_task(self, name: str, lookup: Lookup) -> list[Question]:
@@ -115,3 +146,15 @@ class Wiring(Concern):
                 lookup, "MISSING_WIRING", f"task:{name}", called, f"task.{name}", variant="task", name=name
             )
         ]
+
+
+def lines_of(entries: dict[str, Any], module_field: str, names_field: str) -> list[str]:
+    """ "path:line" of every `import mod` (module_field) and `from mod import x` (names_field)."""
+    where = evidence(entries, module_field)
+    where += [
+        f"{path}:{line}"
+        for path, entry in entries.items()
+        for lines in entry.get(names_field, {}).values()
+        for line in lines
+    ]
+    return where

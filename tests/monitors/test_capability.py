@@ -209,3 +209,23 @@ def test_dotted_paths_in_yaml_and_ini_configuration_are_references():
     assert findings({**files, "logging.yaml": LOGGING_YAML}) == []
     ini = "[loggers]\nkeys = root\n[formatter_json]\nclass = app.logfmt.make_json_formatter\n"
     assert findings({**files, "logging.ini": ini}) == []
+
+
+def test_modules_imported_under_another_root_are_discovered():
+    files = {
+        "src/kloros/__init__.py": "",
+        "src/kloros/bus.py": '"""The bus."""\n',
+        "src/kloros/stale.py": '"""Nothing imports it."""\n',
+        "src/kloros/__main__.py": "from kloros import bus\n",
+        "scripts/replay.py": 'import sys\nsys.path.insert(0, "src")\nimport kloros.bus\n',
+    }
+    assert findings(files) == [("UNDISCOVERED_MODULE", "module.src.kloros.stale")]
+
+
+def test_configured_apps_are_found_under_another_root():
+    files = {
+        "src/site/__init__.py": "",
+        "src/site/settings.py": 'INSTALLED_APPS = ["site.blog", "site.shop"]\n',
+        "src/site/blog/__init__.py": "",
+    }
+    assert findings(files) == [("MISSING_CAPABILITY", "module.site.shop")]

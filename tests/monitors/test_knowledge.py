@@ -76,3 +76,13 @@ def test_docstring_roles_are_checked():
         ("STALE_KNOWLEDGE", "symbol.pkg.mod.gone"),
         ("UNDISCOVERED_MODULE", "module.pkg.user"),
     ]
+
+
+def test_documentation_names_modules_as_they_are_imported_not_by_their_src_path():
+    files = {
+        "src/kloros/__init__.py": "",
+        "src/kloros/bus.py": '"""The bus."""\nclass ChemPub:\n    """Publishes."""\n',
+        "src/kloros/__main__.py": "from kloros.bus import ChemPub\n",
+        "README.md": "Publish with `kloros.bus.ChemPub`, not `kloros.bus.Publisher`.\n",
+    }
+    assert findings(files) == [("STALE_KNOWLEDGE", "symbol.kloros.bus.Publisher")]

@@ -7,9 +7,10 @@ from hypothesis import strategies as st
 PATHS = [
     "pkg/__init__.py", "pkg/a.py", "pkg/b.py", "pkg/sub/__init__.py", "pkg/sub/c.py", "pkg/settings.py",
     "top.py", "tests/test_x.py", "docs/README.md", "setup.cfg",
+    "src/app/__init__.py", "src/app/m.py", "scripts/run.py", "pkg/templates/page.html", "logging.yaml",
 ]  # fmt: skip
-MODULES = ["a", "b", "sub", "sub.c", "gone"]
-NAMES = ["alpha", "beta", "gamma", "Worker", "Base"]
+MODULES = ["a", "b", "sub", "sub.c", "gone", "_private"]
+NAMES = ["alpha", "beta", "gamma", "Worker", "Base", "get_alpha", "_hidden"]
 CHANNELS = ["ch.one", "ch.two", "other.x"]
 ATTRS = ["client", "queue"]
 
@@ -49,6 +50,14 @@ python_statement = st.one_of(
     st.builds('__all__ = ["{}"]\n'.format, name),
     st.builds('"""Module."""\n'.format),
     st.just("def broken(:\n"),
+    # import roots, guarded imports, lookups and loaders by built names, scripts (issue 10 items 4-5)
+    st.sampled_from(['import sys\nsys.path.insert(0, "src")\n', 'sys.path.append(os.path.join(os.path.dirname(__file__), "..", "src"))\n']),
+    st.builds("from app.m import {}\n".format, name),
+    st.builds("try:\n    import pkg.{}\nexcept ImportError:\n    pass\n".format, module),
+    st.builds("try:\n    from pkg.{} import {}\nexcept ImportError:\n    pass\n".format, module, name),
+    st.sampled_from(['getattr(obj, "get_" + x)\n', 'hasattr(obj, f"get_{x}_beta")\n', 'n = "get_" + x\ngetattr(o, n)\n']),
+    st.sampled_from(['import_module("pkg.%s" % x)\n', 'import_module(f"{x}.c")\n', 'import_module(path)\n']),
+    st.builds('if __name__ == "__main__":\n    from {} import {}\n'.format, st.sampled_from(["a", "m", "run"]), name),
 )  # fmt: skip
 doc_line = st.one_of(
     st.builds("See `pkg.{}.{}`.\n".format, module, name),
@@ -56,6 +65,8 @@ doc_line = st.one_of(
     st.just("plain words\n"),
 )
 config_line = st.builds("[entry]\nrun = pkg.{}:{}\n".format, module, name)
+template_line = st.builds("{{{{ obj.{} }}}}\n".format, name)
+yaml_line = st.builds("handler: pkg.{}.{}\n".format, module, name)
 
 
 def content(path: str) -> st.SearchStrategy[str]:
@@ -63,6 +74,10 @@ def content(path: str) -> st.SearchStrategy[str]:
         return st.lists(doc_line, max_size=4).map("".join)
     if path.endswith(".cfg"):
         return config_line
+    if path.endswith(".html"):
+        return st.lists(template_line, max_size=3).map("".join)
+    if path.endswith(".yaml"):
+        return yaml_line
     return st.lists(python_statement, max_size=6).map("".join)
 
 
