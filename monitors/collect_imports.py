@@ -137,6 +137,8 @@ class ImportFacts(Walker):
     def assigned(self, target: ast.expr, value: ast.expr) -> None:
         """BASE_DIR = Path(__file__).resolve().parent.parent: a folder a later sys.path edit may use."""
         super().assigned(target, value)
+        if isinstance(target, ast.Subscript) and dotted(target.value) == "sys.modules":
+            self.facts.open_namespace = True  # sys.modules[__name__] = other: it answers for any name
         if isinstance(target, ast.Name) and isinstance(
             value, ast.Call | ast.BinOp | ast.Attribute | ast.Subscript
         ):

@@ -164,3 +164,14 @@ def test_guarded_imports_of_accelerators_and_local_settings_are_optional_by_desi
         "pkg/settings.py": "try:\n    from pkg._speedups import escape\nexcept ImportError:\n    escape = None\ntry:\n    from pkg.local_settings import *\nexcept ImportError:\n    pass\n",
     }
     assert findings(files) == []
+
+
+def test_a_module_that_replaces_itself_in_sys_modules_answers_for_any_name():
+    # CPython 3.13 Lib/collections/abc.py, whole
+    files = {
+        "collections/__init__.py": "",
+        "collections/abc.py": "import _collections_abc\nimport sys\nsys.modules[__name__] = _collections_abc\n",
+        "_collections_abc.py": '__all__ = ["Mapping"]\nclass Mapping:\n    """A mapping."""\n',
+        "selectors.py": "from collections.abc import Mapping\n",
+    }
+    assert findings(files) == []
