@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 
-from monitors import text
 from monitors.clones import Unit
 from monitors.facts import ClassFacts, Clone, Definition
 from monitors.walker import Scope, Walker, callee_name, docstring, dotted
@@ -18,6 +17,18 @@ from monitors.walker import Scope, Walker, callee_name, docstring, dotted
 # Decorators that change how a function is called, not whether something calls it.
 PLAIN_DECORATORS = {"staticmethod", "classmethod", "property", "functools.cached_property", "cached_property"}
 ATTRIBUTE_CALLS = {"hasattr", "getattr", "setattr", "__setattr__", "delattr", "vars"}
+
+
+COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match,
+            ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)  # fmt: skip
+if hasattr(ast, "TryStar"):
+    COMPOUND += (ast.TryStar,)
+
+
+def is_trivial(body: list[ast.stmt]) -> bool:
+    """One simple statement after an optional docstring: `return self.x`, `pass`, `quote_name = complain`."""
+    body = body[1:] if docstring(body) else body
+    return len(body) == 1 and not isinstance(body[0], COMPOUND)
 
 
 def is_stub(body: list[ast.stmt]) -> bool:
@@ -41,11 +52,14 @@ class DefinitionFacts(Walker):
         doc = docstring(node.body)
         in_class = parent is not None and parent.kind == "class"
         kind = "function" if parent is None else "method" if in_class else None
-        if kind and not facts.is_test:
+        # a method of a class made inside a function is an implementation detail of that function
+        nested = in_class and parent.cls is None
+        if kind and not facts.is_test and not nested:
             owner = parent.qualname if in_class else ""
             facts.definitions.append(
-                Definition(qualname, node.name, kind, node.lineno, bool(registering), doc is not None, owner)
-            )
+                Definition(qualname, node.name, kind, node.lineno, bool(registering), doc is not None, owner,
+                           is_trivial(node.body))
+            )  # fmt: skip
         if parent is None:
             if node.name == "__getattr__":  # PEP 562: the module answers for any name
                 facts.open_namespace = True
@@ -59,7 +73,7 @@ class DefinitionFacts(Walker):
             if any(d.split(".")[-1] == "abstractmethod" for d in decorators):
                 parent.cls.abstract = True
         if doc is not None:
-            text.scan_docstring(facts, doc.value, doc.lineno)
+            self.docstring_seen(doc)
 
         self.visit_all(node.decorator_list)
         hashed = not facts.is_test and (parent is None or (in_class and len(self.scopes) == 1))
@@ -121,11 +135,12 @@ class DefinitionFacts(Walker):
         if parent is None and not facts.is_test:
             decorated = bool(node.decorator_list)
             facts.definitions.append(
-                Definition(qualname, node.name, "class", node.lineno, decorated, doc is not None)
-            )
+                Definition(qualname, node.name, "class", node.lineno, decorated, doc is not None, "",
+                           is_trivial(node.body))
+            )  # fmt: skip
         self.bind(node.name, qualname)
         if doc is not None:
-            text.scan_docstring(facts, doc.value, doc.lineno)
+            self.docstring_seen(doc)
 
         self.visit_all(node.decorator_list)
         self.visit_all(node.bases)
@@ -140,10 +155,26 @@ class DefinitionFacts(Walker):
         if hashed:
             unit = self.units.pop()
             digest = unit.digest()
+            if self.units:  # the module's unit
+                self.units[-1].word(node.name)
+                self.units[-1].word(digest)
+                self.units[-1].nodes += unit.nodes
+                self.units[-1].statements += unit.statements
             for method, method_digest in self.pending_methods:
                 facts.clones.append(Clone(method.qualname, method.line, method_digest, digest))
             if unit.big_enough():
                 facts.clones.append(Clone(qualname, node.lineno, digest))
+
+    def finish_module_unit(self) -> None:
+        """A module with two or more top-level definitions whose whole body is a clone: one question
+        for the copied file, and its definitions point at it (as a class's methods at the class)."""
+        unit = self.units.pop()
+        facts = self.facts
+        if sum(d.kind != "method" for d in facts.definitions) < 2 or not unit.big_enough():
+            return
+        digest = unit.digest()
+        facts.clones = [c if c.parent else Clone(c.qualname, c.line, c.digest, digest) for c in facts.clones]
+        facts.clones.append(Clone(facts.module, 1, digest, "", file=True))
 
     def resolve_bases(self) -> None:
         for cls in self.facts.classes:

@@ -53,10 +53,22 @@ class ReferenceFacts(Walker):
 
     def visit_Constant(self, node: ast.Constant) -> None:
         value = node.value
-        if self.units:
-            self.units[-1].word(value.__class__.__name__)
-        if isinstance(value, str) and len(value) <= MAX_STRING:
-            self.string(value, node.lineno)
+        if self.units:  # by value: two queries of the same shape and different SQL are no clones
+            self.units[-1].word(f"{value.__class__.__name__}:{value!r}")
+        if isinstance(value, str):
+            if len(value) <= MAX_STRING:
+                self.string(value, node.lineno)
+            if "TODO" in value or "FIXME" in value:
+                self.string_seen(node)
+        elif isinstance(value, bytes) and (b"TODO" in value or b"FIXME" in value):
+            self.string_seen(node)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        if any(
+            isinstance(v, ast.Constant) and ("TODO" in v.value or "FIXME" in v.value) for v in node.values
+        ):
+            self.string_seen(node)
+        self.generic_visit(node)
 
     def string(self, value: str, line: int) -> None:
         facts = self.facts

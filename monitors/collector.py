@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 
-from monitors import text
+from monitors.clones import Unit
 from monitors.collect_definitions import DefinitionFacts
 from monitors.collect_imports import ImportFacts
 from monitors.collect_references import ReferenceFacts
@@ -31,8 +31,14 @@ class FactCollector(ImportFacts, DefinitionFacts, ReferenceFacts):
         doc = docstring(tree.body)
         self.facts.documented = doc is not None
         if doc is not None:
-            text.scan_docstring(self.facts, doc.value, doc.lineno)
+            self.docstring_seen(doc)
+        # the whole module is a hash unit too: a file copied whole is one clone, not one per function
+        hashed = not self.facts.is_test and not self.facts.generated
+        if hashed:
+            self.units.append(Unit(self.facts.module, 1))
         super().collect(tree)
+        if hashed:
+            self.finish_module_unit()
         self.resolve_bases()
 
     # -- calls -------------------------------------------------------------------

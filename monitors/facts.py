@@ -50,6 +50,7 @@ class Definition:
     decorated: bool  # by something that may register it (not staticmethod/classmethod/property)
     documented: bool
     owner: str = ""  # the class qualname, for methods
+    trivial: bool = False  # one simple statement (docstring aside): `return self.x`, `pass`, `x = f`
 
 
 @dataclass
@@ -69,7 +70,8 @@ class Clone:
     qualname: str
     line: int
     digest: str
-    parent: str = ""  # digest of the enclosing class, for methods
+    parent: str = ""  # digest of the enclosing class (methods) or copied file (module-level definitions)
+    file: bool = False  # the whole module (posted only when it holds two or more clones)
 
 
 @dataclass
@@ -106,6 +108,9 @@ class FileFacts:
     todos: list[tuple[str, int]] = field(default_factory=list)
     doc_refs: list[tuple[str, int]] = field(default_factory=list)  # (dotted symbol, line)
     documented: bool = True  # module docstring
+    generated: bool = False  # a "generated"/"do not edit" marker on top, or a configured glob
+    # (line, col, end line, end col) of string literals holding TODO/FIXME: not markers of this file
+    todo_strings: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def exported(self, name: str) -> bool:
         return self.dynamic_exports or (self.exports is not None and name in self.exports)

@@ -6,10 +6,14 @@ Keys:
   module:<mod>   the module's names, "Class.member" for its classes' members, and
                  "Class.*" when a class has bases or dynamic attributes (members unknowable)
   prefix:<pkg>   "some module lives under pkg"
+  cls:<qualname> a class's resolved bases and the methods it documents (read by docs: keys)
 
 MISSING_DOCSTRINGS counts the module itself, its public functions and classes, and
 public undecorated methods of public classes; it asks once per module when the count
-reaches `min_undocumented` (MIN_UNDOCUMENTED by default). Test files are skipped.
+reaches `min_undocumented` (MIN_UNDOCUMENTED by default). Not counted: test and generated
+files, one-statement bodies (`return self.x`, `class Error(Exception): pass`), methods of
+classes made inside functions, and overrides of a method a base class of the tree documents
+(read across files through cls: keys: the base's docstring documents the override).
 
 STALE_KNOWLEDGE checks a dotted name only when its first part is a package or module
 of the tree (so `os.path.join` is never a question unless the tree is the stdlib); it
@@ -60,6 +64,16 @@ class KnowledgeMonitor(Monitor):
             undocumented = self.undocumented(facts)
             if undocumented:
                 postings[f"docs:{facts.path}"] = undocumented
+            documented: dict[str, list[str]] = {}
+            for d in facts.definitions:
+                if d.kind == "method" and d.documented:
+                    documented.setdefault(d.owner, []).append(d.name)
+            for cls in facts.classes:
+                if cls.bases or cls.qualname in documented:
+                    postings[f"cls:{cls.qualname}"] = {
+                        "bases": list(cls.bases),
+                        "documented": sorted(documented.get(cls.qualname, [])),
+                    }
         for symbol, line in facts.doc_refs:
             lines = postings.setdefault(f"sym:{symbol}", [])
             if line not in lines:
@@ -81,16 +95,17 @@ class KnowledgeMonitor(Monitor):
 
     @staticmethod
     def undocumented(facts: FileFacts) -> list[list]:
-        if facts.is_test or not all(public(part) for part in facts.module.split(".")):
+        if facts.is_test or facts.generated or not all(public(part) for part in facts.module.split(".")):
             return []
-        missing = [] if facts.documented else [[facts.module, 1]]
+        missing: list[list] = [] if facts.documented else [[facts.module, 1]]
         private_classes = {d.qualname for d in facts.definitions if d.kind == "class" and not public(d.name)}
         for d in facts.definitions:
-            if d.documented or not public(d.name) or d.owner in private_classes:
+            if d.documented or d.trivial or not public(d.name) or d.owner in private_classes:
                 continue
             if d.kind == "method" and (d.decorated or d.name.startswith("__")):
                 continue
-            missing.append([d.qualname, d.line])
+            # a method may override a documented one: evaluation looks at its class's bases
+            missing.append([d.qualname, d.line, d.owner] if d.kind == "method" else [d.qualname, d.line])
         return sorted(missing)
 
     def evaluate(self, key: str, lookup: Lookup) -> list[Question]:
@@ -102,7 +117,12 @@ class KnowledgeMonitor(Monitor):
         return []
 
     def missing_docstrings(self, path: str, lookup: Lookup) -> list[Question]:
-        missing = [entry for payload in lookup(f"docs:{path}").values() for entry in payload]
+        missing = [
+            entry[:2]
+            for payload in lookup(f"docs:{path}").values()
+            for entry in payload
+            if len(entry) < 3 or not self.documented_above(entry[2], entry[0].rpartition(".")[2], lookup)
+        ]
         if len(missing) < self.min_undocumented:
             return []
         shown = ", ".join(q.rsplit(".", 1)[-1] for q, _ in missing[:5]) + (
@@ -114,6 +134,22 @@ class KnowledgeMonitor(Monitor):
             self.question(lookup, "MISSING_DOCSTRINGS", f"docs:{path}", where, f"module.{module}",
                           path=path, count=len(missing), shown=shown)
         ]  # fmt: skip
+
+    @staticmethod
+    def documented_above(owner: str, method: str, lookup: Lookup) -> bool:
+        """Whether a base class of `owner` in the tree documents `method` (the override's docs)."""
+        seen = {owner}
+        todo = [base for payload in lookup(f"cls:{owner}").values() for base in payload["bases"]]
+        while todo:
+            base = todo.pop()
+            if base in seen or base.startswith("builtins."):
+                continue
+            seen.add(base)
+            for payload in lookup(f"cls:{base}").values():
+                if method in payload["documented"]:
+                    return True
+                todo.extend(payload["bases"])
+        return False
 
     def stale(self, symbol: str, lookup: Lookup) -> list[Question]:
         if not in_project(lookup, symbol) or self.resolves(symbol, lookup):

@@ -73,8 +73,16 @@ def scan_template(facts: FileFacts, text: str, code: bool = False) -> None:
 
 
 def scan_todos(facts: FileFacts, data: bytes) -> None:
+    """`# TODO` / `# FIXME` comments; not inside string literals (facts.todo_strings: a code
+    template's TODO is the generated code's, not this file's)."""
     line, position = 1, 0
     for match in TODO.finditer(data):
         line += data.count(b"\n", position, match.start())
         position = match.start()
+        if facts.todo_strings:
+            hash_at = data.index(b"#", match.start())
+            column = hash_at - (data.rfind(b"\n", 0, hash_at) + 1)  # ast columns are UTF-8 byte offsets
+            at = (line, column)
+            if any((l0, c0) <= at < (l1, c1) for l0, c0, l1, c1 in facts.todo_strings):
+                continue
         facts.todos.append((match.group(1).decode(), line))

@@ -15,6 +15,7 @@ import builtins
 import re
 from collections.abc import Callable, Mapping
 
+from monitors import text
 from monitors.clones import Unit
 from monitors.config import DEFAULT, Config
 from monitors.facts import ClassFacts, FileFacts
@@ -196,6 +197,17 @@ class Walker:
                 self.aliases[name] = target
         elif self.scopes[-1].kind == "class" and self.scopes[-1].cls is not None:
             self.scopes[-1].cls.attrs.add(name)
+
+    def docstring_seen(self, doc: ast.Constant) -> None:
+        """A docstring (never walked as a constant): its Sphinx roles, and its span for TODO markers."""
+        text.scan_docstring(self.facts, doc.value, doc.lineno)
+        self.string_seen(doc)
+
+    def string_seen(self, node: ast.Constant | ast.JoinedStr) -> None:
+        """A string literal holding TODO/FIXME: a "# TODO" in it belongs to the text, not to this file."""
+        self.facts.todo_strings.append(
+            (node.lineno, node.col_offset, node.end_lineno or node.lineno, node.end_col_offset or 0)
+        )
 
     def module_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         """Hook: a module-level function was defined; concerns extend it (calling super())."""

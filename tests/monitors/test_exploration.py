@@ -22,7 +22,6 @@ def test_methods_private_and_abstract_stubs_are_not_asked_about():
         ("DEAD_CODE", "symbol.a.Base.run"),
         ("DEAD_CODE", "symbol.b._plan"),
         ("DEAD_CODE", "symbol.d.real"),
-        ("MISSING_DOCSTRINGS", "module.a"),
     ]
 
 
@@ -35,3 +34,23 @@ def test_open_todo_one_question_per_file():
 
 def test_todo_inside_strings_and_xxx_are_not_markers():
     assert findings({"a.py": 's = "`# TODO` in text"\n# XXX: emphasis\n'}) == []
+
+
+# a scaffolding command: the TODO belongs to the code it writes, not to this module
+SCAFFOLD = """\"\"\"Write a handler module for a new event.\"\"\"
+HANDLER_TEMPLATE = '''
+def handle_{name}(event):
+    # TODO: implement {name}
+    raise NotImplementedError
+'''
+
+
+def write_handler(path, name):
+    \"\"\"Write it.\"\"\"
+    path.write_text(HANDLER_TEMPLATE.format(name=name))  # FIXME: refuses to overwrite?
+"""
+
+
+def test_todo_inside_a_code_template_string_is_not_a_marker():
+    found = [q for q in questions({"scaffold.py": SCAFFOLD}) if q.hypothesis == "OPEN_TODO"]
+    assert [q.evidence for q in found] == [("scaffold.py:11",)]

@@ -69,7 +69,8 @@ def test_the_generator_reaches_every_monitor():
         "pkg/__init__.py": "",
         "pkg/a.py": 'emit("ch.one")\nimport pkg.gone\n'
         + CLONE.format(name="alpha")
-        + "x = 1  # TODO: later\n",
+        + "x = 1  # TODO: later\n"
+        + "def delta(x):\n    y = x\n    return y\n",
         "pkg/b.py": CLONE.format(name="beta") + "def gamma():\n    raise NotImplementedError\n",
         "pkg/sub/c.py": "class Worker:\n    def run(self):\n        self.client.go()\n",
         "docs/README.md": "See `pkg.gone.alpha`.\n",

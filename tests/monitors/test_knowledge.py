@@ -1,9 +1,11 @@
 from monitor_helpers import batch, findings
 
+from monitors.config import Config
+
 from monitors.engine import KeyLookup
 from monitors.knowledge import KnowledgeMonitor
 
-UNDOCUMENTED = "def a():\n    pass\ndef b():\n    pass\nclass C:\n    def m(self):\n        pass\n"
+UNDOCUMENTED = "def a():\n    x = 1\n    return x\ndef b():\n    x = 2\n    return x\nclass C:\n    def m(self):\n        x = 3\n        return x\n"
 UNUSED = ["C", "C.m", "a", "b"]  # nothing in these snippets calls them
 
 
@@ -86,3 +88,231 @@ def test_documentation_names_modules_as_they_are_imported_not_by_their_src_path(
         "README.md": "Publish with `kloros.bus.ChemPub`, not `kloros.bus.Publisher`.\n",
     }
     assert findings(files) == [("STALE_KNOWLEDGE", "symbol.kloros.bus.Publisher")]
+
+
+# -- what MISSING_DOCSTRINGS does not ask for -------------------------------------------
+
+# django/contrib/sessions/backends/base.py and cache.py (5.2), shortened
+SESSION_BASE = '''"""Session base."""
+class SessionBase:
+    """Base class for all Session classes."""
+
+    def create(self):
+        """Create a new session instance, saved once with empty data."""
+        raise NotImplementedError("subclasses of SessionBase must provide a create() method")
+
+    def load(self):
+        """Load the session data and return a dictionary."""
+        raise NotImplementedError("subclasses of SessionBase must provide a load() method")
+
+    async def aload(self):
+        return await sync_to_async(self.load)()
+
+    async def acreate(self):
+        return await sync_to_async(self.create)()
+'''
+CACHE_STORE = """from django.contrib.sessions.backends.base import CreateError, SessionBase
+
+
+class SessionStore(SessionBase):
+    \"\"\"A cache-based session store.\"\"\"
+
+    def load(self):
+        try:
+            session_data = self._cache.get(self.cache_key)
+        except Exception:
+            session_data = None
+        if session_data is not None:
+            return session_data
+        self._session_key = None
+        return {}
+
+    async def aload(self):
+        try:
+            session_data = await self._cache.aget(await self.acache_key())
+        except Exception:
+            session_data = None
+        if session_data is not None:
+            return session_data
+        self._session_key = None
+        return {}
+
+    def create(self):
+        for i in range(10000):
+            self._session_key = self._get_new_session_key()
+            try:
+                self.save(must_create=True)
+            except CreateError:
+                continue
+            self.modified = True
+            return
+        raise RuntimeError("Unable to create a new session key.")
+
+    async def acreate(self):
+        for i in range(10000):
+            self._session_key = await self._aget_new_session_key()
+            try:
+                await self.asave(must_create=True)
+            except CreateError:
+                continue
+            self.modified = True
+            return
+        raise RuntimeError("Unable to create a new session key.")
+"""
+SESSIONS = {
+    "django/__init__.py": "",
+    "django/contrib/__init__.py": "",
+    "django/contrib/sessions/__init__.py": "",
+    "django/contrib/sessions/backends/__init__.py": "",
+    "django/contrib/sessions/backends/base.py": SESSION_BASE,
+    "django/contrib/sessions/backends/cache.py": CACHE_STORE,
+}
+
+
+def docs_evidence(files, config=None):
+    asked = [q for q in batch(files).all_questions().values() if q.hypothesis == "MISSING_DOCSTRINGS"]
+    return sorted(e for q in asked for e in q.evidence)
+
+
+def test_overrides_of_documented_base_methods_need_no_docstring_of_their_own():
+    # load and create inherit the base's documentation; aload and acreate have none to inherit
+    assert docs_evidence(SESSIONS) == [
+        "django/contrib/sessions/backends/cache.py:1",
+        "django/contrib/sessions/backends/cache.py:17",
+        "django/contrib/sessions/backends/cache.py:38",
+    ]
+
+
+# django/db/backends/dummy/base.py (5.2), whole but for the imports
+DUMMY = '''"""Dummy database backend for Django."""
+def complain(*args, **kwargs):
+    raise ImproperlyConfigured(
+        "settings.DATABASES is improperly configured. "
+        "Please supply the ENGINE value."
+    )
+
+
+def ignore(*args, **kwargs):
+    pass
+
+
+class DatabaseOperations(BaseDatabaseOperations):
+    quote_name = complain
+
+
+class DatabaseClient(BaseDatabaseClient):
+    runshell = complain
+
+
+class DatabaseCreation(BaseDatabaseCreation):
+    create_test_db = ignore
+    destroy_test_db = ignore
+    serialize_db_to_string = ignore
+
+
+class DatabaseIntrospection(BaseDatabaseIntrospection):
+    get_table_list = complain
+    get_table_description = complain
+    get_relations = complain
+    get_indexes = complain
+
+
+class DatabaseWrapper(BaseDatabaseWrapper):
+    operators = {}
+    _cursor = complain
+    ensure_connection = complain
+    client_class = DatabaseClient
+    creation_class = DatabaseCreation
+    introspection_class = DatabaseIntrospection
+    ops_class = DatabaseOperations
+
+    def is_usable(self):
+        return True
+'''
+
+
+def test_one_statement_bodies_need_no_docstring():
+    assert docs_evidence({"dummy/base.py": DUMMY}) == [
+        "dummy/base.py:21",
+        "dummy/base.py:27",
+        "dummy/base.py:34",
+    ]
+
+
+# django/db/models/fields/related_descriptors.py (5.2): a manager class made per relation
+MANAGER_FACTORY = '''"""Related descriptors."""
+def create_reverse_many_to_one_manager(superclass, rel):
+    """Create a manager for the reverse side of a many-to-one relation."""
+
+    class RelatedManager(superclass, AltersData):
+        def add(self, *objs, bulk=True):
+            self._check_fk_val()
+            self._remove_prefetched_objects()
+            db = router.db_for_write(self.model, instance=self.instance)
+
+        def create(self, **kwargs):
+            self._check_fk_val()
+            self._remove_prefetched_objects()
+            kwargs[self.field.name] = self.instance
+            db = router.db_for_write(self.model, instance=self.instance)
+            return super(RelatedManager, self.db_manager(db)).create(**kwargs)
+
+        def get_or_create(self, **kwargs):
+            self._check_fk_val()
+            kwargs[self.field.name] = self.instance
+            db = router.db_for_write(self.model, instance=self.instance)
+            return super(RelatedManager, self.db_manager(db)).get_or_create(**kwargs)
+
+    return RelatedManager
+'''
+
+
+def test_classes_nested_in_functions_are_not_asked_for_docstrings():
+    assert docs_evidence({"related_descriptors.py": MANAGER_FACTORY}) == []
+
+
+# -- generated files ---------------------------------------------------------------------
+
+GRPC = '''# Generated by the gRPC Python protocol compiler plugin. DO NOT EDIT!
+"""Client and server classes corresponding to protobuf-defined services."""
+import grpc
+
+
+class GreeterServicer(object):
+    def SayHello(self, request, context):
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
+    def SayHelloAgain(self, request, context):
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
+
+def add_GreeterServicer_to_server(servicer, server):
+    rpc_method_handlers = {"SayHello": grpc.unary_unary_rpc_method_handler(servicer.SayHello)}
+    generic_handler = grpc.method_handlers_generic_handler("helloworld.Greeter", rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+'''
+GENERATED = {"api/v1/greeter_pb2_grpc.py": GRPC, "api/v2/greeter_pb2_grpc.py": GRPC}
+USES = {
+    "serve.py": "from api.v1.greeter_pb2_grpc import add_GreeterServicer_to_server\nfrom api.v2 import greeter_pb2_grpc\n"
+}
+
+
+def test_generated_files_are_asked_neither_docstrings_nor_duplicates():
+    hand_written = {path: source.split("\n", 1)[1] for path, source in GENERATED.items()}
+    unused = [  # DEAD_CODE is not about who wrote the code: generated or not, nothing calls these
+        ("DEAD_CODE", f"symbol.api.{v}.greeter_pb2_grpc.GreeterServicer{m}")
+        for v in ("v1", "v2")
+        for m in ("", ".SayHelloAgain")
+    ]
+    assert findings({**hand_written, **USES}) == [
+        *unused,
+        ("DUPLICATE_RESPONSIBILITY", "module.api.v1.greeter_pb2_grpc"),
+        ("MISSING_DOCSTRINGS", "module.api.v1.greeter_pb2_grpc"),
+        ("MISSING_DOCSTRINGS", "module.api.v2.greeter_pb2_grpc"),
+    ]
+    assert findings({**GENERATED, **USES}) == unused
+    assert findings({**hand_written, **USES}, Config(generated=("*_pb2_grpc.py",))) == unused
