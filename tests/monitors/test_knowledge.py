@@ -1,7 +1,6 @@
 from monitor_helpers import batch, findings
 
 from monitors.config import Config
-
 from monitors.engine import KeyLookup
 from monitors.knowledge import KnowledgeMonitor
 
