@@ -40,6 +40,13 @@ class FactCollector(ImportFacts, DefinitionFacts, ReferenceFacts):
         if hashed:
             self.finish_module_unit()
         self.resolve_bases()
+        if self.facts.is_package:  # `from pkg import Base` names pkg.base.Base: classes are found through it
+            module = self.facts.module
+            self.facts.reexports = {
+                name: target
+                for name, target in self.aliases.items()
+                if "." in target and target != f"{module}.{name}" and not name.startswith("_")
+            }
 
     # -- calls -------------------------------------------------------------------
 

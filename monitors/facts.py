@@ -84,6 +84,7 @@ class FileFacts:
     is_entry: bool = False  # run or loaded by convention, not imported
     is_script: bool = False  # `if __name__ == "__main__":` or a #! line: run as `python path/to/it.py`
     roots: set[str] = field(default_factory=set)  # folders (dotted) it puts on sys.path (monitors/roots.py)
+    reexports: dict[str, str] = field(default_factory=dict)  # a package's `from .base import X`: X -> dotted
     channels: list[ChannelEndpoint] = field(default_factory=list)
     imports: list[Import] = field(default_factory=list)
     bound: set[str] = field(default_factory=set)  # module-level names

@@ -7,6 +7,7 @@ Keys:
                  "Class.*" when a class has bases or dynamic attributes (members unknowable)
   prefix:<pkg>   "some module lives under pkg"
   cls:<qualname> a class's resolved bases and the methods it documents (read by docs: keys)
+  alias:<dotted> what a package re-exports under that name (`from .base import BaseCommand`)
 
 MISSING_DOCSTRINGS counts the module itself, its public functions and classes, and
 public undecorated methods of public classes; it asks once per module when the count
@@ -68,6 +69,8 @@ class KnowledgeMonitor(Monitor):
             for d in facts.definitions:
                 if d.kind == "method" and d.documented:
                     documented.setdefault(d.owner, []).append(d.name)
+            for name, target in facts.reexports.items():
+                postings[f"alias:{facts.module}.{name}"] = target
             for cls in facts.classes:
                 if cls.bases or cls.qualname in documented:
                     postings[f"cls:{cls.qualname}"] = {
@@ -145,7 +148,10 @@ class KnowledgeMonitor(Monitor):
             if base in seen or base.startswith("builtins."):
                 continue
             seen.add(base)
-            for payload in lookup(f"cls:{base}").values():
+            found = lookup(f"cls:{base}")
+            if not found:  # imported from a package that re-exports it
+                todo.extend(lookup(f"alias:{base}").values())
+            for payload in found.values():
                 if method in payload["documented"]:
                     return True
                 todo.extend(payload["bases"])

@@ -315,3 +315,18 @@ def test_generated_files_are_asked_neither_docstrings_nor_duplicates():
     ]
     assert findings({**GENERATED, **USES}) == unused
     assert findings({**hand_written, **USES}, Config(generated=("*_pb2_grpc.py",))) == unused
+
+
+def test_an_override_of_a_base_imported_through_its_package_is_documented_there():
+    # django/core/management/__init__.py re-exports BaseCommand; commands import it from there
+    base = '"""Base."""\nclass BaseCommand:\n    """A command."""\n\n    def add_arguments(self, parser):\n        """Entry point for subclassed commands to add custom arguments."""\n\n    def handle(self, *args, **options):\n        """The actual logic of the command."""\n        raise NotImplementedError\n'
+    command = 'from django.core.management import BaseCommand\n\n\nclass Command(BaseCommand):\n    help = "Deletes stale content types in the database."\n\n    def add_arguments(self, parser):\n        parser.add_argument("--noinput", action="store_false", dest="interactive")\n        parser.add_argument("--database", default="default")\n\n    def handle(self, **options):\n        db = options["database"]\n        return db\n'
+    files = {
+        "django/__init__.py": "",
+        "django/core/__init__.py": "",
+        "django/core/management/__init__.py": "from django.core.management.base import BaseCommand, CommandError\n",
+        "django/core/management/base.py": base,
+        "django/core/management/commands/__init__.py": "",
+        "django/core/management/commands/remove_stale.py": command,
+    }
+    assert docs_evidence(files) == []
