@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
         "--trees", default="stdlib,django,gen10k:peers", help="cold: trees; NAME:peers skips the pipeline"
     )
     parser.add_argument("--repeats", type=int, default=3, help="cold: runs of each cheap peer tool")
+    parser.add_argument(
+        "--workers", default="2", help="cold: pipeline runs with these worker counts, e.g. 1,2"
+    )
     parser.add_argument("--seconds", type=float, default=30.0, help="latency: seconds per rate")
     parser.add_argument("--rates", default="10,100", help="latency: changes per second")
     parser.add_argument(
@@ -37,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.figure == "cold":
             from bench import cold
 
-            data = cold.run(stack, args.trees.split(","), args.repeats)
+            data = cold.run(
+                stack, args.trees.split(","), args.repeats, [int(n) for n in args.workers.split(",")]
+            )
         elif args.figure == "latency":
             from bench import latency
 

@@ -3,6 +3,7 @@ against the batch CLI, vulture and pylint's duplicate-code check on the same fil
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,14 @@ def pipeline(stack: Stack, root: Path, workers: list) -> dict[str, Any]:
     except TimeoutError:
         timed_out = True  # reported, with what was stored by then, instead of losing the other rows
     wall = time.perf_counter() - started
-    from kloros_site.analysis.models import Question, SourceFile
+    from kloros_site.analysis.models import Question, SourceFile, Transition
 
+    tree = str(trees_root(root))
+    # the bus should hear each final question once: transitions written == questions open at the end
+    kinds = Transition.objects.filter(question__tree__path=tree).values_list("kind", flat=True)
     return {
+        "transitions": {kind: list(kinds).count(kind) for kind in ("opened", "changed", "resolved")},
+        "open_questions": Question.objects.open().filter(tree__path=tree).count(),
         "wall_s": wall,
         "rescan_wall_s": rescan["wall_s"],
         # the rescan process feeds the queue; the workers parse, store and publish
@@ -62,7 +68,6 @@ def pipeline(stack: Stack, root: Path, workers: list) -> dict[str, Any]:
         "exit": -1 if timed_out else rescan["exit"],
         "stored": SourceFile.objects.filter(tree__path=str(trees_root(root))).count(),
         "questions": Question.objects.filter(tree__path=str(trees_root(root))).count(),
-        "cores": 2,
     }
 
 
@@ -73,13 +78,12 @@ def trees_root(root: Path) -> Path:
     return import_root(root)
 
 
-def run(stack: Stack, tree_names: list[str], repeats: int) -> dict[str, Any]:
+def run(stack: Stack, tree_names: list[str], repeats: int, worker_counts: list[int]) -> dict[str, Any]:
     build = {
         "stdlib": trees.stdlib,
         "django": trees.django,
         "gen10k": lambda base: trees.generated(base, 10_000),
     }
-    workers = stack.workers(2)
     rows: list[dict[str, Any]] = []
     for entry in tree_names:
         # "NAME:peers" runs only the single-process tools on that tree (the pipeline is minutes per tree)
@@ -87,9 +91,22 @@ def run(stack: Stack, tree_names: list[str], repeats: int) -> dict[str, Any]:
         root = build[name](stack.work / "trees")
         files = trees.py_files(root)
         print(f"[cold] {name}: {files} files", flush=True)
-        if only != "peers":
-            row = {"tree": name, "files": files, "tool": f"pipeline ({stack.kind}, 2 workers x 1 process)"}
-            row.update(pipeline(stack, root, workers))
+        for count in [] if only == "peers" else worker_counts:
+            # a copy per run, so each is a cold scan of a tree the store has never seen
+            # (of the import root, so module names stay those of the original)
+            top = trees_root(root)
+            shutil.copytree(top, top.with_name(f"{top.name}-{count}w"))
+            copy = top.with_name(f"{top.name}-{count}w") / root.relative_to(top)
+            workers = stack.workers(count, prefix=f"{name}-{count}w-worker")
+            row = {
+                "tree": name,
+                "files": files,
+                "tool": f"pipeline ({stack.kind}, {count} workers x 1 process)",
+            }
+            row.update(pipeline(stack, copy, workers))
+            row["cores"] = count
+            for worker in workers:
+                worker.stop()
             rows.append(row)
             print(f"[cold]   {row}", flush=True)
         for tool, argv in peers(root).items():

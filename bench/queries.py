@@ -32,7 +32,8 @@ class QueryCounter:
 def run(stack: Stack, tree: str) -> dict[str, Any]:
     from django.db import connection
 
-    from kloros_site.analysis.services import FileVersion, record, sha256
+    from kloros_site.analysis.messages import FileVersion, sha256
+    from kloros_site.analysis.services import record
     from monitors.engine import analyze
     from monitors.scan import import_root, iter_source_files
 

@@ -7,6 +7,8 @@
 #   bench/run.sh restart   [--stack ...]
 #   bench/run.sh queries   [--trees stdlib]   (SQL round trips per file: profiler evidence)
 #   bench/run.sh plots     PNGs under docs/bench/ from bench/results/*.json
+#   bench/run.sh precision [--trees django,pretix,homeassistant,kloros] | --report | --freeze-round1
+#                          scan real trees, draw samples to read into docs/precision/ (docs/PRECISION.md)
 #   bench/run.sh report    markdown tables of bench/results/*.json (for docs/BENCHMARKS.md)
 #   bench/run.sh all       every figure on PostgreSQL + Redis, then the plots
 # Needs PostgreSQL (127.0.0.1:5432, trust auth for postgres) and Redis (127.0.0.1:6379: dbs 11, 13-15
@@ -20,10 +22,11 @@ case "$figure" in
 esac
 case "$figure" in
   cold|latency|rss|restart|queries) exec .venv/bin/python -m bench "$figure" "$@" ;;
+  precision) exec .venv/bin/python -m bench.precision "$@" ;;
   plots) exec .venv/bin/python -m bench.plots "$@" ;;
   report) exec .venv/bin/python -m bench.report ;;
   all)
     for f in cold latency rss restart; do .venv/bin/python -m bench "$f" "$@"; done
     exec .venv/bin/python -m bench.plots ;;
-  *) echo "unknown figure: $figure (cold|latency|rss|idle|restart|plots|all)" >&2; exit 2 ;;
+  *) echo "unknown figure: $figure (cold|latency|rss|idle|restart|queries|precision|plots|report|all)" >&2; exit 2 ;;
 esac

@@ -52,15 +52,15 @@ class Stack:
         proc.wait_for(ready, timeout)
         return proc
 
-    def workers(self, count: int = 2) -> list[Proc]:
+    def workers(self, count: int = 2, prefix: str = "worker") -> list[Proc]:
         """`count` workers of one pool process each: two single-process workers, as the storm tests run."""
         return [
             self.start(
-                f"worker{i}",
+                f"{prefix}{i}",
                 celery(
                     "worker",
                     "--concurrency=1",
-                    f"--hostname=bench{i}@%h",
+                    f"--hostname=bench-{prefix}{i}@%h",
                     "--without-mingle",
                     "--without-gossip",
                     f"--queues={QUEUE},celery",
@@ -166,9 +166,10 @@ def wait(check: Callable[[], T], timeout: float, interval: float = 0.05, what: s
 
 
 def backlog() -> dict[str, int]:
-    """Work not done yet: pending rows, tasks in the analysis queue, unpublished transitions."""
-    from kloros_site.analysis.models import PendingFile, Transition
-    from tasks.analysis import queue_depth
+    """Work not done yet: pending rows, tasks in the analysis queue, changes not yet evaluated,
+    unpublished transitions."""
+    from kloros_site.analysis.enqueue import queue_depth
+    from kloros_site.analysis.models import ChangedKeys, PendingFile, Transition, Tree
 
     depth = -1
     with contextlib.suppress(Exception):
@@ -176,10 +177,12 @@ def backlog() -> dict[str, int]:
     return {
         "pending": PendingFile.objects.count(),
         "queue": depth,
+        "unevaluated": ChangedKeys.objects.count()
+        + Tree.objects.filter(evaluation_requested_at__isnull=False).count(),
         "outbox": Transition.objects.filter(published_at__isnull=True).count(),
     }
 
 
 def drained() -> bool:
     b = backlog()
-    return b["pending"] == 0 and b["queue"] == 0 and b["outbox"] == 0
+    return b["pending"] == 0 and b["queue"] == 0 and b["unevaluated"] == 0 and b["outbox"] == 0

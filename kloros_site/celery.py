@@ -6,7 +6,7 @@ import os
 import resource
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import celeryd_after_setup, worker_process_init
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kloros_site.settings")
@@ -26,18 +26,47 @@ def _queues() -> None:
         # RabbitMQ enforces the bound itself as well; with publisher confirms a publish past
         # it fails loudly (the feeder keeps the row) instead of vanishing
         arguments = {"x-max-length": settings.KLR_QUEUE_BOUND, "x-overflow": "reject-publish"}
+    # evaluations (at most one per tree at a time) have a queue of their own beside it: they
+    # neither count against the analysis queue's bound nor wait behind a thousand extractions
+    evaluate = evaluation_queue(name)
     app.conf.task_queues = [
         Queue("celery", Exchange("celery"), routing_key="celery"),
         Queue(name, Exchange(name), routing_key=name, queue_arguments=arguments),
+        Queue(evaluate, Exchange(evaluate), routing_key=evaluate),
     ]
     app.conf.task_default_queue = "celery"
-    app.conf.task_routes = {"kloros.analyze_file": {"queue": name}}
+    app.conf.task_routes = {
+        "kloros.analyze_file": {"queue": name},
+        "kloros.evaluate_tree": {"queue": evaluate},
+    }
     # `celery beat --scheduler celery.beat:Scheduler` (in memory: beat keeps no pickled state):
     # a sweep for transitions whose committing worker died before publishing them
-    app.conf.beat_schedule = {"outbox-sweep": {"task": "kloros.publish_backlog", "schedule": 60.0}}
+    # and a sweep for trees whose evaluation trigger died with its worker
+    app.conf.beat_schedule = {
+        "outbox-sweep": {"task": "kloros.publish_backlog", "schedule": 60.0},
+        "evaluation-sweep": {
+            "task": "kloros.evaluation_sweep",
+            "schedule": settings.KLR_EVALUATION_SWEEP_SECONDS,
+        },
+    }
+
+
+def evaluation_queue(analysis_queue: str) -> str:
+    return f"{analysis_queue}-evaluate"
 
 
 _queues()
+
+
+@celeryd_after_setup.connect
+def consume_evaluations(sender, instance, **kwargs) -> None:
+    """A worker that extracts (`--queues=analysis`) also evaluates: no deployment needs to name
+    the evaluation queue."""
+    from django.conf import settings
+
+    queues = instance.app.amqp.queues
+    if settings.KLR_ANALYSIS_QUEUE in queues.consume_from:
+        queues.select_add(evaluation_queue(settings.KLR_ANALYSIS_QUEUE))
 
 
 @worker_process_init.connect

@@ -151,8 +151,14 @@ KLR_ANALYSIS_RATE_LIMIT = env_str("KLR_ANALYSIS_RATE_LIMIT", "") or None
 KLR_WORKER_HARD_MEMORY_MB = env_int("KLR_WORKER_HARD_MEMORY_MB", 1024, minimum=0)  # 0: no hard cap
 # the analysis queue never holds more than this; the rest waits, coalesced, as PendingFile rows
 KLR_QUEUE_BOUND = env_int("KLR_QUEUE_BOUND", 1000, minimum=1)
+# batched evaluation (kloros_site.analysis.evaluation): a tree is evaluated once its pending work
+# has settled, or after this long when a steady trickle of edits never lets it settle
+KLR_EVALUATION_MAX_DELAY = env_float("KLR_EVALUATION_MAX_DELAY", 3.0, minimum=0.0)
+KLR_EVALUATION_SWEEP_SECONDS = env_float("KLR_EVALUATION_SWEEP_SECONDS", 5.0, minimum=0.5)
 # a task sent this long ago, with the queue empty and its row still pending, was lost: send it again
 KLR_REDISPATCH_AFTER = env_float("KLR_REDISPATCH_AFTER", CELERY_TASK_TIME_LIMIT + 30.0, minimum=1.0)
+# an evaluation task not finished after this long was lost with its worker: another may be sent
+KLR_EVALUATION_LOST_AFTER = env_float("KLR_EVALUATION_LOST_AFTER", CELERY_TASK_TIME_LIMIT + 30.0, minimum=1.0)
 
 # --- ChemBus ------------------------------------------------------------------------------------
 CHEMBUS_URL, CHEMBUS_TRANSPORT_OPTIONS = broker_settings(

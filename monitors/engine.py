@@ -86,39 +86,63 @@ def analyze_or_placeholder(
 
 
 class KeyLookup:
-    """The Lookup one key's evaluation gets: scoped to its monitor, recording what it read."""
+    """The Lookup one key's evaluation gets: scoped to its monitor, recording what it read.
+
+    A key's own postings are not recorded as a read: a change under the key itself always
+    re-evaluates it (see `affected`), so storing "key reads key" would only cost rows.
+    """
 
     def __init__(self, store: Store, monitor_id: str, key: str, config: Config = DEFAULT) -> None:
         self.store = store
         self.config = config
         self.prefix = f"{monitor_id}:"
-        self.reads = {key}  # a change under any of these re-evaluates the key
+        self.key = key
+        self.reads: set[str] = set()  # a change under any of these re-evaluates the key
 
     def __call__(self, other: str) -> dict[str, Any]:
-        self.reads.add(self.prefix + other)
-        return self.store.postings(self.prefix + other)
+        full = self.prefix + other
+        if full != self.key:
+            self.reads.add(full)
+        return self.store.postings(full)
 
     def exists(self, other: str) -> bool:
-        self.reads.add(self.prefix + other)
-        return self.store.exists(self.prefix + other)
+        full = self.prefix + other
+        if full != self.key:
+            self.reads.add(full)
+        return self.store.exists(full)
+
+
+def asks_questions(key: str) -> bool:
+    """Whether evaluating `key` can ask anything: most key kinds are facts other keys read.
+
+    A monitor that declares no `question_kinds` has every kind evaluated.
+    """
+    monitor_id, _, local = key.partition(":")
+    kinds = MONITORS[monitor_id].question_kinds
+    return not kinds or local.partition(":")[0] in kinds
+
+
+def affected(store: Store, changed: set[str]) -> set[str]:
+    """The keys to evaluate after the postings under `changed` changed: those that can ask a
+    question, and every key whose last evaluation read one of them."""
+    return {key for key in changed if asks_questions(key)} | store.readers(changed)
 
 
 def evaluate(store: Store, keys: Iterable[str], config: Config = DEFAULT) -> Delta:
     delta = Delta()
-    ordered = sorted(keys)
+    ordered = sorted(key for key in keys if asks_questions(key))
     store.prefetch(ordered)
     for key in ordered:
         monitor_id, local_key = key.split(":", 1)
         monitor = MONITORS[monitor_id]
         lookup = KeyLookup(store, monitor_id, key, config)
-        reads = lookup.reads
         new: dict[str, Question] = {}
         if store.exists(key):
             for question in monitor.evaluate(local_key, lookup):
                 new[question.id] = Question(**{**question.__dict__, "key": key})
         else:
-            reads = set()  # a key nobody posts under asks nothing; forget it
-        store.set_reads(key, reads)
+            lookup.reads = set()  # a key nobody posts under asks nothing; forget it
+        store.set_reads(key, lookup.reads)
         old = store.questions(key)
         if old != new:
             store.set_questions(key, new)
@@ -132,7 +156,7 @@ def apply(store: Store, path: str, postings: Mapping[str, Any] | None, config: C
     changed = store.replace_postings(path, postings)
     if not changed:
         return Delta()
-    return evaluate(store, changed | store.readers(changed), config)
+    return evaluate(store, affected(store, changed), config)
 
 
 def rebuild(store: Store, config: Config = DEFAULT) -> Delta:

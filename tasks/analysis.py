@@ -1,3 +1,5 @@
+"""The analysis tasks: thin, each a call of a plain function in kloros_site.analysis."""
+
 from __future__ import annotations
 
 import logging
@@ -6,9 +8,10 @@ from celery import Task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from kloros_site.analysis import enqueue, evaluation
+from kloros_site.analysis.messages import ANALYZE_FILE, EVALUATE_TREE, FileVersion
 from kloros_site.analysis.models import DeadLetter, PendingFile, Tree
-from kloros_site.analysis.pending import Feeder
-from kloros_site.analysis.services import FileVersion, record
+from kloros_site.analysis.services import record
 from kloros_site.celery import app
 
 log = logging.getLogger(__name__)
@@ -28,11 +31,12 @@ class AnalysisTask(Task):
         )
         # the dead letter now owns this change; the feeder must not send it again and again
         PendingFile.objects.filter(tree=tree, path=message["path"], seq__lte=message["seq"]).delete()
+        evaluation.request_if_due(tree, enqueue.send_evaluation)
 
 
 @app.task(
     base=AnalysisTask,
-    name="kloros.analyze_file",
+    name=ANALYZE_FILE,
     rate_limit=settings.KLR_ANALYSIS_RATE_LIMIT,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
@@ -40,34 +44,25 @@ class AnalysisTask(Task):
     max_retries=3,
 )
 def analyze_file(message: dict) -> str:
-    """Analyze one file version carried in full by the message; the worker reads no files."""
-    return record(FileVersion.from_message(message))
+    """Extract one file version carried in full by the message; the worker reads no files."""
+    return record(FileVersion.from_message(message), enqueue.send_evaluation)
 
 
-# a pooled connection left stale by a broker restart is replaced on the first retry; a broker
-# that stays away raises soon, and the caller keeps the work (the pending row) for later
-DISPATCH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+@app.task(
+    name=EVALUATE_TREE,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=None,  # its work stays in the database; giving up would only delay it
+)
+def evaluate_tree(tree_id: int) -> int:
+    """Turn every change recorded for the tree into question changes, in batches."""
+    written = evaluation.evaluate_tree(tree_id)
+    evaluation.request_if_due(Tree.objects.get(pk=tree_id), enqueue.send_evaluation)
+    return written
 
 
-def dispatch(version: FileVersion) -> None:
-    analyze_file.apply_async(
-        args=[version.to_message()],
-        queue=settings.KLR_ANALYSIS_QUEUE,
-        retry=True,
-        retry_policy=DISPATCH_RETRY,
-    )
-
-
-def queue_depth() -> int:
-    """Messages waiting in the analysis queue.
-
-    A declare (with the queue's own arguments, so it also creates a missing queue) answers
-    with the count; on Redis it includes the priority lists that LLEN would miss.
-    """
-    queue = next(q for q in app.conf.task_queues if q.name == settings.KLR_ANALYSIS_QUEUE)
-    with app.pool.acquire(block=True) as conn:
-        return queue.bind(conn.default_channel).queue_declare().message_count
-
-
-def feeder() -> Feeder:
-    return Feeder(dispatch, queue_depth, settings.KLR_QUEUE_BOUND, settings.KLR_REDISPATCH_AFTER)
+@app.task(name="kloros.evaluation_sweep")
+def evaluation_sweep() -> int:
+    """Beat: evaluate trees whose trigger was lost with a killed worker."""
+    return evaluation.sweep(enqueue.send_evaluation)

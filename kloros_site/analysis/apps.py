@@ -5,6 +5,3 @@ class AnalysisConfig(AppConfig):
     name = "kloros_site.analysis"
     label = "analysis"
     verbose_name = "Integration analysis"
-
-    def ready(self) -> None:
-        from kloros_site.analysis import receivers  # noqa: F401

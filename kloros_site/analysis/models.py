@@ -16,6 +16,8 @@ class Tree(models.Model):
 
     path = models.CharField(max_length=1024, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # an evaluation task was sent and has not finished: no second one is sent meanwhile
+    evaluation_requested_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.path
@@ -65,6 +67,24 @@ class Posting(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["file", "key"], name="unique_posting")]
         indexes = [models.Index(fields=["tree", "key"])]
+
+
+class ChangedKeys(models.Model):
+    """Keys whose postings one extraction changed, waiting for the tree's next evaluation.
+
+    Extraction writes one row per file version in the transaction that stores its postings;
+    evaluation reads every row of the tree, evaluates the union once, and deletes the rows it
+    read in the transaction that writes the questions. A row is never lost: a crashed
+    evaluation leaves it for the next one.
+    """
+
+    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="changed_keys")
+    keys = models.JSONField()
+    seq = models.BigIntegerField(help_text="when the change was read (ns): the oldest row bounds the wait")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tree", "id"])]
 
 
 class KeyRead(models.Model):

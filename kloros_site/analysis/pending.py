@@ -23,27 +23,35 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from kloros_site.analysis.messages import FileVersion
 from kloros_site.analysis.models import PendingFile, Tree
 from kloros_site.analysis.reader import read_version
-from kloros_site.analysis.services import FileVersion
 
 log = logging.getLogger(__name__)
 BATCH = 200
+# the broker is asked for the queue's depth at most this often while the estimate (the last
+# answer plus what was sent since, an overestimate since workers only take away) leaves room
+DEPTH_CACHE_SECONDS = 1.0
+
+
+def tree_for(root: Path | str) -> Tree:
+    tree, _ = Tree.objects.get_or_create(path=str(root))
+    return tree
 
 
 def request(root: Path | str, paths: Iterable[str], seq: int | None = None) -> int:
     """Record that `paths` (relative to `root`) changed; returns how many rows were written."""
-    tree, _ = Tree.objects.get_or_create(path=str(root))
+    tree = tree_for(root)
     seq = seq or time.time_ns()
     rows = [PendingFile(tree=tree, path=path, seq=seq) for path in sorted(set(paths))]
-    PendingFile.objects.bulk_create(
-        rows,
-        batch_size=500,
-        update_conflicts=True,
-        unique_fields=["tree", "path"],
-        update_fields=["seq", "dispatched_at"],
-    )
+    _upsert(rows, ["seq", "dispatched_at"])
     return len(rows)
+
+
+def _upsert(rows: list[PendingFile], fields: list[str]) -> None:
+    PendingFile.objects.bulk_create(
+        rows, batch_size=500, update_conflicts=True, unique_fields=["tree", "path"], update_fields=fields
+    )
 
 
 @contextmanager
@@ -77,6 +85,14 @@ class Feeder:
         self.queue_depth = queue_depth
         self.bound = bound
         self.redispatch_after = redispatch_after
+        self._depth: int | None = None  # estimated messages in the queue (see DEPTH_CACHE_SECONDS)
+        self._measured_at = 0.0
+
+    def _estimated_depth(self) -> int:
+        stale = time.monotonic() - self._measured_at > DEPTH_CACHE_SECONDS
+        if self._depth is None or stale or self._depth >= self.bound:
+            return self._measure()
+        return self._depth
 
     def feed(self) -> int:
         """Send as many pending rows as the queue has room for; returns how many were sent."""
@@ -84,34 +100,83 @@ class Feeder:
         with feeder_lock():
             while True:
                 try:
-                    depth = self.queue_depth()
+                    depth = self._estimated_depth()
                 except Exception as exc:  # broker away: the rows wait for the next try
                     log.warning("cannot read the analysis queue's depth: %s", exc)
+                    self._depth = None
                     return sent
                 room = min(self.bound - depth, BATCH)
                 if room <= 0:
                     return sent
-                rows = self._next_rows(room, queue_empty=depth == 0)
-                if not rows:
-                    return sent
+                rows = self._next_rows(room)
                 for row in rows:
                     try:
                         self._send(row)
                     except Exception as exc:  # broker down or full: the row stays, we try later
                         log.warning("could not send %s: %s", row.path, exc)
+                        self._depth = None
                         return sent
                     sent += 1
+                    self._depth += 1
+                if len(rows) < room:  # nothing more is waiting: no need to ask the broker again
+                    return sent
 
-    def _next_rows(self, room: int, queue_empty: bool) -> list[PendingFile]:
+    def send_now(self, root: Path, paths: list[str]) -> bool:
+        """The watcher's path for a few changes while the queue has plenty of room: read each file,
+        record its pending row already marked as sent (one statement), then send it. False when
+        the queue is too full to skip the feeder's lock: then the caller records the changes with
+        `request` and lets `feed` send them.
+
+        Two feeders each sending at most half the room they estimate cannot overfill the queue.
+        """
+        try:
+            depth = self._estimated_depth()
+        except Exception:
+            self._depth = None
+            return False
+        if depth + len(paths) > self.bound // 2:
+            return False
+        tree = tree_for(root)
+        seq = time.time_ns()
+        versions = [
+            read_version(root, root / path, settings.KLR_MAX_FILE_BYTES) for path in sorted(set(paths))
+        ]
+        now = timezone.now()
+        rows = [
+            PendingFile(tree=tree, path=v.path, seq=seq, dispatched_at=now, dispatched_seq=v.seq, attempts=1)
+            for v in versions
+        ]
+        _upsert(rows, ["seq", "dispatched_at", "dispatched_seq", "attempts"])
+        for i, version in enumerate(versions):
+            try:
+                self.dispatch(version)
+            except Exception as exc:  # broker away: the rest are pending and unsent, for feed()
+                log.warning("could not send %s: %s", version.path, exc)
+                unsent = [v.path for v in versions[i:]]
+                PendingFile.objects.filter(tree=tree, path__in=unsent, seq=seq).update(dispatched_at=None)
+                self._depth = None
+                return True
+            self._depth += 1
+        return True
+
+    def _next_rows(self, room: int) -> list[PendingFile]:
         fresh = PendingFile.objects.filter(dispatched_at__isnull=True).select_related("tree").order_by("id")
         rows = list(fresh[:room])
-        if not rows and queue_empty:
-            cutoff = timezone.now() - timedelta(seconds=self.redispatch_after)
-            lost = PendingFile.objects.filter(dispatched_at__lt=cutoff).select_related("tree").order_by("id")
-            rows = list(lost[:room])
-            if rows:
-                log.warning("sending %d tasks again that no worker finished", len(rows))
+        if rows:
+            return rows
+        cutoff = timezone.now() - timedelta(seconds=self.redispatch_after)
+        lost = PendingFile.objects.filter(dispatched_at__lt=cutoff).select_related("tree").order_by("id")
+        rows = list(lost[:room])
+        # sent long ago and not done: lost, unless they still wait in the queue (asked for real)
+        if not rows or self._measure() != 0:
+            return []
+        log.warning("sending %d tasks again that no worker finished", len(rows))
         return rows
+
+    def _measure(self) -> int:
+        self._depth = self.queue_depth()
+        self._measured_at = time.monotonic()
+        return self._depth
 
     def _send(self, row: PendingFile) -> None:
         root = Path(row.tree.path)

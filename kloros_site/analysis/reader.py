@@ -8,7 +8,7 @@ import stat
 import time
 from pathlib import Path
 
-from kloros_site.analysis.services import FileVersion, sha256
+from kloros_site.analysis.messages import FileVersion, sha256
 
 
 def relative(root: Path, path: Path) -> str | None:

@@ -72,6 +72,12 @@ def publish_ids(ids: list[int]) -> bool:
         return publish(unpublished.filter(pk__in=ids).order_by("id"))
 
 
+def publish_committed(ids: list[int]) -> None:
+    """After the commit that wrote these transitions: publish them now, or wake the retry loop."""
+    if not publish_ids(ids):
+        retry_loop.wake()
+
+
 def publish_backlog() -> bool:
     """Drain every unpublished transition, oldest first; True when the outbox is empty."""
     with _publisher_lock:

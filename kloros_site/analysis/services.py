@@ -1,71 +1,44 @@
 """Plain functions that move one file's analysis from the engine into the database.
 
-Tasks and commands call these; nothing here knows about Celery.
+Tasks and commands call these; nothing here knows about Celery. Extraction (`record`) runs on
+any worker in parallel and locks only the file's own row; what it changed is evaluated in
+batches by kloros_site.analysis.evaluation.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import time
-from dataclasses import dataclass
-from functools import partial
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
 
-from kloros_site.analysis import bus_facts
-from kloros_site.analysis.models import PendingFile, Question, SourceFile, Transition, Tree
-from kloros_site.analysis.signals import questions_changed
-from kloros_site.analysis.store import DatabaseStore, lock_tree
-from monitors import ENGINE_VERSION, Delta, apply
+from kloros_site.analysis import evaluation
+from kloros_site.analysis.messages import FileVersion
+from kloros_site.analysis.models import ChangedKeys, PendingFile, SourceFile, Tree
+from kloros_site.analysis.store import write_postings
+from monitors import ENGINE_VERSION
 from monitors.engine import analyze_or_placeholder, placeholder
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class FileVersion:
-    """One observed state of a file, as a task carries it: the worker needs nothing else."""
-
-    root: str
-    path: str  # relative to root, POSIX
-    seq: int  # when the content was read, in ns: orders versions of one path
-    sha256: str = ""
-    size: int = 0
-    mtime_ns: int = 0
-    data: bytes | None = None
-    deleted: bool = False
-    reason: str = ""  # set by the reader when it could not send the content (too large, unreadable)
-    detail: str = ""
-    force: bool = False  # analyze even if this content was analyzed already (an operator asked)
-
-    def to_message(self) -> dict:
-        """JSON-safe task payload (Celery runs with the json serializer only)."""
-        message = {k: v for k, v in self.__dict__.items() if k != "data"}
-        message["data_b64"] = None if self.data is None else base64.b64encode(self.data).decode("ascii")
-        return message
-
-    @classmethod
-    def from_message(cls, message: dict) -> FileVersion:
-        fields = {k: v for k, v in message.items() if k != "data_b64"}
-        encoded = message.get("data_b64")
-        return cls(**fields, data=None if encoded is None else base64.b64decode(encoded))
+def evaluate_now(tree_id: int) -> None:
+    """The default for callers without workers (tests, one-off tools): evaluate in this process."""
+    evaluation.evaluate_tree(tree_id)
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def record(version: FileVersion) -> str:
+def record(version: FileVersion, request_evaluation: Callable[[int], None] = evaluate_now) -> str:
     """Analyze and store one file version; returns what happened (a short outcome word).
 
-    Whatever the outcome, the pending row this version answers is done with.
+    Whatever the outcome, the pending row this version answers is done with; if that leaves
+    the tree settled (or a trickle has waited long enough), its evaluation is requested.
     """
     tree, _ = Tree.objects.get_or_create(path=version.root)
     outcome = _record(tree, version)
     PendingFile.objects.filter(tree=tree, path=version.path, seq__lte=version.seq).delete()
+    evaluation.request_if_due(tree, request_evaluation)
     return outcome
 
 
@@ -92,36 +65,41 @@ def _record(tree: Tree, version: FileVersion) -> str:
     duration_ms = (time.perf_counter() - started) * 1000
 
     with transaction.atomic():
-        lock_tree(tree)
+        file = _locked_file(tree, version.path)
         # a newer version may have been stored while we parsed
-        current = SourceFile.objects.filter(tree=tree, path=version.path).first()
-        if current and current.seq >= version.seq:
+        if file.seq >= version.seq:
             return "stale"
-        latency_ms = (time.time_ns() - version.seq) / 1e6
-        fields = {
-            "latency_ms": latency_ms,
-            "status": status,
-            "sha256": version.sha256,
-            "size": version.size,
-            "mtime_ns": version.mtime_ns,
-            "seq": version.seq,
-            "engine_version": ENGINE_VERSION,
-            "analyzed_at": timezone.now(),
-            "duration_ms": duration_ms,
-            "reason": reason,
-            "detail": detail,
-        }
-        if current:
-            SourceFile.objects.filter(pk=current.pk).update(**fields)
-        else:
-            SourceFile.objects.create(tree=tree, path=version.path, **fields)
-        delta = apply(DatabaseStore(tree), version.path, postings)
-        transition_ids = record_transitions(tree, delta, latency_ms)
-        if transition_ids:
-            transaction.on_commit(
-                partial(questions_changed.send, sender=Transition, transition_ids=transition_ids)
-            )
+        file.latency_ms = (time.time_ns() - version.seq) / 1e6
+        file.status = status
+        file.sha256 = version.sha256
+        file.size = version.size
+        file.mtime_ns = version.mtime_ns
+        file.seq = version.seq
+        file.engine_version = ENGINE_VERSION
+        file.analyzed_at = timezone.now()
+        file.duration_ms = duration_ms
+        file.reason = reason
+        file.detail = detail
+        file.save()
+        changed = write_postings(file, postings)
+        if changed:
+            ChangedKeys.objects.create(tree=tree, keys=sorted(changed), seq=version.seq)
     return status
+
+
+def _locked_file(tree: Tree, path: str) -> SourceFile:
+    """The file's row, locked until the transaction ends (created first if new).
+
+    Two versions of one path are stored one after the other; files never wait for each other.
+    """
+    rows = SourceFile.objects.select_for_update().filter(tree=tree, path=path)
+    file = rows.first()
+    if file is None:
+        SourceFile.objects.bulk_create(
+            [SourceFile(tree=tree, path=path, status=SourceFile.Status.DELETED)], ignore_conflicts=True
+        )
+        file = rows.get()
+    return file
 
 
 def _analyze(version: FileVersion) -> tuple[dict | None, str, str, str]:
@@ -145,24 +123,3 @@ def _analyze(version: FileVersion) -> tuple[dict | None, str, str, str]:
     if error is not None:
         return postings, SourceFile.Status.FAILED, error.reason, str(error)
     return postings, SourceFile.Status.ANALYZED, "", ""
-
-
-def record_transitions(tree: Tree, delta: Delta, latency_ms: float | None = None) -> list[int]:
-    """Write one outbox row per opened, changed or resolved question of `delta`, except suppressed ones."""
-    kinds = [
-        (Transition.Kind.OPENED, delta.opened),
-        (Transition.Kind.CHANGED, delta.changed),
-        (Transition.Kind.RESOLVED, delta.resolved),
-    ]
-    qids = [q.id for _, questions in kinds for q in questions]
-    rows = {row.qid: row for row in Question.objects.filter(tree=tree, qid__in=qids)}
-    transitions = []
-    for kind, questions in kinds:
-        for q in questions:
-            if rows[q.id].suppressed:
-                continue
-            transition = Transition(question=rows[q.id], kind=kind, latency_ms=latency_ms)
-            transition.signal, transition.envelope = bus_facts.envelope_for(rows[q.id], transition)
-            transitions.append(transition)
-    created = Transition.objects.bulk_create(transitions)
-    return [t.pk for t in created]

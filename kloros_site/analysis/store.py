@@ -1,14 +1,18 @@
-"""The engine's Store protocol over the database, for one tree, inside one locked transaction.
+"""The engine's Store protocol over the database, in two halves that run in different places.
 
-The engine evaluates keys one at a time; a store that asked the database for each of them
-would make hundreds of round trips per file. This one loads what a batch of keys needs in a
-few queries (`prefetch`), answers from that, buffers its writes and makes them in bulk at
-the end of the evaluation (`flush`). It lives for one transaction under the tree's lock, so
-nothing it holds can go stale.
+Extraction (`write_postings`) stores one file's postings and returns the keys they changed. It
+runs on any worker, in parallel, locking only that file's row: files never share posting rows.
+
+Evaluation (`DatabaseStore`, one per tree at a time under `lock_tree`) turns changed keys into
+questions. The engine evaluates keys one at a time; a store that asked the database for each of
+them would make hundreds of round trips per batch. This one loads what a batch of keys needs in
+a few queries (`prefetch`), answers from that, buffers its writes and makes them in bulk at the
+end (`flush`).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -23,14 +27,16 @@ CHUNK = 500  # keys per IN (...) list: well under SQLite's bound-parameter limit
 # a key more files than this post under is a hub (a common name, a big package): its postings
 # are loaded only if a monitor asks for them, not merely whether it has any
 HUB = 64
+# past this many changed keys (a cold scan) every read-set of the tree is loaded in one query
+# instead of asking for the readers of each chunk of keys
+ALL_READS_AFTER = 20 * CHUNK
 QUESTION_FIELDS = ["key", "monitor", "hypothesis", "question", "evidence", "severity", "capability_key"]
 
 
 def lock_tree(tree: Tree) -> None:
-    """Serialize index updates of one tree across workers, until the transaction ends.
+    """One evaluation of a tree at a time, until the transaction ends.
 
-    Parsing runs in parallel; only the short apply step is serialized, which is what keeps
-    cross-file questions consistent when two workers touch the same key at once.
+    Extraction never takes it; evaluations of different trees run in parallel.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -40,10 +46,43 @@ def lock_tree(tree: Tree) -> None:
         Tree.objects.select_for_update().filter(pk=tree.pk).exists()
 
 
-def chunks(items: Iterable[str]) -> Iterator[list[str]]:
+def chunks(items: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
     items = sorted(items)
-    for i in range(0, len(items), CHUNK):
-        yield items[i : i + CHUNK]
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def write_postings(file: SourceFile, postings: Mapping[str, Any] | None) -> set[str]:
+    """Replace one file's postings (None: the file is gone); return the keys whose postings changed.
+
+    Call inside the transaction that updates the file's row, after locking that row.
+    """
+    old = dict(Posting.objects.filter(file=file).values_list("key", "payload"))
+    new = dict(postings or {})
+    changed = {k for k in old.keys() | new.keys() if k not in old or k not in new or old[k] != new[k]}
+    gone = [k for k in changed if k in old]
+    for chunk in chunks(gone):
+        Posting.objects.filter(file=file, key__in=chunk)._raw_delete(Posting.objects.db)
+    insert_postings(file, [(k, new[k]) for k in sorted(changed) if k in new])
+    return changed
+
+
+def insert_postings(file: SourceFile, rows: list[tuple[str, Any]]) -> None:
+    """Many rows at once: COPY on PostgreSQL (a cold scan writes ~160 per file), else bulk INSERTs."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        table = Posting._meta.db_table
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {table} (tree_id, file_id, key, payload) FROM STDIN") as copy,
+        ):
+            for key, payload in rows:
+                copy.write_row((file.tree_id, file.pk, key, json.dumps(payload)))
+        return
+    Posting.objects.bulk_create(
+        [Posting(tree_id=file.tree_id, file=file, key=k, payload=p) for k, p in rows], batch_size=CHUNK
+    )
 
 
 def as_engine_question(row: Question) -> EngineQuestion:
@@ -73,20 +112,13 @@ class DatabaseStore:
 
     # --- postings ---------------------------------------------------------------------------
     def replace_postings(self, path: str, postings: Mapping[str, Any] | None) -> set[str]:
+        """Extraction and evaluation in one place, for the engine's `apply` (tests, one-off tools)."""
         file = SourceFile.objects.filter(tree=self.tree, path=path).first()
         if file is None:
             if postings:
                 raise RuntimeError(f"record the SourceFile row of {path} before its postings")
             return set()
-        old = {p.key: p for p in Posting.objects.filter(file=file)}
-        new = dict(postings or {})
-        changed = {
-            k for k in old.keys() | new.keys() if k not in old or k not in new or old[k].payload != new[k]
-        }
-        Posting.objects.filter(pk__in=[old[k].pk for k in changed if k in old]).delete()
-        Posting.objects.bulk_create(
-            [Posting(tree=self.tree, file=file, key=k, payload=new[k]) for k in sorted(changed) if k in new]
-        )
+        changed = write_postings(file, postings)
         for key in changed:
             self._postings.pop(key, None)
             self._exists.pop(key, None)
@@ -120,6 +152,9 @@ class DatabaseStore:
     # --- reads ------------------------------------------------------------------------------
     def readers(self, keys: set[str]) -> set[str]:
         found: set[str] = set()
+        if len(keys) > ALL_READS_AFTER:
+            reads = KeyRead.objects.filter(tree=self.tree).values_list("key", "read")
+            return {key for key, read in reads.iterator(chunk_size=5000) if read in keys}
         for chunk in chunks(keys):
             found.update(KeyRead.objects.filter(tree=self.tree, read__in=chunk).values_list("key", flat=True))
         return found

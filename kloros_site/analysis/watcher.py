@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -82,12 +83,18 @@ class Watcher:
         feeder: Feeder,
         max_bytes: int,
         quiet_seconds: float = 0.02,
+        sweep: Callable[[], int] | None = None,
+        sweep_seconds: float = 5.0,
     ) -> None:
         self.roots = roots
         self.ignore = ignore
         self.feeder = feeder
         self.max_bytes = max_bytes
         self.quiet = quiet_seconds
+        # asks for the evaluations whose trigger died with a killed worker (evaluation.sweep)
+        self.sweep = sweep
+        self.sweep_seconds = sweep_seconds
+        self._next_sweep = 0.0
         self._due: dict[tuple[Path, str], float] = {}
         self._reconcile = False
         self._cond = threading.Condition()
@@ -152,7 +159,11 @@ class Watcher:
                 ready = [key for key, due in self._due.items() if due <= now]
                 if not ready and not self._reconcile:
                     waits = [due - now for due in self._due.values()] + ([TICK] if backlog else [])
+                    if self.sweep:
+                        waits.append(max(self._next_sweep - now, 0.0))
                     self._cond.wait(min(waits) if waits else None)
+                    if self.sweep and time.monotonic() >= self._next_sweep:
+                        self._sweep()
                     if not backlog or self._due or self._reconcile:
                         continue
                 for key in ready:
@@ -165,7 +176,8 @@ class Watcher:
                 for root, rel in ready:
                     by_root.setdefault(root, []).append(rel)
                 for root, rels in by_root.items():
-                    pending.request(root, rels)
+                    if not self.feeder.send_now(root, rels):
+                        pending.request(root, rels)
                 self.feeder.feed()
                 backlog = self.feeder.has_backlog()
             except Exception:
@@ -175,3 +187,10 @@ class Watcher:
                 self._stop.wait(TICK)
                 self.reconcile_soon()
                 backlog = True
+
+    def _sweep(self) -> None:
+        self._next_sweep = time.monotonic() + self.sweep_seconds
+        try:
+            self.sweep()
+        except Exception as exc:  # the database or broker is away; the next sweep tries again
+            log.warning("could not look for trees to evaluate: %s", exc)

@@ -70,8 +70,8 @@ def reanalyze(files: Iterable[tuple[str, str]]) -> int:
 
     A file that is gone is sent as a deletion, which is what the store should learn anyway.
     """
+    from kloros_site.analysis.enqueue import dispatch
     from kloros_site.analysis.reader import read_version
-    from tasks.analysis import dispatch
 
     sent = 0
     for root, rel in sorted(set(files)):
@@ -101,11 +101,11 @@ def reanalyze_files(files: QuerySet[SourceFile]) -> int:
 
 def retry_dead_letters(letters: QuerySet[DeadLetter]) -> int:
     """Send each stored message again, as it was; the worker decides if it is still news."""
-    from tasks.analysis import analyze_file
+    from kloros_site.analysis.enqueue import send_message
 
     retried = 0
     for letter in letters.order_by("id"):
-        analyze_file.apply_async(args=[letter.message], queue=settings.KLR_ANALYSIS_QUEUE)
+        send_message(letter.message)
         DeadLetter.objects.filter(pk=letter.pk).update(retried_at=timezone.now())
         retried += 1
     return retried

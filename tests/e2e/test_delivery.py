@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
+from kloros_site.analysis.messages import sha256
 from kloros_site.analysis.models import Question, SourceFile, Transition
-from kloros_site.analysis.services import sha256
 from tests.tcp_relay import Relay
 
 from ..conftest import Listener, eventually

@@ -12,8 +12,8 @@ import random
 import psutil
 import pytest
 
+from kloros_site.analysis.messages import sha256
 from kloros_site.analysis.models import SourceFile
-from kloros_site.analysis.services import sha256
 
 from ..conftest import Process, eventually
 

@@ -17,6 +17,7 @@ import pytest
 from django.conf import settings
 from kombu import Connection
 
+from kloros_site.analysis import evaluation
 from kloros_site.analysis.models import PendingFile, Question, SourceFile
 from kloros_site.analysis.reader import read_version
 from monitors import scan_tree
@@ -135,10 +136,10 @@ def storm(private_stack):
 
 def settle(root: Path) -> None:
     """Quiet: nothing pending, and every file on disk stored with its current content."""
-    from kloros_site.analysis.services import sha256
+    from kloros_site.analysis.messages import sha256
 
     def quiet() -> bool:
-        if PendingFile.objects.exists():
+        if PendingFile.objects.exists() or not evaluation.evaluated():
             return False
         on_disk = {p.relative_to(root).as_posix(): sha256(p.read_bytes()) for p in root.rglob("*.py")}
         stored = dict(SourceFile.objects.exclude(status="deleted").values_list("path", "sha256"))
@@ -229,7 +230,7 @@ def restart_broker() -> None:
     reason="the embedded broker is a folder: there is no server to restart",
 )
 def test_a_broker_restart_mid_storm_loses_nothing(storm, worker):
-    from tasks.analysis import dispatch, queue_depth
+    from kloros_site.analysis.enqueue import dispatch, queue_depth
 
     root, workers, start_worker, probe = storm
     queue_depth()  # this process now holds a pooled broker connection, as a web process would

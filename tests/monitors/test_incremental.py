@@ -8,8 +8,9 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitors import MemoryStore, Question, analyze_or_placeholder, apply, rebuild
+from monitors import MemoryStore, Question, analyze_or_placeholder, apply, evaluate, rebuild
 from monitors.config import DEFAULT, Config
+from monitors.engine import affected
 from tests.monitors.tree_strategies import CLONE, operations
 
 configs = st.sampled_from([DEFAULT, Config(kind="library")])
@@ -90,3 +91,38 @@ def test_a_question_that_moves_between_keys_is_one_change():
     reversed_keys = [("write", "pkg/__init__.py", "import pkg.b\n"), ("write", "pkg/a.py", "from . import b\n"),
                      ("write", "pkg/__init__.py", "")]  # fmt: skip
     test_incremental_equals_batch.hypothesis.inner_test(reversed_keys, DEFAULT)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(operations, st.lists(st.booleans(), min_size=25, max_size=25))
+def test_batched_evaluation_equals_batch(ops, ends_batch):
+    """Many files' postings stored first, their changed keys evaluated once at the end of a batch,
+    the same file edited several times within one batch: still equal to a fresh batch scan, and
+    a subscriber hearing only the deltas ends up believing the same."""
+    files: dict[str, str] = {}
+    store = MemoryStore()
+    seen: dict[str, Question] = {}
+    changed: set[str] = set()
+
+    def store_version(path: str, source: str | None) -> None:
+        changed.update(store.replace_postings(path, None if source is None else postings(path, source)))
+
+    for (op, path, arg), end in zip(ops, ends_batch, strict=False):
+        if op == "write":
+            files[path] = arg
+            store_version(path, arg)
+        elif op == "delete" and path in files:
+            del files[path]
+            store_version(path, None)
+        elif op == "move" and path in files and arg != path:
+            files[arg] = files.pop(path)
+            store_version(path, None)
+            store_version(arg, files[arg])
+        if end:
+            replay(seen, evaluate(store, affected(store, changed)))
+            changed.clear()
+    replay(seen, evaluate(store, affected(store, changed)))
+
+    expected = batch(files).all_questions()
+    assert store.all_questions() == expected
+    assert seen == expected

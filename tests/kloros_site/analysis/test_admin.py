@@ -23,8 +23,8 @@ from operator_rows import (  # noqa: E402
     tree,
 )
 
+from kloros_site.analysis.messages import FileVersion, sha256  # noqa: E402
 from kloros_site.analysis.models import DeadLetter, PendingFile, SourceFile  # noqa: E402
-from kloros_site.analysis.services import FileVersion, sha256  # noqa: E402
 
 QUESTIONS = reverse("admin:analysis_question_changelist")
 

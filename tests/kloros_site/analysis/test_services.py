@@ -3,8 +3,9 @@ import time
 
 import pytest
 
+from kloros_site.analysis.messages import FileVersion, sha256
 from kloros_site.analysis.models import Question, SourceFile, Transition
-from kloros_site.analysis.services import FileVersion, record, sha256
+from kloros_site.analysis.services import record
 
 pytestmark = pytest.mark.django_db
 ROOT = "/srv/tree"

@@ -132,16 +132,17 @@ def test_changes_taken_while_the_database_fails_are_reconciled(watch, wait_until
     start()
     from kloros_site.analysis import pending as pending_module
 
-    real_request = pending_module.request
+    # the one statement that records changes, whether sent at once or left for the feeder
+    real_upsert = pending_module._upsert
     failures = []
 
-    def flaky_request(*args, **kwargs):
+    def flaky_upsert(*args, **kwargs):
         if not failures:
             failures.append(args)
             raise RuntimeError("database away")
-        return real_request(*args, **kwargs)
+        return real_upsert(*args, **kwargs)
 
-    monkeypatch.setattr(pending_module, "request", flaky_request)
+    monkeypatch.setattr(pending_module, "_upsert", flaky_upsert)
     (root / "a.py").write_text("x = 1\n")
     wait_until(lambda: "a.py" in sent.paths(), message="a change lost while the database failed")
     assert failures

@@ -49,7 +49,7 @@ def test_suppress_and_unsuppress():
 
 def test_reanalyze_sends_each_file_once_and_never_leaves_the_tree(tmp_path, monkeypatch):
     sent = []
-    monkeypatch.setattr("tasks.analysis.dispatch", sent.append)
+    monkeypatch.setattr("kloros_site.analysis.enqueue.dispatch", sent.append)
     root = tree(str(tmp_path))
     (tmp_path / "a.py").write_text("x = 1\n")
     question(root, evidence=["a.py:1", "a.py:7", "gone.py:2", "../../etc/passwd:1", "/etc/passwd:1"])

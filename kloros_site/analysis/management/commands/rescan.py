@@ -7,12 +7,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from kloros_site.analysis import pending
+from kloros_site.analysis import evaluation, pending
+from kloros_site.analysis.enqueue import feeder, send_evaluation
 from kloros_site.analysis.management.commands.watch import watched_roots
-from kloros_site.analysis.models import PendingFile, Question, SourceFile
+from kloros_site.analysis.models import PendingFile, Question, SourceFile, Tree
 from kloros_site.analysis.paths import Ignore
 from kloros_site.analysis.sync import changed_paths
-from tasks.analysis import feeder
 
 
 class Command(BaseCommand):
@@ -51,7 +51,7 @@ class Command(BaseCommand):
         remaining = PendingFile.objects.filter(tree__path=str(root))
         with tqdm(total=total, unit="file", disable=None, file=self.stderr._out) as bar:
             done = 0
-            while done < total:
+            while done < total or not evaluation.evaluated(Tree.objects.filter(path=str(root))):
                 if timeout and time.monotonic() - started > timeout:
                     self.stderr.write(
                         f"gave up waiting after {timeout:.0f} s; {total - done} files not done yet"
@@ -59,6 +59,7 @@ class Command(BaseCommand):
                     break
                 time.sleep(0.2)
                 work.feed()
+                evaluation.sweep(send_evaluation)
                 now = total - min(remaining.count(), total)
                 bar.update(now - done)
                 done = now

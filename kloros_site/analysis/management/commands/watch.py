@@ -3,15 +3,17 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from kloros_site.analysis import evaluation
+from kloros_site.analysis.enqueue import feeder, send_evaluation
 from kloros_site.analysis.paths import Ignore
 from kloros_site.analysis.watcher import Watcher
 from monitors.scan import import_root
-from tasks.analysis import feeder
 
 
 def watched_roots(paths: list[str]) -> list[Path]:
@@ -41,7 +43,14 @@ class Command(BaseCommand):
     def handle(self, *args, paths: list[str], **options) -> None:
         roots = watched_roots(paths)
         ignores = {root: Ignore(root, settings.KLR_IGNORE) for root in roots}
-        watcher = Watcher(roots, ignores, feeder(), settings.KLR_MAX_FILE_BYTES)
+        watcher = Watcher(
+            roots,
+            ignores,
+            feeder(),
+            settings.KLR_MAX_FILE_BYTES,
+            sweep=partial(evaluation.sweep, send_evaluation),
+            sweep_seconds=settings.KLR_EVALUATION_SWEEP_SECONDS,
+        )
         done = threading.Event()
 
         def shutdown(signum, frame) -> None:

@@ -1,0 +1,154 @@
+"""Batched evaluation: the changed keys of many extractions turned into question changes at once.
+
+Extraction (services.record) stores a file's postings and a ChangedKeys row, in parallel on
+any worker. Evaluation runs once per tree at a time and drains every ChangedKeys row present:
+each key is evaluated once per batch however many files touched it, and the questions and
+their outbox rows are written in the same transaction.
+
+When to evaluate: as soon as the tree has settled (no pending or in-flight extraction, i.e.
+no PendingFile row), so a scan, a storm or a branch switch is heard on the bus as its settled
+result, not as the half-built states in between. A steady trickle of edits never settles, so
+once the oldest unevaluated change is older than KLR_EVALUATION_MAX_DELAY and newer changes
+keep arriving, the tree is evaluated anyway. A scan queues all its files up front, so it never
+counts as a trickle.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kloros_site.analysis import bus_facts, relay
+from kloros_site.analysis.models import ChangedKeys, PendingFile, Question, Transition, Tree
+from kloros_site.analysis.store import DatabaseStore, chunks, lock_tree
+from monitors import Delta, evaluate
+from monitors.engine import affected
+
+log = logging.getLogger(__name__)
+ROWS_PER_ROUND = 2000  # ChangedKeys rows (file versions) read at once: bounds a worker's memory
+KEYS_PER_TRANSACTION = 5000
+
+
+def due(tree: Tree) -> bool:
+    """Whether the tree has changes to evaluate and should evaluate them now."""
+    oldest = ChangedKeys.objects.filter(tree=tree).order_by("id").values_list("seq", flat=True).first()
+    if oldest is None:
+        return False
+    pending = PendingFile.objects.filter(tree=tree)
+    if not pending.exists():
+        return True
+    overdue = time.time_ns() - oldest > settings.KLR_EVALUATION_MAX_DELAY * 1e9
+    return overdue and pending.filter(seq__gt=oldest).exists()
+
+
+def evaluated(trees: QuerySet[Tree] | None = None) -> bool:
+    """Every stored change of these trees (default: all) has been turned into questions."""
+    trees = Tree.objects.all() if trees is None else trees
+    return not (
+        ChangedKeys.objects.filter(tree__in=trees).exists()
+        or trees.filter(evaluation_requested_at__isnull=False).exists()
+    )
+
+
+def request(tree: Tree, send: Callable[[int], None]) -> bool:
+    """Send one evaluation task for the tree unless one is already on its way; True if sent."""
+    now = timezone.now()
+    lost = now - timedelta(seconds=settings.KLR_EVALUATION_LOST_AFTER)
+    waiting = Q(evaluation_requested_at__isnull=True) | Q(evaluation_requested_at__lt=lost)
+    if not Tree.objects.filter(waiting, pk=tree.pk).update(evaluation_requested_at=now):
+        return False
+    try:
+        send(tree.pk)
+    except Exception as exc:  # broker away: the next trigger or sweep asks again
+        Tree.objects.filter(pk=tree.pk).update(evaluation_requested_at=None)
+        log.warning("could not request an evaluation of %s: %s", tree.path, exc)
+        return False
+    return True
+
+
+def request_if_due(tree: Tree, send: Callable[[int], None]) -> bool:
+    return due(tree) and request(tree, send)
+
+
+def sweep(send: Callable[[int], None]) -> int:
+    """Request an evaluation for every tree that is due: covers a trigger lost with its worker."""
+    trees = Tree.objects.filter(pk__in=ChangedKeys.objects.values("tree_id"))
+    return sum(request_if_due(tree, send) for tree in trees)
+
+
+def evaluate_tree(tree_id: int) -> int:
+    """Evaluate every change of the tree recorded so far; returns how many transitions were written.
+
+    Rows written while this runs wait for the next evaluation (requested at the end if due), so
+    a stream of edits cannot keep one task busy forever.
+    """
+    tree = Tree.objects.get(pk=tree_id)
+    written = 0
+    try:
+        last = ChangedKeys.objects.filter(tree=tree).order_by("-id").values_list("id", flat=True).first()
+        while last is not None:
+            rows = list(
+                ChangedKeys.objects.filter(tree=tree, id__lte=last)
+                .order_by("id")
+                .values_list("id", "keys", "seq")[:ROWS_PER_ROUND]
+            )
+            if not rows:
+                break
+            written += _evaluate_rows(tree, rows)
+    finally:
+        Tree.objects.filter(pk=tree.pk).update(evaluation_requested_at=None)
+    return written
+
+
+def _evaluate_rows(tree: Tree, rows: list[tuple[int, list[str], int]]) -> int:
+    changed = {key for _, keys, _ in rows for key in keys}
+    latency_ms = (time.time_ns() - min(seq for _, _, seq in rows)) / 1e6
+    with transaction.atomic():
+        lock_tree(tree)
+        keys = sorted(affected(DatabaseStore(tree), changed))
+    written = 0
+    batches = list(chunks(keys, KEYS_PER_TRANSACTION)) or [[]]
+    for i, batch in enumerate(batches):
+        with transaction.atomic():
+            lock_tree(tree)
+            delta = evaluate(DatabaseStore(tree), batch)
+            ids = record_transitions(tree, delta, latency_ms)
+            if i == len(batches) - 1:  # every key of these rows is evaluated: they are done
+                ChangedKeys.objects.filter(id__in=[row_id for row_id, _, _ in rows])._raw_delete(
+                    ChangedKeys.objects.db
+                )
+            if ids:
+                transaction.on_commit(partial(relay.publish_committed, ids))
+        written += len(ids)
+    return written
+
+
+def record_transitions(tree: Tree, delta: Delta, latency_ms: float | None = None) -> list[int]:
+    """Write one outbox row per opened, changed or resolved question of `delta`, except suppressed ones."""
+    kinds = [
+        (Transition.Kind.OPENED, delta.opened),
+        (Transition.Kind.CHANGED, delta.changed),
+        (Transition.Kind.RESOLVED, delta.resolved),
+    ]
+    qids = [q.id for _, questions in kinds for q in questions]
+    rows = {}
+    for chunk in chunks(qids):
+        rows.update({row.qid: row for row in Question.objects.filter(tree=tree, qid__in=chunk)})
+    transitions = []
+    for kind, questions in kinds:
+        for q in questions:
+            if rows[q.id].suppressed:
+                continue
+            transition = Transition(question=rows[q.id], kind=kind, latency_ms=latency_ms)
+            transition.signal, transition.envelope = bus_facts.envelope_for(rows[q.id], transition)
+            transitions.append(transition)
+    created = Transition.objects.bulk_create(transitions, batch_size=500)
+    return [t.pk for t in created]

@@ -1,0 +1,173 @@
+"""Batched evaluation: extraction stores changes, one evaluation per tree turns them into questions."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kloros_site.analysis import evaluation, pending
+from kloros_site.analysis.messages import FileVersion, sha256
+from kloros_site.analysis.models import ChangedKeys, KeyRead, Question, Transition, Tree
+from kloros_site.analysis.services import record
+from kloros_site.analysis.store import as_engine_question
+from monitors import MemoryStore, analyze_or_placeholder, rebuild
+from tests.monitors.tree_strategies import operations
+
+pytestmark = pytest.mark.django_db
+ROOT = "/srv/tree"
+_last = [0]
+
+
+def next_seq() -> int:
+    """Now, in ns, strictly increasing: a version is read after the change it answers."""
+    _last[0] = max(time.time_ns(), _last[0] + 1)
+    return _last[0]
+
+
+def version(path: str, source: str | None) -> FileVersion:
+    if source is None:
+        return FileVersion(root=ROOT, path=path, seq=next_seq(), deleted=True)
+    data = source.encode()
+    return FileVersion(root=ROOT, path=path, seq=next_seq(), sha256=sha256(data), size=len(data), data=data)
+
+
+def extract(path: str, source: str | None, requested: list[int] | None = None) -> str:
+    """A worker's extraction, its evaluation request collected instead of sent."""
+    return record(version(path, source), (requested if requested is not None else []).append)
+
+
+def batch(files: dict[str, str]) -> dict:
+    store = MemoryStore()
+    for path, source in files.items():
+        store.replace_postings(path, analyze_or_placeholder(path, source.encode())[0])
+    rebuild(store)
+    return store.all_questions()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(operations, st.lists(st.booleans(), min_size=25, max_size=25))
+def test_batched_evaluation_in_the_database_equals_batch(ops, ends_batch):
+    with transaction.atomic():
+        files: dict[str, str] = {}
+        for (op, path, arg), end in zip(ops, ends_batch, strict=False):
+            if op == "write":
+                files[path] = arg
+                extract(path, arg)
+            elif op == "delete" and path in files:
+                del files[path]
+                extract(path, None)
+            elif op == "move" and path in files and arg != path:
+                files[arg] = files.pop(path)
+                extract(path, None)
+                extract(arg, files[arg])
+            if end and Tree.objects.exists():
+                evaluation.evaluate_tree(Tree.objects.get(path=ROOT).pk)
+        if Tree.objects.exists():
+            evaluation.evaluate_tree(Tree.objects.get(path=ROOT).pk)
+            assert not ChangedKeys.objects.exists()
+        stored = {row.qid: as_engine_question(row) for row in Question.objects.open()}
+        assert stored == batch(files)
+        transaction.set_rollback(True)
+
+
+def test_a_settled_tree_is_evaluated_once_however_many_files_changed():
+    requested: list[int] = []
+    pending.request(ROOT, ["p.py", "c.py", "d.py"])
+    extract("p.py", 'ChemPub().emit("ch.a")\nChemPub().emit("ch.b")\n', requested)
+    extract("c.py", 'ChemSub("ch.a", print)\n', requested)
+    assert requested == []  # d.py is still pending: the tree has not settled
+    assert not Question.objects.exists()
+    extract("d.py", 'ChemSub("ch.b", print)\n', requested)
+    tree = Tree.objects.get()
+    assert requested == [tree.pk]
+    assert ChangedKeys.objects.count() == 3
+    assert evaluation.evaluate_tree(tree.pk) == 0  # every channel has a consumer: nothing to hear
+    assert not Question.objects.exists() and not Transition.objects.exists()
+    assert not ChangedKeys.objects.exists()
+
+
+def test_a_scan_is_heard_as_its_final_result_not_its_intermediate_states():
+    requested: list[int] = []
+    pending.request(ROOT, ["a.py", "b.py"])
+    extract("a.py", "import pkg.b\n", requested)
+    extract("pkg/b.py", "x = 1\n", requested)  # a.py's import resolves once b exists
+    extract("b.py", 'ChemPub().emit("ch.x")\n', requested)
+    evaluation.evaluate_tree(Tree.objects.get().pk)
+    kinds = sorted(Transition.objects.values_list("kind", "question__hypothesis"))
+    assert kinds == [("opened", "ORPHANED_QUEUE")]
+
+
+def test_a_trickle_waits_at_most_the_max_delay(settings):
+    settings.KLR_EVALUATION_MAX_DELAY = 0.05
+    requested: list[int] = []
+    extract("p.py", 'ChemPub().emit("ch.a")\n', requested)
+    tree = Tree.objects.get()
+    evaluation.evaluate_tree(tree.pk)
+    requested.clear()
+    # edits keep arriving: another file is always pending
+    pending.request(ROOT, ["q.py"], seq=time.time_ns())
+    extract("p.py", 'ChemPub().emit("ch.b")\n', requested)
+    assert requested == []  # not settled, not overdue yet
+    time.sleep(0.06)
+    pending.request(ROOT, ["q.py"], seq=time.time_ns())
+    extract("r.py", "x = 1\n", requested)
+    assert requested == [tree.pk]
+
+
+def test_a_scan_queued_up_front_never_counts_as_a_trickle(settings):
+    settings.KLR_EVALUATION_MAX_DELAY = 0.0
+    requested: list[int] = []
+    pending.request(ROOT, ["a.py", "b.py"], seq=time.time_ns() - 10**9)
+    extract("a.py", "x = 1\n", requested)
+    assert requested == []
+
+
+def test_one_evaluation_request_at_a_time_until_it_is_lost():
+    tree = Tree.objects.create(path=ROOT)
+    sent: list[int] = []
+    assert evaluation.request(tree, sent.append)
+    assert not evaluation.request(tree, sent.append)
+    Tree.objects.update(evaluation_requested_at=timezone.now() - timedelta(hours=1))
+    assert evaluation.request(tree, sent.append)
+    assert sent == [tree.pk, tree.pk]
+
+
+def test_a_request_the_broker_refused_can_be_made_again():
+    tree = Tree.objects.create(path=ROOT)
+
+    def refuse(tree_id: int) -> None:
+        raise ConnectionError("broker away")
+
+    assert not evaluation.request(tree, refuse)
+    sent: list[int] = []
+    assert evaluation.request(tree, sent.append) and sent == [tree.pk]
+
+
+def test_the_sweep_asks_only_for_trees_with_changes_that_are_due():
+    extract("p.py", 'ChemPub().emit("ch.a")\n', [])
+    quiet = Tree.objects.create(path="/srv/quiet")
+    busy = Tree.objects.create(path="/srv/busy")
+    ChangedKeys.objects.create(tree=busy, keys=["integration:channel:x"], seq=time.time_ns())
+    pending.request("/srv/busy", ["still.py"])
+    sent: list[int] = []
+    Tree.objects.update(evaluation_requested_at=None)
+    assert evaluation.sweep(sent.append) == 1
+    assert sent == [Tree.objects.get(path=ROOT).pk] and quiet.pk not in sent
+
+
+def test_keys_that_read_only_themselves_store_no_reads():
+    extract("p.py", "def helper():\n    return 1\n", [])
+    evaluation.evaluate_tree(Tree.objects.get().pk)
+    reads = list(KeyRead.objects.values_list("key", "read"))
+    assert ("integration:name:helper", "integration:used:helper") in reads  # reads of others are kept
+    assert not [(k, r) for k, r in reads if k == r]
