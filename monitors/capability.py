@@ -11,6 +11,7 @@ Keys:
                    (a module matching "*.base", and a package matching "*" with a child "base")
   prefix:<pkg>     "some module lives under pkg" (namespace packages, project membership)
   childimported:<pkg>  "some module directly in pkg is imported" (see below)
+  scriptroot:<dir>  a script in that folder imports the modules beside it by their bare names
   declared:<name>  INSTALLED_APPS / Celery include / configured entry points   MISSING_CAPABILITY
 
 Only modules inside a regular package are asked about: a top-level module or package
@@ -105,7 +106,7 @@ class CapabilityMonitor(Monitor):
                 targets.setdefault(name, imp.line)
         targets.update({n: line for n, line in facts.dotted_strings.items() if n not in targets})
         if root := script_root(facts.path, facts.is_script):  # `import helper` beside tools/run.py
-            targets.update({f"{root}.{name}": line for name, line in list(targets.items())})
+            postings[f"scriptroot:{root}"] = True
         for name, line in list(targets.items()):
             for parent in ancestors(name):
                 targets.setdefault(parent, line)
@@ -157,9 +158,15 @@ class CapabilityMonitor(Monitor):
         """`kind:module` is posted, under the module's name or its name under another root."""
         if lookup.exists(f"{kind}:{module}"):
             return True
-        return any(
+        if any(
             module.startswith(f"{root}.") and lookup.exists(f"{kind}:{module[len(root) + 1 :]}")
             for root in roots(lookup)
+        ):
+            return True
+        # tools/helper.py imported as `helper` by a script beside it (a root for that script)
+        return any(
+            lookup.exists(f"scriptroot:{folder}") and lookup.exists(f"{kind}:{module[len(folder) + 1 :]}")
+            for folder in ancestors(module)
         )
 
     @staticmethod

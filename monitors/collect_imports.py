@@ -15,6 +15,7 @@ from monitors.walker import HOLE, Walker, dotted, first_string, pattern_of, stri
 TASK_NAME_CALLS = {"send_task", "signature"}
 IMPORT_CALLS = {"import_module", "__import__", "import_string"}
 DISCOVERY_CALLS = {"iter_modules", "walk_packages", "autodiscover_tasks"}
+SYS_PATH_EDITS = {"insert", "append", "addsitedir", "extend"}
 IMPORT_GUARDS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
 DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 
@@ -112,8 +113,11 @@ class ImportFacts(Walker):
                 self.facts.loader_patterns.add(pattern)
         elif callee in DISCOVERY_CALLS:
             self.facts.dynamic_loader = True
-        if callee in ("insert", "append", "addsitedir", "extend"):
-            self.sys_path_edit(node)
+        if callee in SYS_PATH_EDITS:
+            func = node.func  # sys.path.insert(...) / site.addsitedir(...): not every list's append
+            on_path = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute)
+            if callee == "addsitedir" or (on_path and func.value.attr == "path"):
+                self.sys_path_edit(node)
         if callee == "Celery" or (callee == "update" and (dotted(node.func) or "").endswith("conf.update")):
             for keyword in node.keywords:
                 if keyword.arg in ("include", "imports"):
@@ -139,9 +143,7 @@ class ImportFacts(Walker):
         super().assigned(target, value)
         if isinstance(target, ast.Subscript) and dotted(target.value) == "sys.modules":
             self.facts.open_namespace = True  # sys.modules[__name__] = other: it answers for any name
-        if isinstance(target, ast.Name) and isinstance(
-            value, ast.Call | ast.BinOp | ast.Attribute | ast.Subscript
-        ):
+        if isinstance(target, ast.Name) and roots.may_be_path(value):
             parts = roots.path_of(value, self.file_parts(), self.path_names)
             if parts is not None:
                 self.path_names[target.id] = parts

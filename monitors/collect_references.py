@@ -10,7 +10,7 @@ import ast
 import re
 
 from monitors.collect_imports import DOTTED, target_is_celery_conf
-from monitors.walker import HOLE, Walker, pattern_of, string_items
+from monitors.walker import HOLE, Walker, callee_name, pattern_of, string_items
 
 CELERY_SETTINGS = {"CELERY_IMPORTS", "CELERY_INCLUDE"}
 ENTRY_POINT = re.compile(r"=\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*:\s*([A-Za-z_]\w*)")
@@ -100,12 +100,21 @@ class ReferenceFacts(Walker):
 
     def bind_pattern(self, target: ast.expr, value: ast.expr) -> None:
         """`name = "visit_" + kind`: remember what `name` holds, for a lookup further down."""
-        if isinstance(target, ast.Name):
+        if not isinstance(target, ast.Name):
+            return
+        kind = value.__class__
+        # only these build strings; checked first because every assignment comes through here
+        if (
+            kind is ast.BinOp
+            or kind is ast.JoinedStr
+            or (kind is ast.Call and callee_name(value.func) == "format")
+        ):
             pattern = pattern_of(value, self.visible_patterns())
             if pattern and HOLE in pattern:
                 self.prefixes[target.id] = pattern
-            else:
-                self.prefixes.pop(target.id, None)
+                return
+        if target.id in self.prefixes:
+            del self.prefixes[target.id]
 
     # -- assignments that configure things ---------------------------------------
 

@@ -28,6 +28,26 @@ SRC_FOLDERS = {"src"}  # a src-layout: packages in src/, imported without the pr
 ROOTS_KEY = "roots:all"
 
 
+PATH_CALLS = {"dirname", "join", "abspath", "realpath", "normpath", "expanduser", "str", "fspath", "resolve",
+              "absolute", *(name.rpartition(".")[2] for name in PATH_CLASSES)}  # fmt: skip
+
+
+def may_be_path(value: ast.expr) -> bool:
+    """A cheap first look (every assignment passes here): could `value` name a folder?"""
+    kind = value.__class__
+    if kind is ast.Call:
+        func = value.func
+        name = (
+            func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        )
+        return name in PATH_CALLS
+    if kind is ast.Attribute:
+        return value.attr == "parent"
+    if kind is ast.Subscript:
+        return isinstance(value.value, ast.Attribute) and value.value.attr == "parents"
+    return kind is ast.BinOp and isinstance(value.op, ast.Div)
+
+
 def normalize(parts: list[str]) -> Parts | None:
     out: list[str] = []
     for part in parts:

@@ -229,3 +229,15 @@ def test_configured_apps_are_found_under_another_root():
         "src/site/blog/__init__.py": "",
     }
     assert findings(files) == [("MISSING_CAPABILITY", "module.site.shop")]
+
+
+def test_a_module_a_script_imports_from_its_own_folder_is_discovered():
+    files = {
+        "tools/__init__.py": "",
+        "tools/__main__.py": "from tools import other\n",
+        "tools/other.py": "",
+        "tools/helpers.py": '"""Helpers."""\n',
+        "tools/stale.py": '"""Nothing imports it."""\n',
+        "tools/migrate.py": 'import helpers\n\nif __name__ == "__main__":\n    helpers.run()\n',
+    }
+    assert findings(files) == [("UNDISCOVERED_MODULE", "module.tools.stale")]

@@ -175,3 +175,8 @@ def test_a_module_that_replaces_itself_in_sys_modules_answers_for_any_name():
         "selectors.py": "from collections.abc import Mapping\n",
     }
     assert findings(files) == []
+
+
+def test_calls_named_like_sys_path_edits_are_not_roots():
+    files = {"tools/run.py": 'from collections import deque\nappend("src")\nitems.insert(0, "lib")\n'}
+    assert findings(files) == []
