@@ -12,6 +12,8 @@ Keys:
   prefix:<pkg>     "some module lives under pkg" (namespace packages, project membership)
   childimported:<pkg>  "some module directly in pkg is imported" (see below)
   scriptroot:<dir>  a script in that folder imports the modules beside it by their bare names
+  strname:<name>   a lower-case identifier string of the tree ("config_flow"): what the holes of
+                   f"{pkg}.{platform}" can be, for the entries of loadable:* marked "named"
   declared:<name>  INSTALLED_APPS / Celery include / configured entry points   MISSING_CAPABILITY
 
 Only modules inside a regular package are asked about: a top-level module or package
@@ -90,9 +92,15 @@ class CapabilityMonitor(Monitor):
             package = facts.module if facts.is_package else facts.module.rpartition(".")[0]
             if facts.dynamic_loader and package:
                 postings[f"loader:{package}"] = True
+        for name in facts.string_names:
+            postings[f"strname:{name}"] = True
         for pattern in sorted(facts.loader_patterns):
             if not any(w and HOLE not in w for w in pattern.split(".")):
-                continue  # no literal component ("%s.%s"): it can name anything, so it silences nothing
+                # f"{pkg}.{platform}": no literal word; it loads modules whose last part some string
+                # of the tree names (the platform names: "config_flow", "sensor")
+                if pattern.endswith(f".{HOLE}"):
+                    postings.setdefault("loadable:*", []).append([pattern, "", "named"])
+                continue
             for head, child in loaded_packages(pattern):
                 word = next((w for w in head.split(".") if w and HOLE not in w), "*")
                 entries = postings.setdefault(f"loadable:{word}", [])
@@ -176,8 +184,13 @@ class CapabilityMonitor(Monitor):
             if not lookup.exists(f"loadable:{word}"):
                 continue
             for entries in lookup(f"loadable:{word}").values():
-                for head, child in entries:
-                    if matches(head, module) and (not child or exists(lookup, f"{module}.{child}")):
+                for head, child, *named in entries:
+                    if not matches(head, module):
+                        continue
+                    if named:
+                        if lookup.exists(f"strname:{module.rpartition('.')[2]}"):
+                            return True
+                    elif not child or exists(lookup, f"{module}.{child}"):
                         return True
         return False
 

@@ -31,6 +31,11 @@ def is_trivial(body: list[ast.stmt]) -> bool:
     return len(body) == 1 and not isinstance(body[0], COMPOUND)
 
 
+def is_declarative(body: list[ast.stmt]) -> bool:
+    """A class body without methods: it declares what a framework reads (`lookup_name = "contains"`)."""
+    return not any(isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) for stmt in body)
+
+
 def is_stub(body: list[ast.stmt]) -> bool:
     """Only `raise NotImplementedError` (after an optional docstring)."""
     body = body[1:] if docstring(body) else body
@@ -70,6 +75,8 @@ class DefinitionFacts(Walker):
         if in_class and parent.cls is not None:
             if node.name in ("__getattr__", "__getattribute__"):
                 parent.cls.dynamic = True
+            elif node.name == "__init_subclass__":
+                parent.cls.registers = True
             if any(d.split(".")[-1] == "abstractmethod" for d in decorators):
                 parent.cls.abstract = True
         if doc is not None:
@@ -133,10 +140,11 @@ class DefinitionFacts(Walker):
         if not in_function:
             facts.classes.append(cls)
         if parent is None and not facts.is_test:
-            decorated = bool(node.decorator_list)
+            # class keywords go to a base's __init_subclass__, which registers it (domain=DOMAIN)
+            decorated = bool(node.decorator_list) or any(k.arg != "metaclass" for k in node.keywords)
             facts.definitions.append(
                 Definition(qualname, node.name, "class", node.lineno, decorated, doc is not None, "",
-                           is_trivial(node.body))
+                           is_declarative(node.body))
             )  # fmt: skip
         self.bind(node.name, qualname)
         if doc is not None:

@@ -74,6 +74,8 @@ class ReferenceFacts(Walker):
         facts = self.facts
         if value.isidentifier():
             facts.refs.add(value)
+            if value.islower():  # could name a module a computed import loads by convention
+                facts.string_names.add(value)
         elif DOTTED.fullmatch(value):
             facts.dotted_strings.setdefault(value, line)
             facts.refs.update(value.split("."))

@@ -55,6 +55,7 @@ class Components(Concern):
                 "uses": sorted_pairs(uses),
                 "dynamic": cls.dynamic,
                 "abstract": cls.abstract or any(b in ABSTRACT_BASES for b in cls.bases),
+                "registers": cls.registers,
             }
             for base in sorted(set(cls.bases)):
                 subclasses = postings.setdefault(f"subclass:{base}", [])
@@ -140,3 +141,19 @@ def known_ancestry(qualname: str, lookup: Lookup, seen: set[str]) -> bool:
             if not known_ancestry(base, lookup, seen):
                 return False
     return True
+
+
+def registered(qualname: str, lookup: Lookup) -> bool:
+    """A base in the tree defines __init_subclass__: defining the class registers it somewhere."""
+    seen = {qualname}
+    todo = [base for payload in lookup(f"class:{qualname}").values() for base in payload["bases"]]
+    while todo:
+        base = todo.pop()
+        if base in seen or base in EMPTY_BASES or base.startswith("builtins."):
+            continue
+        seen.add(base)
+        for payload in lookup(f"class:{base}").values():
+            if payload["registers"]:
+                return True
+            todo.extend(payload["bases"])
+    return False

@@ -3,6 +3,8 @@
 Keys:
   name:<identifier>    definitions by that name                  DEAD_CODE
   used:<identifier>    any reference to that name (read with exists: many files post it)
+  configured:<dotted>  a dotted string names it (settings DATABASE_ROUTERS = ["pkg.routers.Router"]):
+                       the framework that reads the setting calls the class's methods by name
   strprefix:<prefix>   names looked up by a built string with that literal prefix:
                        ["get_*_permissions"] of getattr(backend, "get_%s_permissions" % x)
 
@@ -12,7 +14,7 @@ only private ones (keys.is_private) are asked about.
 
 from __future__ import annotations
 
-from monitors.components import is_dunder, known_ancestry
+from monitors.components import is_dunder, known_ancestry, registered
 from monitors.facts import Definition, FileFacts
 from monitors.keys import is_private
 from monitors.question import Question
@@ -66,6 +68,8 @@ class DeadCode(Concern):
         for name in facts.refs:
             if not is_dunder(name):
                 postings[f"used:{name}"] = True
+        for dotted in facts.dotted_strings:
+            postings[f"configured:{dotted}"] = True
         for pattern in sorted(facts.name_patterns):
             patterns = postings.setdefault(f"strprefix:{lookup_key(pattern)}", [])
             patterns.append(pattern)
@@ -94,6 +98,10 @@ class DeadCode(Concern):
                     continue  # a library's public name is API, used from outside the tree
                 if def_kind != "function" and not known_ancestry(owner or qualname, lookup, set()):
                     continue  # a framework base class may call or register it
+                if def_kind == "class" and registered(qualname, lookup):
+                    continue  # a base's __init_subclass__ registers it
+                if def_kind == "method" and lookup.exists(f"configured:{owner}"):
+                    continue  # named in settings: the framework calls its methods
                 private = name.startswith("_")
                 questions.append(
                     self.question(lookup, "DEAD_CODE", f"def:{qualname}", [f"{path}:{line}"], f"symbol.{qualname}",

@@ -50,7 +50,9 @@ class Definition:
     decorated: bool  # by something that may register it (not staticmethod/classmethod/property)
     documented: bool
     owner: str = ""  # the class qualname, for methods
-    trivial: bool = False  # one simple statement (docstring aside): `return self.x`, `pass`, `x = f`
+    # a function of one simple statement (`return self.x`, `pass`), a class without methods
+    # (`lookup_name = "contains"`): nothing a docstring would add to
+    trivial: bool = False
 
 
 @dataclass
@@ -63,6 +65,7 @@ class ClassFacts:
     guarded: set[str] = field(default_factory=set)  # hasattr/getattr(self, "x")
     dynamic: bool = False  # __getattr__, setattr(self, ...), self.__dict__: attrs unknowable
     abstract: bool = False
+    registers: bool = False  # defines __init_subclass__: its subclasses register themselves
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ class FileFacts:
     dynamic_loader: bool = False  # iter_modules/walk_packages: the package's children found at runtime
     # modules a computed import can load: "*.base" of import_module("%s.base" % name)
     loader_patterns: set[str] = field(default_factory=set)
+    string_names: set[str] = field(default_factory=set)  # lower-case identifier strings: "config_flow"
     stubs: list[tuple[str, int]] = field(default_factory=list)
     todos: list[tuple[str, int]] = field(default_factory=list)
     doc_refs: list[tuple[str, int]] = field(default_factory=list)  # (dotted symbol, line)
@@ -141,7 +145,8 @@ ENTRY_FILES = {
     "settings.py", "urls.py", "wsgi.py", "asgi.py", "apps.py", "admin.py", "models.py",
     "tasks.py", "celery.py", "celeryconfig.py", "signals.py", "receivers.py",
 }  # fmt: skip
-ENTRY_DIRS = {"migrations", "commands", "templatetags", "settings", "scripts", "bin", "docs", "examples"}
+ENTRY_DIRS = {"migrations", "management", "commands", "templatetags", "settings", "scripts", "bin", "docs",
+              "examples"}  # fmt: skip
 
 
 def is_entry_path(path: str) -> bool:

@@ -12,9 +12,11 @@ Keys:
 MISSING_DOCSTRINGS counts the module itself, its public functions and classes, and
 public undecorated methods of public classes; it asks once per module when the count
 reaches `min_undocumented` (MIN_UNDOCUMENTED by default). Not counted: test and generated
-files, one-statement bodies (`return self.x`, `class Error(Exception): pass`), methods of
-classes made inside functions, and overrides of a method a base class of the tree documents
-(read across files through cls: keys: the base's docstring documents the override).
+files, one-statement functions (`return self.x`), classes without methods (`class Error(Exception):
+pass`, `lookup_name = "contains"`), methods of classes made inside functions, and overrides: of a
+method a base class of the tree documents (read across files through cls: keys: the base's
+docstring documents the override), and any method of a class with a base outside the tree
+(a framework's hook: BaseCommand.handle, AppConfig.ready; its documentation is not readable here).
 
 STALE_KNOWLEDGE checks a dotted name only when its first part is a package or module
 of the tree (so `os.path.join` is never a question unless the tree is the stdlib); it
@@ -71,12 +73,11 @@ class KnowledgeMonitor(Monitor):
                     documented.setdefault(d.owner, []).append(d.name)
             for name, target in facts.reexports.items():
                 postings[f"alias:{facts.module}.{name}"] = target
-            for cls in facts.classes:
-                if cls.bases or cls.qualname in documented:
-                    postings[f"cls:{cls.qualname}"] = {
-                        "bases": list(cls.bases),
-                        "documented": sorted(documented.get(cls.qualname, [])),
-                    }
+            for cls in [] if facts.is_test else facts.classes:
+                postings[f"cls:{cls.qualname}"] = {
+                    "bases": list(cls.bases),
+                    "documented": sorted(documented.get(cls.qualname, [])),
+                }
         for symbol, line in facts.doc_refs:
             lines = postings.setdefault(f"sym:{symbol}", [])
             if line not in lines:
@@ -140,17 +141,22 @@ class KnowledgeMonitor(Monitor):
 
     @staticmethod
     def documented_above(owner: str, method: str, lookup: Lookup) -> bool:
-        """Whether a base class of `owner` in the tree documents `method` (the override's docs)."""
+        """Whether a base class of `owner` documents `method` (the override's docs): a base in the
+        tree that documents it, or a base outside the tree (a framework's: Django's
+        BaseCommand.handle, Thread.run), whose documentation this analysis cannot read."""
         seen = {owner}
         todo = [base for payload in lookup(f"cls:{owner}").values() for base in payload["bases"]]
         while todo:
             base = todo.pop()
-            if base in seen or base.startswith("builtins."):
+            if base in seen or base in ("builtins.object", "object"):
                 continue
             seen.add(base)
             found = lookup(f"cls:{base}")
-            if not found:  # imported from a package that re-exports it
-                todo.extend(lookup(f"alias:{base}").values())
+            if not found:
+                aliased = list(lookup(f"alias:{base}").values())  # a package re-exports it
+                if not aliased:
+                    return True  # outside the tree: the method may well override a documented one
+                todo.extend(aliased)
             for payload in found.values():
                 if method in payload["documented"]:
                     return True

@@ -241,3 +241,29 @@ def test_a_module_a_script_imports_from_its_own_folder_is_discovered():
         "tools/migrate.py": 'import helpers\n\nif __name__ == "__main__":\n    helpers.run()\n',
     }
     assert findings(files) == [("UNDISCOVERED_MODULE", "module.tools.stale")]
+
+
+def test_an_apps_management_package_is_found_by_the_framework():
+    files = {
+        **PKG,
+        "pkg/management/__init__.py": "",
+        "pkg/management/commands/__init__.py": "",
+        "pkg/management/commands/sync.py": "X = 1\n",
+    }
+    assert findings(files) == []
+
+
+def test_a_computed_import_of_a_conventional_module_name_loads_modules_of_that_name():
+    # homeassistant/loader.py: f"{self.pkg_path}.{platform_name}" with platform names from strings
+    loader = 'PRELOAD = ["config_flow"]\ndef load(pkg_path, platform_name):\n    return importlib.import_module(f"{pkg_path}.{platform_name}")\n'
+    files = {
+        "ha/__init__.py": "",
+        "ha/loader.py": loader,
+        "ha/__main__.py": "from ha.loader import load\nfrom ha.components.owntracks import const\n",
+        "ha/components/__init__.py": "",
+        "ha/components/owntracks/__init__.py": "",
+        "ha/components/owntracks/const.py": 'DOMAIN = "owntracks"\n',
+        "ha/components/owntracks/config_flow.py": "",
+        "ha/components/owntracks/stale.py": "",
+    }
+    assert findings(files) == [("UNDISCOVERED_MODULE", "module.ha.components.owntracks.stale")]

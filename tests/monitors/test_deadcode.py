@@ -181,3 +181,99 @@ def test_names_used_in_templates_are_used():
         ("DEAD_CODE", "symbol.admin.helpers.InlineAdminFormSet.is_collapsible"),
     ]
     assert findings({**files, "admin/templates/admin/edit_inline/tabular.html": TABULAR}) == []
+
+
+# -- registered and configured classes (docs/PRECISION.md round 1) ------------------------
+
+# homeassistant 2025.4.4: config_entries.py and components/owntracks/config_flow.py, shortened
+CONFIG_ENTRIES = '''"""Config entries."""
+HANDLERS = Registry()
+ConfigFlowResult = FlowResult
+
+
+class ConfigFlow(ConfigEntryBaseFlow):
+    """Base class for config and option flows."""
+
+    def __init_subclass__(cls, *, domain: str | None = None, **kwargs: Any) -> None:
+        """Initialize a subclass, register if possible."""
+        super().__init_subclass__(**kwargs)
+        if domain is not None:
+            HANDLERS.register(domain)(cls)
+
+
+class ConfigEntryBaseFlow:
+    """Base flow."""
+'''
+OWNTRACKS = '''"""Config flow for OwnTracks."""
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+
+from .const import DOMAIN
+
+
+class OwnTracksFlow(ConfigFlow, domain=DOMAIN):
+    """Set up OwnTracks."""
+
+    VERSION = 1
+'''
+
+
+# homeassistant/loader.py: integrations' platforms are imported by name
+LOADER = '''"""Load integrations."""
+BASE_PRELOAD_PLATFORMS = ["config", "config_flow", "diagnostics"]
+
+
+class Integration:
+    """An integration in Home Assistant."""
+
+    def _import_platform(self, platform_name: str) -> ModuleType:
+        """Import the platform."""
+        return importlib.import_module(f"{self.pkg_path}.{platform_name}")
+'''
+
+
+def test_a_class_registered_by_subclassing_is_not_dead():
+    files = {
+        "homeassistant/loader.py": LOADER,
+        "homeassistant/__main__.py": "from homeassistant.loader import Integration\nIntegration()._import_platform\n",
+        "homeassistant/__init__.py": "",
+        "homeassistant/config_entries.py": CONFIG_ENTRIES,
+        "homeassistant/components/__init__.py": "",
+        "homeassistant/components/owntracks/__init__.py": "",
+        "homeassistant/components/owntracks/const.py": 'DOMAIN = "owntracks"\n',
+        "homeassistant/components/owntracks/config_flow.py": OWNTRACKS,
+    }
+    assert findings(files) == []
+    # the same registration by an in-tree base without the keyword: subclasses register themselves
+    plain = OWNTRACKS.replace(", domain=DOMAIN", "")
+    assert findings({**files, "homeassistant/components/owntracks/config_flow.py": plain}) == []
+
+
+# pretix 2026.8.0: pretix/helpers/database.py, named in settings.py DATABASE_ROUTERS
+ROUTER = '''"""Database helpers."""
+class ReplicaRouter:
+
+    def db_for_read(self, model, **hints):
+        return 'default'
+
+    def db_for_write(self, model, **hints):
+        return 'default'
+
+    def allow_relation(self, obj1, obj2, **hints):
+        db_list = ('default', 'replica')
+        if obj1._state.db in db_list and obj2._state.db in db_list:
+            return True
+        return None
+
+    def allow_migrate(self, db, app_label, model_name=None, **hintrs):
+        return True
+'''
+
+
+def test_methods_of_a_class_named_in_settings_are_the_frameworks_to_call():
+    files = {"pretix/__init__.py": "", "pretix/helpers/__init__.py": "", "pretix/helpers/database.py": ROUTER}
+    assert findings(files) == [
+        ("DEAD_CODE", f"symbol.pretix.helpers.database.ReplicaRouter{name}")
+        for name in ("", ".allow_migrate", ".allow_relation", ".db_for_read", ".db_for_write")
+    ]
+    settings = "DATABASE_ROUTERS = ['pretix.helpers.database.ReplicaRouter']\n"
+    assert findings({**files, "pretix/settings.py": settings}) == []

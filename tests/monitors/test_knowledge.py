@@ -231,10 +231,16 @@ class DatabaseWrapper(BaseDatabaseWrapper):
 
 
 def test_one_statement_bodies_need_no_docstring():
-    assert docs_evidence({"dummy/base.py": DUMMY}) == [
-        "dummy/base.py:21",
-        "dummy/base.py:27",
+    # complain is one raise, ignore a pass, is_usable one return, the classes declare attributes:
+    # left is DatabaseWrapper (1), below the threshold of 3
+    assert docs_evidence({"dummy/base.py": DUMMY}) == []
+    # the classes' own public functions are asked about: two more undocumented helpers reach 3
+    helpers = DUMMY + "\n\ndef check(settings):\n    name = settings.get('ENGINE')\n    return name\n"
+    helpers += "\n\ndef reset(settings):\n    settings.clear()\n    return settings\n"
+    assert docs_evidence({"dummy/base.py": helpers}) == [
         "dummy/base.py:34",
+        "dummy/base.py:47",
+        "dummy/base.py:52",
     ]
 
 
@@ -330,3 +336,53 @@ def test_an_override_of_a_base_imported_through_its_package_is_documented_there(
         "django/core/management/commands/remove_stale.py": command,
     }
     assert docs_evidence(files) == []
+
+
+# django/contrib/postgres/lookups.py (5.2): classes that only declare what a framework reads
+LOOKUPS = '''"""Lookups."""
+from django.db.models import Transform
+from django.db.models.lookups import PostgresOperatorLookup
+
+
+class DataContains(PostgresOperatorLookup):
+    lookup_name = "contains"
+    postgres_operator = "@>"
+
+
+class ContainedBy(PostgresOperatorLookup):
+    lookup_name = "contained_by"
+    postgres_operator = "<@"
+
+
+class Overlap(PostgresOperatorLookup):
+    lookup_name = "overlap"
+    postgres_operator = "&&"
+'''
+
+# this project at round 1: kloros_site/chembus/command.py, a Django management command
+COMMAND = '''"""ChemBus command."""
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "ChemBus: listen to or publish on the bus, or run the ZeroMQ proxy/bridge."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        listen = sub.add_parser("listen")
+        listen.add_argument("pattern")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        action = opts["action"]
+        getattr(self, action)(**opts)
+
+    def listen(self, pattern: str, **opts: Any) -> None:
+        for envelope in ChemSub(pattern):
+            self.stdout.write(json.dumps(envelope))
+'''
+
+
+def test_declarative_classes_and_overrides_of_framework_bases_need_no_docstring():
+    assert docs_evidence({"lookups.py": LOOKUPS}) == []
+    # add_arguments and handle override Django's documented hooks; listen is the command's own
+    assert docs_evidence({"command.py": COMMAND}) == []

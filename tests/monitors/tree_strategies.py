@@ -63,6 +63,11 @@ python_statement = st.one_of(
     st.just('class Base:\n    def run(self):\n        """Run it."""\n        x = 1\n        return x\n'),
     st.builds("class {}(Base):\n    def run(self):\n        y = 2\n        return y\n".format, name),
     st.just('T = """\n# TODO: in a template\n"""\n'),
+    # conventional loaders, registering bases, classes named in settings
+    st.sampled_from(['import_module(f"{pkg}.{platform}")\n', 'PLATFORMS = ["a", "c", "m"]\n']),
+    st.just("class Base:\n    def __init_subclass__(cls, **kw):\n        REGISTRY.append(cls)\n"),
+    st.builds('class {}(Base, domain="x"):\n    def go(self):\n        return 1\n'.format, name),
+    st.builds('ROUTERS = ["pkg.{}.{}"]\n'.format, module, name),
 )  # fmt: skip
 doc_line = st.one_of(
     st.builds("See `pkg.{}.{}`.\n".format, module, name),
