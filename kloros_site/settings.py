@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "kloros_site.analysis",
     "kloros_site.dashboard",
 ]
@@ -174,3 +175,35 @@ KLR_ALERT_WORKER_MEMORY_MB = env_int("KLR_ALERT_WORKER_MEMORY_MB", 100, minimum=
 KLR_ALERT_QUEUE_DEPTH = env_int("KLR_ALERT_QUEUE_DEPTH", 800, minimum=1)
 KLR_ALERT_HEARTBEAT_SECONDS = env_int("KLR_ALERT_HEARTBEAT_SECONDS", 60, minimum=1)
 KLR_ALERT_ERRORS_PER_MINUTE = env_int("KLR_ALERT_ERRORS_PER_MINUTE", 10, minimum=1)
+
+# --- Work pages: question, file and channel pages, the channel map (see docs/OPERATOR.md) ------
+# a link out per evidence line, e.g. vscode://file/{root}/{path}:{line} or
+# https://git.example.com/repo/blob/main/{path}#L{line}; empty: no link
+KLR_SOURCE_URL = env_str("KLR_SOURCE_URL")
+KLR_GRAPHVIZ_DOT = env_str("KLR_GRAPHVIZ_DOT", "dot")  # the Graphviz program that lays out the map
+KLR_MAP_TIMEOUT_SECONDS = env_float("KLR_MAP_TIMEOUT_SECONDS", 30.0, minimum=1.0)
+# how often the dashboard asks for new figures (it updates in place; 0 stops it)
+KLR_DASHBOARD_REFRESH_SECONDS = env_float("KLR_DASHBOARD_REFRESH_SECONDS", 5.0, minimum=0.0)
+# a worker that answered a broadcast this recently counts as busy, not offline, when it misses one
+KLR_WORKER_BUSY_GRACE_SECONDS = env_float("KLR_WORKER_BUSY_GRACE_SECONDS", 60.0, minimum=0.0)
+# gunicorn's access log under `manage.py up` / ./run.sh: one line per request, off by default
+KLR_ACCESS_LOG = env_bool("KLR_ACCESS_LOG", False)
+
+# --- Runtime questions about the pipeline itself (kloros_site.analysis.runtime) ------------------
+KLR_RUNTIME_CHECK_SECONDS = env_float("KLR_RUNTIME_CHECK_SECONDS", 60.0, minimum=0.5)  # beat period
+KLR_RUNTIME_QUEUE = env_str("KLR_RUNTIME_QUEUE", "celery")  # where the periodic check task goes
+# MEMORY_PRESSURE_OPTIMIZATION: more than this many memory recycles of pool processes per window
+KLR_RUNTIME_RECYCLES = env_int("KLR_RUNTIME_RECYCLES", 6, minimum=0)
+KLR_RUNTIME_RECYCLE_WINDOW = env_float("KLR_RUNTIME_RECYCLE_WINDOW", 3600.0, minimum=1.0)
+# QUEUE_BACKLOG: pending rows growing by at least this many per minute over the window,
+# with the analysis queue never empty (every worker busy, or none there)
+KLR_RUNTIME_BACKLOG_GROWTH = env_float("KLR_RUNTIME_BACKLOG_GROWTH", 10.0, minimum=0.0)
+KLR_RUNTIME_BACKLOG_WINDOW = env_float("KLR_RUNTIME_BACKLOG_WINDOW", 300.0, minimum=1.0)
+# HOT_FILE: a file analyzed at least this many times within the window
+KLR_RUNTIME_HOT_ANALYSES = env_int("KLR_RUNTIME_HOT_ANALYSES", 10, minimum=2)
+KLR_RUNTIME_HOT_WINDOW = env_float("KLR_RUNTIME_HOT_WINDOW", 60.0, minimum=1.0)
+# SLOW_ANALYSIS: a file whose last analysis took this many times the tree's median, and at least
+# KLR_RUNTIME_SLOW_MIN_MS, in a tree with at least KLR_RUNTIME_SLOW_MIN_FILES analyzed files
+KLR_RUNTIME_SLOW_FACTOR = env_float("KLR_RUNTIME_SLOW_FACTOR", 20.0, minimum=1.0)
+KLR_RUNTIME_SLOW_MIN_MS = env_float("KLR_RUNTIME_SLOW_MIN_MS", 500.0, minimum=0.0)
+KLR_RUNTIME_SLOW_MIN_FILES = env_int("KLR_RUNTIME_SLOW_MIN_FILES", 10, minimum=2)

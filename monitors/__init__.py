@@ -3,7 +3,8 @@
 For a watcher (one file changed):   postings, error = analyze_or_placeholder(path, data)
                                     delta = apply(store, path, postings)      # deleted: postings=None
 For a batch scan:                   store, errors = scan_tree(root, ignore)   # store.all_questions()
-Walking like the batch scan does:   iter_source_files(root, ignore), WATCHED_SUFFIXES
+Walking like the batch scan does:   monitors.walk.Walker(root, patterns).walk(), WATCHED_SUFFIXES
+The tree's [tool.kloros]:           monitors.config.load(root)
 Monitors by id:                     MONITORS["integration"]  (each module of this package that
                                     registers one; a question's bus signal: signal_of(monitor, hypothesis))
 """

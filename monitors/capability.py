@@ -42,7 +42,7 @@ from monitors.question import Question
 from monitors.registry import Hypothesis, Lookup, Monitor, Postings, register
 from monitors.roots import script_root
 from monitors.signals import CAPABILITY_QUESTION
-from monitors.walker import HOLE, matches
+from monitors.visitor import HOLE, matches
 
 UNDISCOVERED_MODULE = Hypothesis(
     "UNDISCOVERED_MODULE",

@@ -1,6 +1,6 @@
 """Facts about definitions: functions, classes, their members, and their structural hashes.
 
-A mixin of the one FactCollector walk (monitors/walker.py, monitors/collector.py). Covers
+A mixin of the one FactCollector walk (monitors/visitor.py, monitors/collector.py). Covers
 what DEAD_CODE and MISSING_DOCSTRINGS list (definitions), what UNINITIALIZED_COMPONENT
 checks (classes: bases, declared attributes, `self.x.method()` uses) and what
 DUPLICATE_RESPONSIBILITY compares (clone digests of function and class bodies).
@@ -12,7 +12,7 @@ import ast
 
 from monitors.clones import Unit
 from monitors.facts import ClassFacts, Clone, Definition
-from monitors.walker import Scope, Walker, callee_name, docstring, dotted
+from monitors.visitor import Scope, Visitor, callee_name, docstring, dotted
 
 # Decorators that change how a function is called, not whether something calls it.
 PLAIN_DECORATORS = {"staticmethod", "classmethod", "property", "functools.cached_property", "cached_property"}
@@ -45,7 +45,7 @@ def is_stub(body: list[ast.stmt]) -> bool:
     return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
 
 
-class DefinitionFacts(Walker):
+class DefinitionFacts(Visitor):
     # -- functions and methods ---------------------------------------------------
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:

@@ -1,6 +1,6 @@
 """Facts about imports and Celery tasks: what a module imports, loads or sends by name.
 
-A mixin of the one FactCollector walk (monitors/walker.py, monitors/collector.py).
+A mixin of the one FactCollector walk (monitors/visitor.py, monitors/collector.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 
 from monitors import roots
 from monitors.facts import Import
-from monitors.walker import HOLE, Walker, dotted, first_string, pattern_of, string_items
+from monitors.visitor import HOLE, Visitor, dotted, first_string, pattern_of, string_items
 
 TASK_NAME_CALLS = {"send_task", "signature"}
 IMPORT_CALLS = {"import_module", "__import__", "import_string"}
@@ -33,7 +33,7 @@ def target_is_celery_conf(target: ast.expr) -> bool:
     )
 
 
-class ImportFacts(Walker):
+class ImportFacts(Visitor):
     # -- import statements -------------------------------------------------------
 
     def visit_Import(self, node: ast.Import) -> None:

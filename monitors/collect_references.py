@@ -1,7 +1,7 @@
 """Facts about references: every name, attribute, keyword and name-like string a module uses,
 and module-level assignments that configure things (__all__, settings lists, Celery imports).
 
-A mixin of the one FactCollector walk (monitors/walker.py, monitors/collector.py).
+A mixin of the one FactCollector walk (monitors/visitor.py, monitors/collector.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import ast
 import re
 
 from monitors.collect_imports import DOTTED, target_is_celery_conf
-from monitors.walker import HOLE, Walker, callee_name, pattern_of, string_items
+from monitors.visitor import HOLE, Visitor, callee_name, pattern_of, string_items
 
 CELERY_SETTINGS = {"CELERY_IMPORTS", "CELERY_INCLUDE"}
 ENTRY_POINT = re.compile(r"=\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*:\s*([A-Za-z_]\w*)")
@@ -18,7 +18,7 @@ LOOKUP_CALLS = {"getattr", "hasattr"}  # the second argument names an attribute 
 MAX_STRING = 200  # longer strings are prose, not names
 
 
-class ReferenceFacts(Walker):
+class ReferenceFacts(Visitor):
     # -- names, arguments, keywords ----------------------------------------------
 
     def visit_Name(self, node: ast.Name) -> None:

@@ -1,6 +1,6 @@
 """The fact collector: one walk over one module's AST, one handler per node type.
 
-Modelled on pyflakes' checker (see monitors/walker.py). Each concern contributes its
+Modelled on pyflakes' checker (see monitors/visitor.py). Each concern contributes its
 handlers as a mixin: imports and tasks (collect_imports), definitions, classes and clone
 hashes (collect_definitions), references and configuring assignments (collect_references).
 Calls are routed here, because several concerns look at the same call.
@@ -16,7 +16,7 @@ from monitors.collect_definitions import DefinitionFacts
 from monitors.collect_imports import ImportFacts
 from monitors.collect_references import ReferenceFacts
 from monitors.facts import ChannelEndpoint
-from monitors.walker import callee_name, docstring, dotted, first_string  # noqa: F401  (re-exported)
+from monitors.visitor import callee_name, docstring, dotted, first_string  # noqa: F401  (re-exported)
 
 PRODUCER_CALLS = {"emit", "publish"}
 CONSUMER_CALLS = {"subscribe", "ChemSub"}

@@ -20,7 +20,7 @@ from monitors.keys import is_private
 from monitors.question import Question
 from monitors.registry import Concern, Hypothesis, Lookup, Postings
 from monitors.signals import INTEGRATION_QUESTION
-from monitors.walker import HOLE, matches
+from monitors.visitor import HOLE, matches
 
 DEAD_CODE = Hypothesis(
     "DEAD_CODE",

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from monitors import globs
+from monitors.config import DEFAULT, Config
+
 PYTHON_SUFFIXES = (".py",)
 DOC_SUFFIXES = (".md", ".rst", ".txt")
 CONFIG_SUFFIXES = (".cfg", ".toml", ".ini", ".yaml", ".yml")
@@ -116,6 +119,7 @@ class FileFacts:
     generated: bool = False  # a "generated"/"do not edit" marker on top, or a configured glob
     # (line, col, end line, end col) of string literals holding TODO/FIXME: not markers of this file
     todo_strings: list[tuple[int, int, int, int]] = field(default_factory=list)
+    suppressions: dict[int, tuple[str, ...]] = field(default_factory=dict)  # `# kloros: ignore[...]` lines
 
     def exported(self, name: str) -> bool:
         return self.dynamic_exports or (self.exports is not None and name in self.exports)
@@ -128,7 +132,10 @@ def module_name(path: str) -> str:
     return ".".join(parts)
 
 
-def is_test_path(path: str) -> bool:
+def is_test_path(path: str, config: Config = DEFAULT) -> bool:
+    """A test by naming convention, or by `[tool.kloros] tests` globs."""
+    if config.tests and globs.matches(config.tests, path):
+        return True
     parts = PurePosixPath(path).parts
     name = parts[-1]
     return (

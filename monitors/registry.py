@@ -69,6 +69,8 @@ class Lookup(Protocol):
 
 
 MONITORS: dict[str, Monitor] = {}
+# question_kinds of a monitor that only posts facts (suppress): no key has this kind
+NO_QUESTIONS = frozenset({"(none)"})
 HYPOTHESES: dict[tuple[str, str], Hypothesis] = {}  # (monitor id, hypothesis id) -> its declaration
 
 
@@ -154,8 +156,8 @@ M = TypeVar("M", bound=type[Monitor])
 def register(cls: M) -> M:
     if not cls.id or cls.id in MONITORS or ":" in cls.id:
         raise ValueError(f"monitor id {cls.id!r} is empty, taken or contains ':'")
-    if not cls.hypotheses:
-        raise ValueError(f"monitor {cls.id!r} declares no hypotheses")
+    if not cls.hypotheses and cls.question_kinds != NO_QUESTIONS:
+        raise ValueError(f"monitor {cls.id!r} declares no hypotheses but may ask (question_kinds)")
     taken = {hypothesis for _, hypothesis in HYPOTHESES}
     for hypothesis in cls.hypotheses:
         if hypothesis.id in taken:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from monitors.walker import dotted
+from monitors.visitor import dotted
 
 Parts = tuple[str, ...]  # a folder relative to the import root, ("src",); () is the root itself
 

@@ -162,7 +162,8 @@ class PrivateStack:
         with Connection(settings.CELERY_BROKER_URL, transport_options=options) as conn, suppress(Exception):
             conn.default_channel.queue_delete(self.queue)
 
-    def start_worker(self, concurrency: int = 1) -> Process:
+    def start_worker(self, concurrency: int = 1, queues: str | None = None, **env: str) -> Process:
+        """A worker on this stack's analysis queue (or `queues`), with `env` on top of the stack's."""
         n = sum(p.name.startswith(f"{self.name}-worker") for p in self.processes)
         argv = celery(
             "worker",
@@ -170,12 +171,20 @@ class PrivateStack:
             f"--hostname={self.name}{n}@%h",
             "--without-mingle",
             "--without-gossip",
-            f"--queues={self.queue}",
+            f"--queues={queues or self.queue}",
             "--loglevel=INFO",
         )
-        process = Process(f"{self.name}-worker-{n}", argv, self.env, self.log_dir)
+        process = Process(f"{self.name}-worker-{n}", argv, {**self.env, **env}, self.log_dir)
         self.processes.append(process)
         process.wait_for("ready.")
+        return process
+
+    def start_beat(self) -> Process:
+        """celery beat with the in-memory scheduler (no schedule file), as deployed."""
+        argv = celery("beat", "--scheduler=celery.beat:Scheduler", "--loglevel=INFO")
+        process = Process(f"{self.name}-beat", argv, self.env, self.log_dir)
+        self.processes.append(process)
+        process.wait_for("beat: Starting")
         return process
 
     def start_watcher(self) -> Process:

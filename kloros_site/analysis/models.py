@@ -9,6 +9,9 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils import timezone
+
+from monitors.config import DEFAULT, Config
 
 
 class Tree(models.Model):
@@ -18,9 +21,22 @@ class Tree(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # an evaluation task was sent and has not finished: no second one is sent meanwhile
     evaluation_requested_at = models.DateTimeField(null=True, blank=True)
+    # the tree's [tool.kloros] (monitors.config.Config.to_json), read by the watcher and rescan:
+    # workers read no files, so they analyze and evaluate with what is stored here
+    config = models.JSONField(default=dict, blank=True)
+
+    def analysis_config(self) -> Config:
+        return Config.from_json(self.config) if self.config else DEFAULT
 
     def __str__(self) -> str:
         return self.path
+
+
+class SourceFileManager(models.Manager):
+    def get_queryset(self) -> models.QuerySet:
+        # the stored source is read by the file and question pages only; every other query
+        # (the workers' included) leaves it in the database
+        return super().get_queryset().defer("source")
 
 
 class SourceFile(models.Model):
@@ -47,6 +63,11 @@ class SourceFile(models.Model):
     )
     reason = models.CharField(max_length=32, blank=True)
     detail = models.TextField(blank=True)
+    # what was analyzed, zlib-compressed (kloros_site.analysis.source), at most KLR_MAX_FILE_BYTES
+    # before compression: the question and file pages show it without reading the tree
+    source = models.BinaryField(null=True, blank=True, editable=False)
+
+    objects = SourceFileManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tree", "path"], name="unique_file_per_tree")]
@@ -99,9 +120,40 @@ class KeyRead(models.Model):
         indexes = [models.Index(fields=["tree", "read"])]
 
 
+SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
+# severity as a number for ordering (text order would put "high" before "low" before "medium")
+SEVERITY_ORDER = models.Case(
+    *(models.When(severity=name, then=models.Value(rank)) for name, rank in SEVERITY_RANK.items()),
+    default=models.Value(0),
+    output_field=models.IntegerField(),
+)
+
+
 class QuestionQuerySet(models.QuerySet):
     def open(self) -> QuestionQuerySet:
         return self.filter(status=Question.Status.OPEN)
+
+    def active(self) -> QuestionQuerySet:
+        """Open and not suppressed: what the lists and the dashboard count as open."""
+        return self.filter(status=Question.Status.OPEN, suppressed=False)
+
+    def unhandled(self) -> QuestionQuerySet:
+        """Active and not acknowledged yet: what nobody has looked at."""
+        return self.active().filter(acknowledged_at__isnull=True)
+
+    # operator actions; kloros_site.analysis.actions adds who did it to the admin log
+
+    def acknowledge(self, username: str) -> int:
+        """Record who acknowledged; the first acknowledgement is kept."""
+        return self.filter(acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now(), acknowledged_by=username
+        )
+
+    def suppress(self, reason: str) -> int:
+        return self.update(suppressed=True, suppressed_reason=reason, suppressed_at=timezone.now())
+
+    def unsuppress(self) -> int:
+        return self.filter(suppressed=True).update(suppressed=False, suppressed_reason="", suppressed_at=None)
 
 
 class Question(models.Model):
@@ -136,6 +188,13 @@ class Question(models.Model):
         indexes = [
             models.Index(fields=["tree", "key", "status"]),
             models.Index(fields=["status", "monitor", "hypothesis"]),
+            # the question list's default page: open, not suppressed, most severe then newest
+            models.Index(
+                SEVERITY_ORDER.desc(),
+                models.F("id").desc(),
+                name="question_active_by_rank",
+                condition=models.Q(status="open", suppressed=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -206,3 +265,28 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class RuntimeEvent(models.Model):
+    """What the pipeline measures about itself, for the runtime questions (analysis.runtime).
+
+    Rows are pruned by the periodic check once older than the longest window that reads them.
+    """
+
+    class Kind(models.TextChoices):
+        ANALYSIS = "analysis"  # a worker processed a version of `path`; detail: the outcome
+        RECYCLE = "recycle"  # a pool process was replaced for memory after analyzing `path`
+        BACKLOG = "backlog"  # the check's sample: the tree's pending rows and the queue's depth
+
+    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="runtime_events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField()
+    path = models.CharField(max_length=1024, blank=True)
+    # recycle: the process's RSS in KiB when it left; backlog: pending rows
+    value = models.FloatField(null=True)
+    # backlog: messages in the analysis queue (None: the broker did not answer)
+    depth = models.IntegerField(null=True)
+    detail = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "at"]), models.Index(fields=["tree", "kind", "at"])]

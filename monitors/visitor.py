@@ -3,7 +3,7 @@
 Modelled on pyflakes' checker: `visit` dispatches on the node's class to a `visit_<Class>`
 handler, handlers record facts and walk their children, everything else walks generically.
 The concerns (imports and tasks, definitions and components, references) add handlers as
-mixins of `Walker` (monitors/collect_*.py); monitors/collector.py assembles them into the one
+mixins of `Visitor` (monitors/collect_*.py); monitors/collector.py assembles them into the one
 FactCollector, so a file is still walked once. The structural hash units (monitors/clones.py)
 listen to the same walk, so hashing costs no extra pass.
 """
@@ -125,7 +125,7 @@ class Scope:
         self.prefixes: dict[str, str] = {}  # local name -> literal prefix of the string it holds
 
 
-class Walker:
+class Visitor:
     def __init__(self, facts: FileFacts, config: Config = DEFAULT) -> None:
         self.facts = facts
         self.config = config
