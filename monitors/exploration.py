@@ -33,10 +33,20 @@ OPEN_TODO = Hypothesis(
 )
 
 
+# Asked by kloros_site.analysis.runtime from the pipeline's own measurements (under runtime:
+# keys no file posts under, so never evaluated here), on this monitor's signal; the text is
+# composed there, with the figures it measured.
+RUNTIME = tuple(
+    Hypothesis(name, severity, "{question}", EXPLORATION_QUESTION)
+    for name, severity in (("MEMORY_PRESSURE_OPTIMIZATION", "medium"), ("QUEUE_BACKLOG", "medium"),
+                           ("HOT_FILE", "low"), ("SLOW_ANALYSIS", "low"))
+)  # fmt: skip
+
+
 @register
 class ExplorationMonitor(Monitor):
     id = "exploration"
-    hypotheses = (UNIMPLEMENTED_STUB, OPEN_TODO)
+    hypotheses = (UNIMPLEMENTED_STUB, OPEN_TODO, *RUNTIME)
     question_kinds = frozenset({"stub", "todo"})
 
     def postings(self, facts: FileFacts) -> Postings:

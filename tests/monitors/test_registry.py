@@ -11,6 +11,7 @@ from monitor_helpers import findings, questions
 
 from monitors import MONITORS, signal_of
 from monitors.config import Config
+from monitors.exploration import RUNTIME
 from monitors.registry import HYPOTHESES, NO_QUESTIONS, Hypothesis, Monitor
 
 HERE = Path(__file__).parent
@@ -75,8 +76,11 @@ def expected_hypotheses() -> set[str]:
 
 
 def test_every_hypothesis_appears_in_some_snippet_tests_expected_findings():
-    missing = sorted(set(h for _, h in HYPOTHESES) - expected_hypotheses())
+    runtime = {h.id for h in RUNTIME}  # asked from measurements, not from code: their tests are there
+    missing = sorted(set(h for _, h in HYPOTHESES) - runtime - expected_hypotheses())
     assert missing == [], f"hypotheses no snippet test expects: {missing}"
+    runtime_tests = (HERE.parent / "kloros_site" / "analysis" / "test_runtime.py").read_text()
+    assert all(f'"{name}"' in runtime_tests for name in runtime)
 
 
 def test_configured_severity_overrides_the_table():
