@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from monitors import MemoryStore, Question, analyze_or_placeholder, apply, evaluate, rebuild
 from monitors.config import DEFAULT, Config
 from monitors.engine import affected
-from tests.monitors.tree_strategies import CLONE, operations
+from tests.monitors.tree_strategies import CLONE, operations, replay_edits
 
 configs = st.sampled_from([DEFAULT, Config(kind="library")])
 
@@ -107,17 +107,7 @@ def test_batched_evaluation_equals_batch(ops, ends_batch):
     def store_version(path: str, source: str | None) -> None:
         changed.update(store.replace_postings(path, None if source is None else postings(path, source)))
 
-    for (op, path, arg), end in zip(ops, ends_batch, strict=False):
-        if op == "write":
-            files[path] = arg
-            store_version(path, arg)
-        elif op == "delete" and path in files:
-            del files[path]
-            store_version(path, None)
-        elif op == "move" and path in files and arg != path:
-            files[arg] = files.pop(path)
-            store_version(path, None)
-            store_version(arg, files[arg])
+    for _, end in zip(replay_edits(ops, files, store_version), ends_batch, strict=False):
         if end:
             replay(seen, evaluate(store, affected(store, changed)))
             changed.clear()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from hypothesis import strategies as st
 
 PATHS = [
@@ -95,3 +97,20 @@ write = st.sampled_from(PATHS).flatmap(lambda p: st.tuples(st.just("write"), st.
 delete = st.tuples(st.just("delete"), st.sampled_from(PATHS), st.just(""))
 move = st.tuples(st.just("move"), st.sampled_from(PATHS), st.sampled_from(PATHS))
 operations = st.lists(st.one_of(write, write, delete, move), min_size=1, max_size=25)
+
+
+def replay_edits(ops, files: dict[str, str], store) -> Iterator[None]:
+    """Apply each operation to `files` and tell `store(path, source or None)` what changed;
+    yields after each operation, so a caller can end a batch there."""
+    for op, path, arg in ops:
+        if op == "write":
+            files[path] = arg
+            store(path, arg)
+        elif op == "delete" and path in files:
+            del files[path]
+            store(path, None)
+        elif op == "move" and path in files and arg != path:
+            files[arg] = files.pop(path)
+            store(path, None)
+            store(arg, files[arg])
+        yield

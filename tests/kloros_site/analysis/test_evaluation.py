@@ -17,7 +17,7 @@ from kloros_site.analysis.models import ChangedKeys, KeyRead, Question, Transiti
 from kloros_site.analysis.services import record
 from kloros_site.analysis.store import as_engine_question
 from monitors import MemoryStore, analyze_or_placeholder, rebuild
-from tests.monitors.tree_strategies import operations
+from tests.monitors.tree_strategies import operations, replay_edits
 
 pytestmark = pytest.mark.django_db
 ROOT = "/srv/tree"
@@ -62,17 +62,7 @@ def test_batched_evaluation_in_the_database_equals_batch(whole_tree, monkeypatch
     monkeypatch.setattr(store, "BIG_BATCH", 0 if whole_tree else store.BIG_BATCH)
     with transaction.atomic():
         files: dict[str, str] = {}
-        for (op, path, arg), end in zip(ops, ends_batch, strict=False):
-            if op == "write":
-                files[path] = arg
-                extract(path, arg)
-            elif op == "delete" and path in files:
-                del files[path]
-                extract(path, None)
-            elif op == "move" and path in files and arg != path:
-                files[arg] = files.pop(path)
-                extract(path, None)
-                extract(arg, files[arg])
+        for _, end in zip(replay_edits(ops, files, extract), ends_batch, strict=False):
             if end and Tree.objects.exists():
                 evaluation.evaluate_tree(Tree.objects.get(path=ROOT).pk)
         if Tree.objects.exists():
