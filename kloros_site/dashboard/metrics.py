@@ -114,7 +114,7 @@ class AnalyzerCollector(Collector):
             value=DeadLetter.objects.count(),
         )
 
-        window = timedelta(seconds=float(getattr(settings, "KLR_METRICS_LATENCY_WINDOW_SECONDS", 3600)))
+        window = timedelta(seconds=settings.KLR_METRICS_LATENCY_WINDOW_SECONDS)
         cumulative, count, total = stats.latency_histogram(window)
         buckets = [(_le(bound), n) for bound, n in cumulative] + [("+Inf", count)]
         yield HistogramMetricFamily(

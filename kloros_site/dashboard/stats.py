@@ -24,20 +24,12 @@ log = logging.getLogger(__name__)
 
 STARTED = time.time()
 
-# the seed's alert thresholds; each can be overridden in settings
-DEFAULT_THRESHOLDS = {
-    "KLR_ALERT_WORKER_MEMORY_MB": 100,
-    "KLR_ALERT_QUEUE_DEPTH": 800,
-    "KLR_ALERT_HEARTBEAT_SECONDS": 60,
-    "KLR_ALERT_ERRORS_PER_MINUTE": 10,
-}
-
-
 MB = 1024 * 1024
 
 
 def threshold(name: str) -> float:
-    return float(getattr(settings, name, DEFAULT_THRESHOLDS[name]))
+    """One of the seed's alert thresholds (KLR_ALERT_*; defaults in settings.py)."""
+    return float(getattr(settings, name))
 
 
 def uptime() -> float:
@@ -111,7 +103,7 @@ def unpublished_transitions() -> int:
 
 
 def _timeout() -> float:
-    return float(getattr(settings, "KLR_BROKER_CHECK_TIMEOUT", 2.0))
+    return settings.KLR_BROKER_CHECK_TIMEOUT
 
 
 def _connection():
@@ -181,7 +173,7 @@ def _inspect_workers() -> list[Worker]:
 
     # one stats broadcast answers "who is alive" and "how much memory" at once: every
     # broadcast waits its full timeout, so a separate ping would double the cost
-    inspect = app.control.inspect(timeout=float(getattr(settings, "KLR_INSPECT_TIMEOUT", 1.0)))
+    inspect = app.control.inspect(timeout=settings.KLR_INSPECT_TIMEOUT)
     replies = inspect._request("kloros_stats") or {}  # tasks/control.py
     workers = []
     for name, info in sorted(replies.items()):
@@ -201,7 +193,7 @@ def _inspect_workers() -> list[Worker]:
 
 def workers(max_age: float | None = None) -> list[Worker]:
     """Workers answering a broadcast, cached for a few seconds (each broadcast waits its timeout)."""
-    max_age = float(getattr(settings, "KLR_WORKER_CACHE_SECONDS", 10.0)) if max_age is None else max_age
+    max_age = settings.KLR_WORKER_CACHE_SECONDS if max_age is None else max_age
     with _cache.lock:
         now = time.monotonic()
         if now - _cache.at > max_age:
@@ -276,7 +268,7 @@ def series(window: timedelta, buckets: int = 30, now: datetime | None = None) ->
                 totals[f"r{i}"] = row["n"]
             totals["latencies"] += row["measured"]
 
-    cap = int(getattr(settings, "KLR_DASHBOARD_LATENCY_SAMPLE", 20_000))
+    cap = settings.KLR_DASHBOARD_LATENCY_SAMPLE
     measured = rows.filter(latency_ms__isnull=False)
     every = math.ceil(totals["latencies"] / cap) if totals["latencies"] > cap else 1
     if every > 1:

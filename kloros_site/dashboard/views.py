@@ -62,7 +62,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             rows = stats.open_questions_by(name)
             total = sum(n for _, n in rows)
             breakdowns.append((name, [(value, n, charts.meter(n, total)) for value, n in rows]))
-    refresh = int(getattr(settings, "KLR_DASHBOARD_REFRESH_SECONDS", 5))
+    refresh = settings.KLR_DASHBOARD_REFRESH_SECONDS
     if request.GET.get("refresh") == "0":
         refresh = 0
     return render(
@@ -117,7 +117,7 @@ def health(request: HttpRequest) -> JsonResponse:
 @require_GET
 @never_cache
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    token = getattr(settings, "KLR_METRICS_TOKEN", "")
+    token = settings.KLR_METRICS_TOKEN
     if token and not bearer_ok(request, token):
         response = HttpResponse("unauthorized\n", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
@@ -150,9 +150,7 @@ def transitions(request: HttpRequest) -> JsonResponse:
     to the live bus.
     """
     user = request.user
-    if not (user.is_authenticated and user.is_staff) and not bearer_ok(
-        request, getattr(settings, "KLR_API_TOKEN", "")
-    ):
+    if not (user.is_authenticated and user.is_staff) and not bearer_ok(request, settings.KLR_API_TOKEN):
         response = JsonResponse(
             {"error": "log in as staff or send Authorization: Bearer <token>"}, status=401
         )
@@ -163,7 +161,7 @@ def transitions(request: HttpRequest) -> JsonResponse:
         limit = _int_param(request, "limit", 100, 1, 1000)
     except ValueError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    settle = timedelta(seconds=float(getattr(settings, "KLR_TRANSITIONS_SETTLE_SECONDS", 2.0)))
+    settle = timedelta(seconds=settings.KLR_TRANSITIONS_SETTLE_SECONDS)
     rows = list(
         Transition.objects.filter(id__gt=after, created_at__lte=timezone.now() - settle)
         .order_by("id")
