@@ -106,11 +106,15 @@ def committed(tree_root: Path, keys: set[str]) -> dict[str, dict[str, float]]:
 
 
 def summary(values: list[float]) -> dict[str, float]:
+    def nearest_rank(q: float) -> float:
+        found = percentile(values, q)
+        return float("nan") if found is None else found
+
     return {
         "n": len(values),
-        "p50": percentile(values, 50),
-        "p90": percentile(values, 90),
-        "p99": percentile(values, 99),
+        "p50": nearest_rank(50),
+        "p90": nearest_rank(90),
+        "p99": nearest_rank(99),
         "max": max(values) if values else float("nan"),
     }
 

@@ -107,8 +107,12 @@ def bench_stack(kind: str, figure: str, keep: bool = False, rev: str = "HEAD") -
         (work / "logs").mkdir()
         commit = snapshot(rev, work / "src")
         procs.SOURCE[0] = work / "src"
-        # this process reads the tables through the same models as the children
+        # this process reads the tables through the same models as the children: forget the
+        # project's modules imported from the working tree (bench.results takes the percentile
+        # from there) so the snapshot's are imported instead
         sys.path.insert(0, str(work / "src"))
+        for name in [m for m in sys.modules if m.split(".")[0] in ("kloros_site", "tasks", "monitors")]:
+            del sys.modules[name]
         env = dict(os.environ)
         env.update(
             PYTHONPATH=str(work / "src"),

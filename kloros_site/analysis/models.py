@@ -7,8 +7,10 @@ and in kloros_site.analysis.store / services.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.db import models
+from django.db.models import Count
 
 
 class Tree(models.Model):
@@ -21,6 +23,22 @@ class Tree(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class SourceFileQuerySet(models.QuerySet):
+    def cache_size(self) -> int:
+        """Files the analysis cache holds (tombstones of deleted files excluded)."""
+        return self.exclude(status=SourceFile.Status.DELETED).count()
+
+    def count_by_status(self) -> dict[str, int]:
+        counts = dict.fromkeys(SourceFile.Status.values, 0)
+        for row in self.values("status").annotate(n=Count("id")).order_by():
+            counts[row["status"]] = row["n"]
+        return counts
+
+    def failed_since(self, since: datetime) -> int:
+        """Files whose analysis failed at or after `since`."""
+        return self.filter(status=SourceFile.Status.FAILED, analyzed_at__gte=since).count()
 
 
 class SourceFile(models.Model):
@@ -47,6 +65,8 @@ class SourceFile(models.Model):
     )
     reason = models.CharField(max_length=32, blank=True)
     detail = models.TextField(blank=True)
+
+    objects = SourceFileQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tree", "path"], name="unique_file_per_tree")]
@@ -103,6 +123,15 @@ class QuestionQuerySet(models.QuerySet):
     def open(self) -> QuestionQuerySet:
         return self.filter(status=Question.Status.OPEN)
 
+    def count_by(self, *fields: str) -> list[tuple[tuple[str, ...], int]]:
+        """Rows per combination of `fields`, largest first."""
+        rows = self.values(*fields).annotate(n=Count("id")).order_by("-n", *fields)
+        return [(tuple(row[f] for f in fields), row["n"]) for row in rows]
+
+    def count_by_monitor_and_status(self) -> list[tuple[str, str, int]]:
+        rows = self.values("monitor", "status").annotate(n=Count("id")).order_by("monitor", "status")
+        return [(row["monitor"], row["status"], row["n"]) for row in rows]
+
 
 class Question(models.Model):
     class Status(models.TextChoices):
@@ -142,6 +171,17 @@ class Question(models.Model):
         return f"{self.hypothesis}: {self.question}"
 
 
+class TransitionQuerySet(models.QuerySet):
+    def unpublished(self) -> TransitionQuerySet:
+        return self.filter(published_at__isnull=True)
+
+    def count_by_kind(self) -> dict[str, int]:
+        counts = dict.fromkeys(Transition.Kind.values, 0)
+        for row in self.values("kind").annotate(n=Count("id")).order_by():
+            counts[row["kind"]] = row["n"]
+        return counts
+
+
 class Transition(models.Model):
     """The outbox: one row per change of a question, published on ChemBus after commit."""
 
@@ -160,6 +200,8 @@ class Transition(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     latency_ms = models.FloatField(null=True, help_text="from the file change being read to this transition")
+
+    objects = TransitionQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["published_at", "id"]), models.Index(fields=["created_at"])]

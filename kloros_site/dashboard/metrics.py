@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
@@ -97,10 +96,7 @@ class AnalyzerCollector(Collector):
         transitions = CounterMetricFamily(
             "kloros_transitions", "Question transitions written to the outbox, by kind.", labels=["kind"]
         )
-        counts = dict.fromkeys(Transition.Kind.values, 0)
-        for row in Transition.objects.values("kind").annotate(n=Count("id")).order_by():
-            counts[row["kind"]] = row["n"]
-        for kind, count in counts.items():
+        for kind, count in Transition.objects.count_by_kind().items():
             transitions.add_metric([kind], count)
         yield transitions
         yield GaugeMetricFamily(

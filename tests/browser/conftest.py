@@ -13,7 +13,7 @@ DASHBOARD_TESTS = str(Path(__file__).resolve().parents[1] / "kloros_site" / "das
 if DASHBOARD_TESTS not in sys.path:
     sys.path.insert(0, DASHBOARD_TESTS)
 
-from operator_rows import plain_static_storage, reset_worker_cache  # noqa: E402, F401
+from operator_rows import live_workers, plain_static_storage, worker_probe  # noqa: E402, F401
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[2]

@@ -17,10 +17,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
 from operator_rows import (  # noqa: E402
     plain_static_storage,  # noqa: F401
     question,
-    reset_worker_cache,  # noqa: F401
     source_file,
     transition,
     tree,
+    worker_probe,  # noqa: F401
 )
 
 from kloros_site.analysis.messages import FileVersion, sha256  # noqa: E402

@@ -8,4 +8,4 @@ HERE = str(Path(__file__).resolve().parent)
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from operator_rows import plain_static_storage, reset_worker_cache  # noqa: E402, F401
+from operator_rows import live_workers, plain_static_storage, worker_probe  # noqa: E402, F401

@@ -26,7 +26,7 @@ def assert_no_secrets(body: str) -> None:
     assert "Traceback" not in body and "/" not in body.replace("\\/", "")
 
 
-def test_healthy_with_a_live_worker(client, worker):
+def test_healthy_with_a_live_worker(client, live_workers):
     source_file()
     question()
     question(status="resolved")

@@ -63,7 +63,7 @@ def test_metrics_reflect_the_database(client):
     assert m[(f"{hist}_sum", ())] == pytest.approx(20.73)
 
 
-def test_worker_memory_is_exported_per_worker(client, worker):
+def test_worker_memory_is_exported_per_worker(client, live_workers):
     m = scrape(client)
     memory = {labels: value for (name, labels), value in m.items() if name == "kloros_worker_memory_bytes"}
     assert memory, "no worker memory gauge while a worker runs"
