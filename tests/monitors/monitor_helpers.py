@@ -1,16 +1,30 @@
-"""Build a tree from {path: source}, batch-scan it in memory, and ask what it asks."""
+"""Build a tree from {path: source}, batch-scan it in memory, and ask what it asks.
+
+`batch` is the one batch scan of the tests: the monitor tests (snippets, dedented), the
+incremental == batch property (generated trees) and the database store's compare with it.
+"""
 
 from __future__ import annotations
 
+import json
 import textwrap
 
-from monitors import MemoryStore, Question, analyze, rebuild
+from monitors import MemoryStore, Question, analyze_or_placeholder, rebuild
 
 
-def batch(files: dict[str, str]) -> MemoryStore:
+def postings(path: str, source: str) -> dict:
+    """A file's postings (a placeholder when it cannot be analyzed), as the workers compute them."""
+    result, _ = analyze_or_placeholder(path, source.encode())
+    assert json.loads(json.dumps(result)) == result, "payloads must survive a JSON round trip unchanged"
+    return result
+
+
+def batch(files: dict[str, str], *, dedent: bool = True) -> MemoryStore:
+    """A fresh batch scan of `files`; snippets written indented in a test are dedented first
+    (dedent=False for generated trees, whose sources must be analyzed exactly as given)."""
     store = MemoryStore()
     for path, source in files.items():
-        store.replace_postings(path, analyze(path, textwrap.dedent(source).encode()))
+        store.replace_postings(path, postings(path, textwrap.dedent(source) if dedent else source))
     rebuild(store)
     return store
 

@@ -1,4 +1,4 @@
-from monitor_helpers import asks
+from tests.monitors.monitor_helpers import asks
 
 PKG = {"pkg/__init__.py": "", "pkg/used.py": "X = 1\n", "pkg/__main__.py": "from pkg import used\n"}
 

@@ -1,4 +1,4 @@
-from monitor_helpers import asks
+from tests.monitors.monitor_helpers import asks
 
 STUB = 'def plan(x):\n    """Make a plan."""\n    raise NotImplementedError("later")\n'
 

@@ -1,4 +1,4 @@
-from monitor_helpers import asks, batch, questions
+from tests.monitors.monitor_helpers import asks, batch, questions
 
 # -- ORPHANED_QUEUE / ORPHANED_CONSUMER ------------------------------------------------
 

@@ -1,6 +1,5 @@
-from monitor_helpers import asks, batch
-
 from monitors.knowledge import KnowledgeMonitor
+from tests.monitors.monitor_helpers import asks, batch
 
 UNDOCUMENTED = "def a():\n    pass\ndef b():\n    pass\nclass C:\n    def m(self):\n        pass\n"
 

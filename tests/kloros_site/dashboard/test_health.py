@@ -6,9 +6,9 @@ import json
 
 import pytest
 from django.conf import settings as django_settings
-from operator_rows import question, source_file
 
 from kloros_site.celery import app
+from tests.kloros_site.dashboard.operator_rows import question, source_file
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from operator_rows import question, source_file, transition, tree
 from prometheus_client.parser import text_string_to_metric_families
 
 from kloros_site.analysis.models import DeadLetter, PendingFile
+from tests.kloros_site.dashboard.operator_rows import question, source_file, transition, tree
 
 pytestmark = pytest.mark.django_db
 

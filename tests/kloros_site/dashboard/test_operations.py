@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from operator_rows import question, tree
 
 from kloros_site.analysis.models import Question
 from kloros_site.dashboard import operations
+from tests.kloros_site.dashboard.operator_rows import question, tree
 
 pytestmark = pytest.mark.django_db
 
