@@ -15,6 +15,7 @@ scripts/services.sh "${stacks[@]}"
 scripts/browser.sh  # Debian's Chromium for the Playwright tests
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy          # types of kloros_site, tasks, monitors and bench ([tool.mypy] in pyproject.toml)
 
 status=0
 for stack in "${stacks[@]}"; do

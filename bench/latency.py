@@ -101,7 +101,8 @@ def committed(tree_root: Path, keys: set[str]) -> dict[str, dict[str, float]]:
     for path, latency in SourceFile.objects.filter(tree__path=str(tree_root), path__in=paths).values_list(
         "path", "latency_ms"
     ):
-        out[paths[path]]["worker_ms"] = latency
+        if latency is not None:  # a file stored without a measured latency has no worker figure
+            out[paths[path]]["worker_ms"] = latency
     return out
 
 

@@ -141,7 +141,7 @@ def broker_settings(url: str, *, state_dir: Path) -> tuple[str, dict]:
         folders["control_folder"] = root / "control"
         for folder in folders.values():
             folder.mkdir(parents=True, exist_ok=True)
-        options = {k: str(v) for k, v in folders.items()}
+        options: dict[str, str | float] = {k: str(v) for k, v in folders.items()}
         # the transport polls its folder; 0.1 s keeps a save-to-question path well under a second
         options["polling_interval"] = 0.1
         # kombu warns on every connection to a URL without a host; the host means nothing here

@@ -11,6 +11,7 @@ import ast
 import builtins
 import re
 from collections.abc import Callable
+from typing import TypeGuard
 
 from monitors import text
 from monitors.clones import Unit
@@ -105,7 +106,7 @@ class FactCollector:
         doc = docstring(tree.body)
         self.facts.documented = doc is not None
         if doc is not None:
-            text.scan_docstring(self.facts, doc.value, doc.lineno)
+            text.scan_docstring(self.facts, str(doc.value), doc.lineno)
         for stmt in tree.body:
             self.visit(stmt)
         self.resolve_bases()
@@ -226,7 +227,7 @@ class FactCollector:
         in_class = parent is not None and parent.kind == "class"
         kind = "function" if parent is None else "method" if in_class else None
         if kind and not facts.is_test:
-            owner = parent.qualname if in_class else ""
+            owner = parent.qualname if in_class and parent is not None else ""
             facts.definitions.append(
                 Definition(qualname, node.name, kind, node.lineno, bool(registering), doc is not None, owner)
             )
@@ -237,13 +238,13 @@ class FactCollector:
             if not registering and is_stub(node.body) and not node.name.startswith("_"):
                 facts.stubs.append((qualname, node.lineno))
         self.bind(node.name, qualname)
-        if in_class and parent.cls is not None:
+        if in_class and parent is not None and parent.cls is not None:
             if node.name in ("__getattr__", "__getattribute__"):
                 parent.cls.dynamic = True
             if any(d.split(".")[-1] == "abstractmethod" for d in decorators):
                 parent.cls.abstract = True
         if doc is not None:
-            text.scan_docstring(facts, doc.value, doc.lineno)
+            text.scan_docstring(facts, str(doc.value), doc.lineno)
 
         self.visit_all(node.decorator_list)
         hashed = not facts.is_test and (parent is None or (in_class and len(self.scopes) == 1))
@@ -267,7 +268,7 @@ class FactCollector:
         if in_class:
             args = node.args.posonlyargs + node.args.args
             self_name = args[0].arg if args and "staticmethod" not in decorators else None
-            return Scope("function", qualname, parent.cls, self_name)
+            return Scope("function", qualname, parent.cls if parent is not None else None, self_name)
         if parent is not None:  # nested function: closes over the method's `self`
             return Scope("function", qualname, parent.cls, parent.self_name)
         return Scope("function", qualname, None, None)
@@ -319,7 +320,7 @@ class FactCollector:
             )
         self.bind(node.name, qualname)
         if doc is not None:
-            text.scan_docstring(facts, doc.value, doc.lineno)
+            text.scan_docstring(facts, str(doc.value), doc.lineno)
 
         self.visit_all(node.decorator_list)
         self.visit_all(node.bases)
@@ -552,7 +553,7 @@ class FactCollector:
         self.generic_visit(node)
 
 
-def is_identifier(value: object) -> bool:
+def is_identifier(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value.isidentifier()
 
 

@@ -58,13 +58,15 @@ class FileFilter(admin.SimpleListFilter):
     parameter_name = "file"
 
     def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
-        return [(self.value(), self.value())] if self.value() else []
+        value = self.value()
+        return [(value, value)] if value else []
 
     def has_output(self) -> bool:
         return bool(self.value())
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(operations.evidence_mentions(self.value())) if self.value() else queryset
+        value = self.value()
+        return queryset.filter(operations.evidence_mentions(value)) if value else queryset
 
 
 class AcknowledgedFilter(admin.SimpleListFilter):
@@ -252,7 +254,7 @@ class SourceFileAdmin(ReadOnlyAdmin):
         url = (
             reverse("admin:analysis_question_changelist")
             + "?"
-            + urlencode({"file": obj.path, "tree__id__exact": obj.tree_id, "status__exact": "open"})
+            + urlencode({"file": obj.path, "tree__id__exact": str(obj.tree_id), "status__exact": "open"})
         )
         return format_html('<a href="{}">{}</a>', url, count)
 

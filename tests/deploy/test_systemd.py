@@ -63,7 +63,9 @@ def test_systemd_accepts_the_units(tmp_path):
     units = tmp_path / "units"
     units.mkdir()
     for unit in UNITS:
-        text = unit.read_text().replace("/opt/kloros/.venv/bin", str(bin_dir)).replace("/opt/kloros", str(REPO))
+        text = (
+            unit.read_text().replace("/opt/kloros/.venv/bin", str(bin_dir)).replace("/opt/kloros", str(REPO))
+        )
         (units / unit.name).write_text(text)
     result = subprocess.run(
         [analyze, "verify", *sorted(str(p) for p in units.glob("*.service"))],
