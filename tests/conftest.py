@@ -129,6 +129,12 @@ def listen(stack_env) -> Iterator[Callable[[str], Listener]]:
         listener.stop()
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """Users made by tests (admin_client, logins) get a cheap hash instead of 10^6 PBKDF2 rounds."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def wait_until() -> Callable[..., object]:
     return eventually

@@ -85,6 +85,7 @@ class Watcher:
         quiet_seconds: float = 0.02,
         sweep: Callable[[], int] | None = None,
         sweep_seconds: float = 5.0,
+        tick: float = TICK,
     ) -> None:
         self.roots = roots
         self.ignore = ignore
@@ -95,6 +96,7 @@ class Watcher:
         self.sweep = sweep
         self.sweep_seconds = sweep_seconds
         self._next_sweep = 0.0
+        self.tick = tick  # the tests' watchers look again sooner than a whole second
         self._due: dict[tuple[Path, str], float] = {}
         self._reconcile = False
         self._cond = threading.Condition()
@@ -158,7 +160,7 @@ class Watcher:
                 now = time.monotonic()
                 ready = [key for key, due in self._due.items() if due <= now]
                 if not ready and not self._reconcile:
-                    waits = [due - now for due in self._due.values()] + ([TICK] if backlog else [])
+                    waits = [due - now for due in self._due.values()] + ([self.tick] if backlog else [])
                     if self.sweep:
                         waits.append(max(self._next_sweep - now, 0.0))
                     self._cond.wait(min(waits) if waits else None)
@@ -184,7 +186,7 @@ class Watcher:
                 # the database or broker is away: the coalesced paths were taken off the list,
                 # so rebuild the whole picture from the filesystem once it answers again
                 log.exception("could not record or send changes; reconciling when possible")
-                self._stop.wait(TICK)
+                self._stop.wait(self.tick)
                 self.reconcile_soon()
                 backlog = True
 
