@@ -191,6 +191,8 @@ class Watcher:
                 backlog = True
 
     def _sweep(self) -> None:
+        if self.sweep is None:  # run() only calls this with a sweep
+            return
         self._next_sweep = time.monotonic() + self.sweep_seconds
         try:
             self.sweep()
