@@ -61,7 +61,8 @@ def purged_broker(stack_env) -> None:
 
 
 @pytest.fixture(scope="session")
-def worker(stack_env, purged_broker, tmp_path_factory) -> Iterator[Proc]:
+def worker_process(stack_env, purged_broker, tmp_path_factory) -> Iterator[Proc]:
+    """The session's worker, started and not waited for (see `worker`)."""
     process = Proc(
         "worker",
         celery(
@@ -77,13 +78,35 @@ def worker(stack_env, purged_broker, tmp_path_factory) -> Iterator[Proc]:
         cwd=REPO,
     )
     try:
-        process.wait_for("ready.", timeout=60)
         yield process
     finally:
         # the session is over and the worker idle: a warm shutdown would only wait out its
         # consumer's polls (5-10 s on the embedded broker) with nothing left to finish
         process.kill()
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def worker(worker_process) -> Proc:
+    """The session's worker, ready for tasks."""
+    worker_process.wait_for("ready.", timeout=60)
+    return worker_process
+
+
+NEEDS_WORKER = pytest.StashKey[bool]()
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    config.stash[NEEDS_WORKER] = any("worker" in item.fixturenames for item in items)
+
+
+@pytest.fixture(autouse=True)
+def worker_starts_early(request) -> None:
+    """A worker takes seconds to start: when some test of this run needs one, it is started with
+    the first test that has a database, and gets ready while the tests before it run."""
+    uses_database = request.node.get_closest_marker("django_db") or "django_db_setup" in request.fixturenames
+    if request.config.stash.get(NEEDS_WORKER, False) and uses_database:
+        request.getfixturevalue("worker_process")
 
 
 @pytest.fixture

@@ -134,21 +134,36 @@ def apart(tmp: Path) -> dict[str, tuple[str, str, Any]]:
     }
 
 
+SCRIPT = (
+    "import json, sys; from django.conf import settings; "
+    "print(json.dumps({e: eval(e) for e in json.loads(sys.argv[1])}))"
+)
+
+
+def settings_in_children(runs: list[tuple[dict[str, str], list[str]]]) -> list[dict[str, Any]]:
+    """For each (env, expressions), a Python process started with `env` loads the settings as every
+    process does and prints the values; the processes run side by side."""
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", SCRIPT, json.dumps(expressions)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for env, expressions in runs
+    ]
+    seen = []
+    for child in children:
+        out, err = child.communicate()
+        assert child.returncode == 0, err
+        seen.append(json.loads(out.splitlines()[-1]))
+    return seen
+
+
 def settings_in_child(env: dict[str, str], expressions: list[str]) -> dict[str, Any]:
-    """Start a Python process with `env`, load the settings as every process does, print the values."""
-    script = (
-        "import json, sys; from django.conf import settings; "
-        "print(json.dumps({e: eval(e) for e in json.loads(sys.argv[1])}))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script, json.dumps(expressions)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.splitlines()[-1])
+    return settings_in_children([(env, expressions)])[0]
 
 
 @pytest.fixture
@@ -167,12 +182,16 @@ def test_every_documented_variable_has_a_case_and_every_read_variable_is_documen
 def test_every_documented_variable_takes_effect(tmp_path, clean_env):
     together = cases(tmp_path)
     env = {**clean_env, **{name: value for name, (value, _, _) in together.items()}}
-    seen = settings_in_child(env, [expr for _, expr, _ in together.values()])
+    alone = apart(tmp_path)
+    seen, *seen_alone = settings_in_children(
+        [(env, [expr for _, expr, _ in together.values()])]
+        + [({**clean_env, name: value}, [expr]) for name, (value, expr, _) in alone.items()]
+    )
     wrong = {name: seen[expr] for name, (_, expr, want) in together.items() if seen[expr] != want}
     assert not wrong, wrong
 
-    for name, (value, expr, want) in apart(tmp_path).items():
-        assert settings_in_child({**clean_env, name: value}, [expr]) == {expr: want}, name
+    for (name, (_, expr, want)), values in zip(alone.items(), seen_alone, strict=True):
+        assert values == {expr: want}, name
 
 
 def test_the_defaults_differ_from_the_values_set(tmp_path, clean_env):
