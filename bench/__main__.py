@@ -9,7 +9,7 @@ import sys
 from bench.results import save
 from bench.stack import STACKS, bench_stack
 
-FIGURES = ("cold", "latency", "rss", "restart", "queries")
+FIGURES = ("cold", "latency", "rss", "restart", "queries", "pages")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
             from bench import restart
 
             data = restart.run(stack)
+        elif args.figure == "pages":
+            from bench import pages
+
+            data = pages.run(stack)
         else:
             from bench import queries
 

@@ -6,6 +6,7 @@
 #   bench/run.sh idle      same run as rss (the idle CPU is measured around the storm)
 #   bench/run.sh restart   [--stack ...]
 #   bench/run.sh queries   [--trees stdlib]   (SQL round trips per file: profiler evidence)
+#   bench/run.sh pages     [--stack ...]      (page times and queries with 100,000 questions)
 #   bench/run.sh plots     PNGs under docs/bench/ from bench/results/*.json
 #   bench/run.sh precision [--trees django,pretix,homeassistant,kloros] | --report | --freeze-round1
 #                          scan real trees, draw samples to read into docs/precision/ (docs/PRECISION.md)
@@ -21,7 +22,7 @@ case "$figure" in
   idle) figure=rss ;;
 esac
 case "$figure" in
-  cold|latency|rss|restart|queries) exec .venv/bin/python -m bench "$figure" "$@" ;;
+  cold|latency|rss|restart|queries|pages) exec .venv/bin/python -m bench "$figure" "$@" ;;
   precision) exec .venv/bin/python -m bench.precision "$@" ;;
   plots) exec .venv/bin/python -m bench.plots "$@" ;;
   report) exec .venv/bin/python -m bench.report ;;

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "kloros_site.analysis",
     "kloros_site.dashboard",
 ]
@@ -179,7 +180,6 @@ KLR_ALERT_WORKER_MEMORY_MB = env_int("KLR_ALERT_WORKER_MEMORY_MB", 100, minimum=
 KLR_ALERT_QUEUE_DEPTH = env_int("KLR_ALERT_QUEUE_DEPTH", 800, minimum=1)
 KLR_ALERT_HEARTBEAT_SECONDS = env_int("KLR_ALERT_HEARTBEAT_SECONDS", 60, minimum=1)
 KLR_ALERT_ERRORS_PER_MINUTE = env_int("KLR_ALERT_ERRORS_PER_MINUTE", 10, minimum=1)
-KLR_DASHBOARD_REFRESH_SECONDS = env_int("KLR_DASHBOARD_REFRESH_SECONDS", 5, minimum=0)  # 0: no reload
 # percentiles of the dashboard's latency chart come from at most this many transitions
 KLR_DASHBOARD_LATENCY_SAMPLE = env_int("KLR_DASHBOARD_LATENCY_SAMPLE", 20_000, minimum=1)
 # every worker broadcast waits this long for the answers, so it is cached per web process
@@ -189,3 +189,16 @@ KLR_BROKER_CHECK_TIMEOUT = env_float("KLR_BROKER_CHECK_TIMEOUT", 2.0, minimum=0.
 KLR_METRICS_LATENCY_WINDOW_SECONDS = env_int("KLR_METRICS_LATENCY_WINDOW_SECONDS", 3600, minimum=1)
 # /api/transitions holds back rows younger than this (ids are taken at insert, commits land later)
 KLR_TRANSITIONS_SETTLE_SECONDS = env_float("KLR_TRANSITIONS_SETTLE_SECONDS", 2.0, minimum=0.0)
+
+# --- Work pages: question, file and channel pages, the channel map (see docs/OPERATOR.md) ------
+# a link out per evidence line, e.g. vscode://file/{root}/{path}:{line} or
+# https://git.example.com/repo/blob/main/{path}#L{line}; empty: no link
+KLR_SOURCE_URL = env_str("KLR_SOURCE_URL")
+KLR_GRAPHVIZ_DOT = env_str("KLR_GRAPHVIZ_DOT", "dot")  # the Graphviz program that lays out the map
+KLR_MAP_TIMEOUT_SECONDS = env_float("KLR_MAP_TIMEOUT_SECONDS", 30.0, minimum=1.0)
+# how often the dashboard asks for new figures (it updates in place; 0 stops it)
+KLR_DASHBOARD_REFRESH_SECONDS = env_float("KLR_DASHBOARD_REFRESH_SECONDS", 5.0, minimum=0.0)
+# a worker that answered a broadcast this recently counts as busy, not offline, when it misses one
+KLR_WORKER_BUSY_GRACE_SECONDS = env_float("KLR_WORKER_BUSY_GRACE_SECONDS", 60.0, minimum=0.0)
+# gunicorn's access log under `manage.py up` / ./run.sh: one line per request, off by default
+KLR_ACCESS_LOG = env_bool("KLR_ACCESS_LOG", False)

@@ -3,11 +3,12 @@
 For a watcher (one file changed):   postings, error = analyze_or_placeholder(path, data)
                                     delta = apply(store, path, postings)      # deleted: postings=None
 For a batch scan:                   store, errors = scan_tree(root, ignore)   # store.all_questions()
-Walking like the batch scan does:   iter_source_files(root, ignore), WATCHED_SUFFIXES
+Walking like the batch scan does:   monitors.walk.Walker(root, patterns).walk(), WATCHED_SUFFIXES
+The tree's [tool.kloros]:           monitors.config.load(root)
 Monitors by id:                     MONITORS["integration"]  (their bus signals: kloros_site.chembus.signals)
 """
 
-from monitors import capability, exploration, integration, knowledge  # noqa: F401  (register monitors)
+from monitors import capability, exploration, integration, knowledge, suppress  # noqa: F401  (register monitors)
 from monitors.engine import (
     MemoryStore,
     Store,

@@ -1,5 +1,9 @@
 """What a tree says about itself: `[tool.kloros]` in its pyproject.toml, read once per scan.
 
+`load(root)` finds the nearest pyproject.toml with that table at or above the tree (up to the
+repository root), rebases its gitignore-style globs onto the tree, detects `kind` and resolves
+reference roots; docs/CONFIGURATION.md is the user's reference.
+
 Configuration is an input of the whole analysis, like the engine's own code: extraction
 (`facts.extract`) and evaluation (`Lookup.config`) both see it, and a change of it means
 every file is analyzed again (its digest is part of the analysis version). So incremental
@@ -25,10 +29,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from monitors import globs
 
 KINDS = ("auto", "library", "application")
 ROLES = ("producer", "consumer")
@@ -109,6 +116,12 @@ def from_table(table: dict[str, Any], kind: str = "auto") -> Config:
             Endpoint(entry["callable"], entry["role"], entry.get("position", 0 if "keyword" not in entry else None),
                      entry.get("keyword"))
         )  # fmt: skip
+    for name in ("ignore", "tests", "generated", "reference-roots"):
+        value = table.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"[tool.kloros] {name} must be a list of strings, not {value!r}")
+    if not isinstance(table.get("recorders-are-consumers", False), bool):
+        raise ConfigError("[tool.kloros] recorders-are-consumers must be true or false")
     severity = table.get("severity", {})
     if not isinstance(severity, dict) or any(v not in ("low", "medium", "high") for v in severity.values()):
         raise ConfigError(f"[tool.kloros] severity must map hypotheses to low/medium/high: {severity!r}")
@@ -124,29 +137,137 @@ def from_table(table: dict[str, Any], kind: str = "auto") -> Config:
     )
 
 
-def load(root: Path) -> Config:
-    """The Config of the tree at `root`: its pyproject.toml's [tool.kloros], kind detected if unset."""
-    pyproject = root / "pyproject.toml"
+def load(root: Path, file: Path | None = None) -> Config:
+    """The Config of the tree at `root` (its import root), from `file` or the nearest pyproject.toml.
+
+    Without `file`, the nearest pyproject.toml with a [tool.kloros] table at or above `root`
+    is read, up to the repository root (as ruff finds its configuration). Globs are written
+    relative to the folder holding that file and come back relative to `root`; `kind` is
+    detected unless set; reference roots come back as folder names in the tree's namespace,
+    with the folders to read in `extra["reference_dirs"]`. Raises ConfigError.
+    """
+    root = root.resolve()
+    pyproject = file.resolve() if file is not None else find(root)
     table: dict[str, Any] = {}
-    if pyproject.is_file():
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{pyproject}: {exc}") from None
-        table = data.get("tool", {}).get("kloros", {})
-    config = from_table(table)
-    if config.kind == "auto":
-        config = Config(**{**config.__dict__, "kind": detect_kind(root)})
-    return config
+    if pyproject is not None:
+        if not pyproject.is_file():
+            raise ConfigError(f"{pyproject}: no such file")
+        found = read_toml(pyproject).get("tool", {}).get("kloros", {})
+        if not isinstance(found, dict):
+            raise ConfigError(f"{pyproject}: [tool.kloros] must be a table")
+        table = found
+    try:
+        config = from_table(table)
+    except ConfigError as exc:
+        raise ConfigError(f"{pyproject}: {exc}") from None
+    base = pyproject.parent if pyproject is not None else root
+    prefix = root.relative_to(base).as_posix() if root.is_relative_to(base) else ""
+    prefix = "" if prefix == "." else prefix
+
+    def rebased(patterns: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(p for p in (globs.rebase(g, prefix) for g in patterns) if p is not None)
+
+    kind = config.kind if config.kind != "auto" else detect_kind(root, pyproject)
+    if "reference-roots" in table:
+        candidates = [base / folder for folder in config.reference_roots]
+    elif root.parent != root and is_project(root.parent):
+        candidates = [root.parent / "tests", root.parent / "scripts"]  # beside a src/ folder
+    else:
+        candidates = []
+    names, outside = reference_roots(root, candidates)
+    return replace(
+        config,
+        kind=kind,
+        ignore=rebased(config.ignore),
+        tests=rebased(config.tests),
+        generated=rebased(config.generated),
+        reference_roots=names,
+        extra={"source": str(pyproject) if pyproject else "", "reference_dirs": outside},
+    )
 
 
-def detect_kind(root: Path) -> str:
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def find(root: Path) -> Path | None:
+    """The nearest pyproject.toml with a [tool.kloros] table, from `root` up to the repository root."""
+    for folder in (root, *root.parents):
+        candidate = folder / "pyproject.toml"
+        # a cheap look at the text first: most pyproject.toml files above a tree are not ours
+        if (
+            candidate.is_file()
+            and "kloros" in candidate.read_text(encoding="utf-8", errors="replace")
+            and "kloros" in read_toml(candidate).get("tool", {})
+        ):
+            return candidate
+        if any((folder / marker).exists() for marker in (".git", ".hg")):
+            break
+    return None
+
+
+def is_project(folder: Path) -> bool:
+    return any(
+        (folder / name).exists() for name in ("pyproject.toml", "setup.py", "setup.cfg", ".git", ".hg")
+    )
+
+
+def reference_roots(root: Path, candidates: list[Path]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Tree-relative names of the reference folders that exist, and {name: folder} of those
+    outside the tree (read under their own name: `../tests` is `tests/...`)."""
+    names: set[str] = set()
+    outside: dict[str, str] = {}
+    for candidate in candidates:
+        folder = candidate.resolve()
+        if not folder.is_dir() or folder == root:
+            continue
+        if folder.is_relative_to(root):
+            names.add(folder.relative_to(root).as_posix())
+        elif folder.name not in outside:
+            names.add(folder.name)
+            outside[folder.name] = str(folder)
+    return tuple(sorted(names)), outside
+
+
+PACKAGE_LINE = re.compile(r"^\s*(?:packages|py_modules)\s*=", re.MULTILINE)
+SETUP_CALL = re.compile(r"\b(?:packages|py_modules)\s*=")
+BUILD_TOOLS = ("setuptools", "poetry", "flit", "hatch", "pdm")
+
+
+def detect_kind(root: Path, pyproject: Path | None = None) -> str:
     """A distributable library (its public names are API, used from outside) or an application.
 
     A library: a `*.dist-info` folder beside the scanned package (an installed or unpacked
-    wheel), or a pyproject/setup that declares a package to build.
+    wheel); or, in the tree, the folder above it or the configuration's folder, a
+    pyproject.toml with a [project] table and a [build-system] (or build-tool settings such
+    as [tool.setuptools]), or a setup.py / setup.cfg naming packages or modules. A
+    [project] table without a build system is how applications list their dependencies.
     """
     for folder in (root, root.parent):
         if any(folder.glob("*.dist-info")):
             return "library"
+    folders = [root, root.parent] + ([pyproject.parent] if pyproject is not None else [])
+    for folder in dict.fromkeys(folders):
+        if declares_packages(folder):
+            return "library"
     return "application"
+
+
+def declares_packages(folder: Path) -> bool:
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = read_toml(pyproject)
+        except ConfigError:
+            data = {}  # not ours to judge; a broken [tool.kloros] is reported by load()
+        tool = data.get("tool", {})
+        if ("project" in data and "build-system" in data) or any(name in tool for name in BUILD_TOOLS):
+            return True
+    for name, pattern in (("setup.cfg", PACKAGE_LINE), ("setup.py", SETUP_CALL)):
+        path = folder / name
+        if path.is_file() and pattern.search(path.read_text(encoding="utf-8", errors="replace")):
+            return True
+    return False

@@ -19,6 +19,7 @@ from monitors.config import DEFAULT, Config
 from monitors.facts import AnalysisError, extract, placeholder_facts
 from monitors.question import Delta, Question, diff
 from monitors.registry import MONITORS, Postings
+from monitors.suppress import drop_suppressed
 
 
 class Store(Protocol):
@@ -60,14 +61,14 @@ def analyze(path: str, data: bytes, config: Config = DEFAULT) -> Postings:
     return postings
 
 
-def placeholder(path: str) -> Postings:
+def placeholder(path: str, config: Config = DEFAULT) -> Postings:
     """Postings for a file that exists but cannot be analyzed (AnalysisError).
 
     The file is known to exist, its contents are not: its module resolves imports of any
     name and is never itself asked about. Apply these instead of None so that a syntax
     error mid-edit does not make every importer look broken.
     """
-    facts = placeholder_facts(path)
+    facts = placeholder_facts(path, config)
     postings: Postings = {}
     for monitor_id, monitor in MONITORS.items():
         for key, payload in monitor.postings(facts).items():
@@ -81,7 +82,7 @@ def analyze_or_placeholder(
     try:
         return analyze(path, data, config), None
     except AnalysisError as exc:
-        return placeholder(path), exc
+        return placeholder(path, config), exc
 
 
 class KeyLookup:
@@ -110,6 +111,11 @@ class KeyLookup:
             self.reads.add(full)
         return self.store.exists(full)
 
+    def read(self, key: str) -> dict[str, Any]:
+        """Postings under a full key of any namespace (suppress:...), recorded as read."""
+        self.reads.add(key)
+        return self.store.postings(key)
+
 
 def asks_questions(key: str) -> bool:
     """Whether evaluating `key` can ask anything: most key kinds are facts other keys read.
@@ -137,7 +143,7 @@ def evaluate(store: Store, keys: Iterable[str], config: Config = DEFAULT) -> Del
         lookup = KeyLookup(store, monitor_id, key, config)
         new: dict[str, Question] = {}
         if store.exists(key):
-            for question in monitor.evaluate(local_key, lookup):
+            for question in drop_suppressed(monitor.evaluate(local_key, lookup), lookup):
                 new[question.id] = Question(**{**question.__dict__, "key": key})
         else:
             lookup.reads = set()  # a key nobody posts under asks nothing; forget it

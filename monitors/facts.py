@@ -11,7 +11,9 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from monitors import globs
 from monitors.config import DEFAULT, Config
+from monitors.grammar import RUNNING, Version, newer_construct, version_text
 
 PYTHON_SUFFIXES = (".py",)
 DOC_SUFFIXES = (".md", ".rst", ".txt")
@@ -102,6 +104,7 @@ class FileFacts:
     todos: list[tuple[str, int]] = field(default_factory=list)
     doc_refs: list[tuple[str, int]] = field(default_factory=list)  # (dotted symbol, line)
     documented: bool = True  # module docstring
+    suppressions: dict[int, tuple[str, ...]] = field(default_factory=dict)  # `# kloros: ignore[...]` lines
 
     def exported(self, name: str) -> bool:
         return self.dynamic_exports or (self.exports is not None and name in self.exports)
@@ -114,7 +117,10 @@ def module_name(path: str) -> str:
     return ".".join(parts)
 
 
-def is_test_path(path: str) -> bool:
+def is_test_path(path: str, config: Config = DEFAULT) -> bool:
+    """A test by naming convention, or by `[tool.kloros] tests` globs."""
+    if config.tests and globs.matches(config.tests, path):
+        return True
     parts = PurePosixPath(path).parts
     name = parts[-1]
     return (
@@ -139,15 +145,32 @@ def is_entry_path(path: str) -> bool:
     return parts[-1] in ENTRY_FILES or any(part in ENTRY_DIRS for part in parts[:-1]) or is_test_path(path)
 
 
-def parse(path: str, data: bytes) -> ast.Module:
+def parse(path: str, data: bytes, target: Version | None = None) -> ast.Module:
+    """The module's AST, parsed with the running Python's grammar (or an older `target`'s).
+
+    A file rejected for a construct of a newer Python gets reason "newer_grammar" and a
+    detail naming both versions; any other rejection is a "syntax_error".
+    """
     if b"\x00" in data:
         raise AnalysisError("nul_bytes", "source contains NUL bytes")
     try:
-        return ast.parse(data, filename=path)
+        return ast.parse(data, filename=path, feature_version=target)
     except SyntaxError as exc:
         if isinstance(exc.__cause__, UnicodeDecodeError) or "codec" in str(exc) or "encoding" in str(exc.msg):
             raise AnalysisError("undecodable", f"cannot decode source: {exc.msg}") from None
-        raise AnalysisError("syntax_error", f"line {exc.lineno}: {exc.msg}") from None
+        grammar = version_text(target or RUNNING)
+        lines = data.decode("utf-8", "replace").splitlines()
+        line = lines[exc.lineno - 1] if exc.lineno and 0 < exc.lineno <= len(lines) else ""
+        if newer := newer_construct(exc, line, target or RUNNING):
+            needed, construct = newer
+            raise AnalysisError(
+                "newer_grammar",
+                f"line {exc.lineno}: written for Python {version_text(needed)} or newer ({construct}); "
+                f"analyzed with Python {grammar}'s grammar: run the analysis with Python {version_text(needed)}+",
+            ) from None
+        raise AnalysisError(
+            "syntax_error", f"line {exc.lineno}: {exc.msg} (Python {grammar} grammar)"
+        ) from None
     except UnicodeDecodeError as exc:
         raise AnalysisError("undecodable", f"cannot decode source: {exc.reason}") from None
     except (RecursionError, MemoryError):
@@ -156,36 +179,39 @@ def parse(path: str, data: bytes) -> ast.Module:
 
 def extract(path: str, data: bytes, config: Config = DEFAULT) -> FileFacts:
     # Imported here: the collector and text scanners build on the records above.
-    from monitors import collector, text
+    from monitors import collector, suppress, text
 
     facts = FileFacts(path=path, module=module_name(path))
     if path.endswith(PYTHON_SUFFIXES):
         facts.is_package = PurePosixPath(path).name == "__init__.py"
-        facts.is_test = is_test_path(path)
-        facts.is_entry = is_entry_path(path)
+        facts.is_test = is_test_path(path, config)
+        facts.is_entry = is_entry_path(path) or facts.is_test
         tree = parse(path, data)
         try:
             collector.FactCollector(facts, config).collect(tree)
         except RecursionError:
             raise AnalysisError("too_deep", f"source nests deeper than {MAX_NESTING} levels") from None
         text.scan_todos(facts, data)
+        facts.suppressions = suppress.scan_python(data)
     elif path.endswith(DOC_SUFFIXES):
         facts.kind = "doc"
         text.scan_doc(facts, decode(data))
+        facts.suppressions = suppress.scan_text(decode(data), PurePosixPath(path).suffix)
     elif path.endswith(CONFIG_SUFFIXES):
         facts.kind = "config"
         text.scan_config(facts, decode(data))
+        facts.suppressions = suppress.scan_text(decode(data), PurePosixPath(path).suffix)
     return facts
 
 
-def placeholder_facts(path: str) -> FileFacts:
+def placeholder_facts(path: str, config: Config = DEFAULT) -> FileFacts:
     """What is known of a file that cannot be analyzed: it exists, and may define anything."""
     facts = FileFacts(path=path, module=module_name(path), open_namespace=True, is_entry=True)
     facts.kind = (
         "python" if path.endswith(PYTHON_SUFFIXES) else "doc" if path.endswith(DOC_SUFFIXES) else "config"
     )
     facts.is_package = PurePosixPath(path).name == "__init__.py"
-    facts.is_test = is_test_path(path)
+    facts.is_test = is_test_path(path, config)
     return facts
 
 

@@ -181,7 +181,7 @@ class IntegrationMonitor(Monitor):
         entries = lookup(f"channel:{channel}")
         producers = evidence(entries, "producer")
         consumers = evidence(entries, "consumer")
-        if all(is_test_path(path) for path in entries):
+        if all(is_test_path(path, lookup.config) for path in entries):
             return []  # test fixtures wiring a channel to themselves
         if producers and not consumers:
             for word in {first_word(channel), LEADING_WILDCARD}:
@@ -213,7 +213,7 @@ class IntegrationMonitor(Monitor):
                 lines.setdefault(pattern, []).append(f"{path}:{line}")
         questions = []
         for pattern, where in sorted(lines.items()):
-            if all(is_test_path(w.rpartition(":")[0]) for w in where):
+            if all(is_test_path(w.rpartition(":")[0], lookup.config) for w in where):
                 continue
             if not any(topic_matches(pattern, topic) for topic in produced):
                 text = (

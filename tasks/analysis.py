@@ -45,7 +45,15 @@ class AnalysisTask(Task):
 )
 def analyze_file(message: dict) -> str:
     """Extract one file version carried in full by the message; the worker reads no files."""
-    return record(FileVersion.from_message(message), enqueue.send_evaluation)
+    outcome = record(FileVersion.from_message(message), enqueue.send_evaluation)
+    log.info("%s: %s", message["path"], OUTCOMES.get(outcome, outcome))  # the worker log names the file
+    return outcome
+
+
+OUTCOMES = {
+    "failed": "failed: could not be analyzed (the file's page says why)",
+    "stale": "stale: a newer version is stored",
+}
 
 
 @app.task(

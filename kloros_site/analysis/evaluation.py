@@ -23,7 +23,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from kloros_site.analysis import bus_facts, relay
@@ -33,17 +33,20 @@ from monitors import Delta, evaluate
 from monitors.engine import affected
 
 log = logging.getLogger(__name__)
-ROWS_PER_ROUND = 2000  # ChangedKeys rows (file versions) read at once: bounds a worker's memory
-KEYS_PER_TRANSACTION = 5000
+ROWS_PER_ROUND = 2000  # ChangedKeys rows (file versions) evaluated in one transaction: bounds memory
 
 
 def due(tree: Tree) -> bool:
     """Whether the tree has changes to evaluate and should evaluate them now."""
-    oldest = ChangedKeys.objects.filter(tree=tree).order_by("id").values_list("seq", flat=True).first()
+    pending = PendingFile.objects.filter(tree=tree)
+    changes = ChangedKeys.objects.filter(tree=tree).order_by("id").values("seq")[:1]
+    # one round trip for the common answers: nothing to evaluate, or settled
+    oldest, unsettled = (
+        Tree.objects.filter(pk=tree.pk).values_list(Subquery(changes), Exists(pending.values("id"))).get()
+    )
     if oldest is None:
         return False
-    pending = PendingFile.objects.filter(tree=tree)
-    if not pending.exists():
+    if not unsettled:
         return True
     overdue = time.time_ns() - oldest > settings.KLR_EVALUATION_MAX_DELAY * 1e9
     return overdue and pending.filter(seq__gt=oldest).exists()
@@ -113,22 +116,15 @@ def _evaluate_rows(tree: Tree, rows: list[tuple[int, list[str], int]]) -> int:
     latency_ms = (time.time_ns() - min(seq for _, _, seq in rows)) / 1e6
     with transaction.atomic():
         lock_tree(tree)
-        keys = sorted(affected(DatabaseStore(tree), changed))
-    written = 0
-    batches = list(chunks(keys, KEYS_PER_TRANSACTION)) or [[]]
-    for i, batch in enumerate(batches):
-        with transaction.atomic():
-            lock_tree(tree)
-            delta = evaluate(DatabaseStore(tree), batch)
-            ids = record_transitions(tree, delta, latency_ms)
-            if i == len(batches) - 1:  # every key of these rows is evaluated: they are done
-                ChangedKeys.objects.filter(id__in=[row_id for row_id, _, _ in rows])._raw_delete(
-                    ChangedKeys.objects.db
-                )
-            if ids:
-                transaction.on_commit(partial(relay.publish_committed, ids))
-        written += len(ids)
-    return written
+        store = DatabaseStore(tree)
+        delta = evaluate(store, affected(store, changed), tree.analysis_config())
+        ids = record_transitions(tree, delta, latency_ms)
+        ChangedKeys.objects.filter(id__in=[row_id for row_id, _, _ in rows])._raw_delete(
+            ChangedKeys.objects.db
+        )
+        if ids:
+            transaction.on_commit(partial(relay.publish_committed, ids))
+    return len(ids)
 
 
 def record_transitions(tree: Tree, delta: Delta, latency_ms: float | None = None) -> list[int]:

@@ -11,6 +11,9 @@ from datetime import datetime
 
 from django.db import models
 from django.db.models import Count
+from django.utils import timezone
+
+from monitors.config import DEFAULT, Config
 
 
 class Tree(models.Model):
@@ -20,6 +23,12 @@ class Tree(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # an evaluation task was sent and has not finished: no second one is sent meanwhile
     evaluation_requested_at = models.DateTimeField(null=True, blank=True)
+    # the tree's [tool.kloros] (monitors.config.Config.to_json), read by the watcher and rescan:
+    # workers read no files, so they analyze and evaluate with what is stored here
+    config = models.JSONField(default=dict, blank=True)
+
+    def analysis_config(self) -> Config:
+        return Config.from_json(self.config) if self.config else DEFAULT
 
     def __str__(self) -> str:
         return self.path
@@ -39,6 +48,13 @@ class SourceFileQuerySet(models.QuerySet):
     def failed_since(self, since: datetime) -> int:
         """Files whose analysis failed at or after `since`."""
         return self.filter(status=SourceFile.Status.FAILED, analyzed_at__gte=since).count()
+
+
+class SourceFileManager(models.Manager.from_queryset(SourceFileQuerySet)):  # type: ignore[misc]
+    def get_queryset(self) -> models.QuerySet:
+        # the stored source is read by the file and question pages only; every other query
+        # (the workers' included) leaves it in the database
+        return super().get_queryset().defer("source")
 
 
 class SourceFile(models.Model):
@@ -65,8 +81,11 @@ class SourceFile(models.Model):
     )
     reason = models.CharField(max_length=32, blank=True)
     detail = models.TextField(blank=True)
+    # what was analyzed, zlib-compressed (kloros_site.analysis.source), at most KLR_MAX_FILE_BYTES
+    # before compression: the question and file pages show it without reading the tree
+    source = models.BinaryField(null=True, blank=True, editable=False)
 
-    objects = SourceFileQuerySet.as_manager()
+    objects = SourceFileManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tree", "path"], name="unique_file_per_tree")]
@@ -119,6 +138,15 @@ class KeyRead(models.Model):
         indexes = [models.Index(fields=["tree", "read"])]
 
 
+SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
+# severity as a number for ordering (text order would put "high" before "low" before "medium")
+SEVERITY_ORDER = models.Case(
+    *(models.When(severity=name, then=models.Value(rank)) for name, rank in SEVERITY_RANK.items()),
+    default=models.Value(0),
+    output_field=models.IntegerField(),
+)
+
+
 class QuestionQuerySet(models.QuerySet):
     def open(self) -> QuestionQuerySet:
         return self.filter(status=Question.Status.OPEN)
@@ -131,6 +159,28 @@ class QuestionQuerySet(models.QuerySet):
     def count_by_monitor_and_status(self) -> list[tuple[str, str, int]]:
         rows = self.values("monitor", "status").annotate(n=Count("id")).order_by("monitor", "status")
         return [(row["monitor"], row["status"], row["n"]) for row in rows]
+
+    def active(self) -> QuestionQuerySet:
+        """Open and not suppressed: what the lists and the dashboard count as open."""
+        return self.filter(status=Question.Status.OPEN, suppressed=False)
+
+    def unhandled(self) -> QuestionQuerySet:
+        """Active and not acknowledged yet: what nobody has looked at."""
+        return self.active().filter(acknowledged_at__isnull=True)
+
+    # operator actions; kloros_site.analysis.actions adds who did it to the admin log
+
+    def acknowledge(self, username: str) -> int:
+        """Record who acknowledged; the first acknowledgement is kept."""
+        return self.filter(acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now(), acknowledged_by=username
+        )
+
+    def suppress(self, reason: str) -> int:
+        return self.update(suppressed=True, suppressed_reason=reason, suppressed_at=timezone.now())
+
+    def unsuppress(self) -> int:
+        return self.filter(suppressed=True).update(suppressed=False, suppressed_reason="", suppressed_at=None)
 
 
 class Question(models.Model):
@@ -165,6 +215,13 @@ class Question(models.Model):
         indexes = [
             models.Index(fields=["tree", "key", "status"]),
             models.Index(fields=["status", "monitor", "hypothesis"]),
+            # the question list's default page: open, not suppressed, most severe then newest
+            models.Index(
+                SEVERITY_ORDER.desc(),
+                models.F("id").desc(),
+                name="question_active_by_rank",
+                condition=models.Q(status="open", suppressed=False),
+            ),
         ]
 
     def __str__(self) -> str:

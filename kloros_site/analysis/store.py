@@ -27,9 +27,10 @@ CHUNK = 500  # keys per IN (...) list: well under SQLite's bound-parameter limit
 # a key more files than this post under is a hub (a common name, a big package): its postings
 # are loaded only if a monitor asks for them, not merely whether it has any
 HUB = 64
-# past this many changed keys (a cold scan) every read-set of the tree is loaded in one query
-# instead of asking for the readers of each chunk of keys
-ALL_READS_AFTER = 20 * CHUNK
+# past this many keys (a cold scan, a branch switch) a batch is evaluated against the whole tree:
+# every read-set, every key's posting count, and the postings of a kind once one is asked for are
+# loaded in one query each, instead of a few queries per chunk of keys and one per key missed
+BIG_BATCH = 4 * CHUNK
 QUESTION_FIELDS = ["key", "monitor", "hypothesis", "question", "evidence", "severity", "capability_key"]
 
 
@@ -52,18 +53,19 @@ def chunks(items: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
         yield items[i : i + size]
 
 
-def write_postings(file: SourceFile, postings: Mapping[str, Any] | None) -> set[str]:
+def write_postings(file: SourceFile, postings: Mapping[str, Any] | None, new: bool = False) -> set[str]:
     """Replace one file's postings (None: the file is gone); return the keys whose postings changed.
 
-    Call inside the transaction that updates the file's row, after locking that row.
+    Call inside the transaction that updates the file's row, after locking that row (`new`: the
+    row was inserted by this transaction, so it has no postings to compare with).
     """
-    old = dict(Posting.objects.filter(file=file).values_list("key", "payload"))
-    new = dict(postings or {})
-    changed = {k for k in old.keys() | new.keys() if k not in old or k not in new or old[k] != new[k]}
+    old = {} if new else dict(Posting.objects.filter(file=file).values_list("key", "payload"))
+    fresh = dict(postings or {})
+    changed = {k for k in old.keys() | fresh.keys() if k not in old or k not in fresh or old[k] != fresh[k]}
     gone = [k for k in changed if k in old]
     for chunk in chunks(gone):
         Posting.objects.filter(file=file, key__in=chunk)._raw_delete(Posting.objects.db)
-    insert_postings(file, [(k, new[k]) for k in sorted(changed) if k in new])
+    insert_postings(file, [(k, fresh[k]) for k in sorted(changed) if k in fresh])
     return changed
 
 
@@ -108,6 +110,8 @@ class DatabaseStore:
         self._reads: dict[str, set[str]] = {}
         self._questions: dict[str, dict[str, EngineQuestion]] = {}
         self._dirty_reads: dict[str, set[str]] = {}  # key -> reads as of its last evaluation
+        self._counts: dict[str, int] | None = None  # every key's posting count, in a big batch
+        self._kinds_loaded: set[str] = set()
         self._dirty_questions: dict[str, dict[str, EngineQuestion]] = {}
 
     # --- postings ---------------------------------------------------------------------------
@@ -119,12 +123,16 @@ class DatabaseStore:
                 raise RuntimeError(f"record the SourceFile row of {path} before its postings")
             return set()
         changed = write_postings(file, postings)
+        self._counts = None  # whole-tree loads are redone by the next big prefetch
+        self._kinds_loaded.clear()
         for key in changed:
             self._postings.pop(key, None)
             self._exists.pop(key, None)
         return changed
 
     def postings(self, key: str) -> dict[str, Any]:
+        if key not in self._postings and self._counts is not None:
+            self._load_kind(key)
         if key not in self._postings:
             self._load_postings([key])
         return dict(self._postings[key])
@@ -132,6 +140,8 @@ class DatabaseStore:
     def exists(self, key: str) -> bool:
         if key in self._postings:
             return bool(self._postings[key])
+        if self._counts is not None:
+            return key in self._counts
         if key not in self._exists:
             self._exists[key] = Posting.objects.filter(tree=self.tree, key=key).exists()
         return self._exists[key]
@@ -152,7 +162,7 @@ class DatabaseStore:
     # --- reads ------------------------------------------------------------------------------
     def readers(self, keys: set[str]) -> set[str]:
         found: set[str] = set()
-        if len(keys) > ALL_READS_AFTER:
+        if len(keys) > BIG_BATCH:
             reads = KeyRead.objects.filter(tree=self.tree).values_list("key", "read")
             return {key for key, read in reads.iterator(chunk_size=5000) if read in keys}
         for chunk in chunks(keys):
@@ -193,7 +203,26 @@ class DatabaseStore:
         self._questions[key] = dict(questions)
 
     # --- batching ---------------------------------------------------------------------------
+    def _load_kind(self, key: str) -> None:
+        """Big batch: a key of this kind ("integration:class:") was asked for; more will be."""
+        monitor, kind, _ = key.split(":", 2)
+        prefix = f"{monitor}:{kind}:"
+        if prefix in self._kinds_loaded:
+            return
+        self._kinds_loaded.add(prefix)
+        assert self._counts is not None
+        found: dict[str, dict[str, Any]] = {}
+        rows = Posting.objects.filter(tree=self.tree, key__startswith=prefix).values_list(
+            "key", "file__path", "payload"
+        )
+        for k, path, payload in rows.iterator(chunk_size=5000):
+            found.setdefault(k, {})[path] = payload
+        self._postings.update(found)
+
     def prefetch(self, keys: list[str]) -> None:
+        if len(keys) > BIG_BATCH and self._counts is None:
+            counts = Posting.objects.filter(tree=self.tree).values_list("key").annotate(n=Count("id"))
+            self._counts = dict(counts.iterator(chunk_size=5000))
         self._load_reads([k for k in keys if k not in self._reads])
         self._load_questions([k for k in keys if k not in self._questions])
         # what these keys read last time they are likely to read again: learn it all at once
@@ -203,6 +232,11 @@ class DatabaseStore:
     def _load_small_postings(self, keys: set[str]) -> None:
         """Whether each key has postings, and the postings themselves unless the key is a hub."""
         unknown = [k for k in keys if k not in self._postings]
+        if self._counts is not None:
+            for key in unknown:
+                if key not in self._counts:
+                    self._postings[key] = {}
+            return  # the rest is loaded a kind at a time, when asked for
         counts: dict[str, int] = {}
         for chunk in chunks(unknown):
             rows = Posting.objects.filter(tree=self.tree, key__in=chunk).values("key").annotate(n=Count("id"))

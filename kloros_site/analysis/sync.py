@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kloros_site.analysis.models import SourceFile
-from kloros_site.analysis.paths import Ignore
 from kloros_site.analysis.reader import read_version
 from monitors import ENGINE_VERSION
+from monitors.walk import Walker
 
 
 def stored_files(root: Path, prefix: str = "") -> dict[str, tuple[int, int, str]]:
@@ -28,7 +28,7 @@ def stored_files(root: Path, prefix: str = "") -> dict[str, tuple[int, int, str]
     }
 
 
-def changed_paths(root: Path, ignore: Ignore, max_bytes: int, *, only_changed: bool = True) -> Iterator[str]:
+def changed_paths(root: Path, walker: Walker, max_bytes: int, *, only_changed: bool = True) -> Iterator[str]:
     """Paths that differ from what is stored: new, edited (by size and mtime, then hash) or deleted.
 
     A stat is a few microseconds and a hash tens: an unchanged tree of thousands of files
@@ -36,8 +36,7 @@ def changed_paths(root: Path, ignore: Ignore, max_bytes: int, *, only_changed: b
     """
     stored = stored_files(root)
     seen: set[str] = set()
-    for path in ignore.walk():
-        rel = path.relative_to(root).as_posix()
+    for rel, path in walker.walk():
         seen.add(rel)
         if only_changed and rel in stored:
             size, mtime, sha = stored[rel]

@@ -19,17 +19,17 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from kloros_site.analysis import pending
-from kloros_site.analysis.paths import Ignore
 from kloros_site.analysis.pending import Feeder
 from kloros_site.analysis.reader import relative
 from kloros_site.analysis.sync import changed_paths, stored_files
+from monitors.walk import Walker
 
 log = logging.getLogger(__name__)
 TICK = 1.0  # while work is pending: how often to look for queue room and lost tasks
 
 
 class TreeHandler(FileSystemEventHandler):
-    def __init__(self, watcher: Watcher, root: Path, ignore: Ignore) -> None:
+    def __init__(self, watcher: Watcher, root: Path, ignore: Walker) -> None:
         self.watcher = watcher
         self.root = root
         self.ignore = ignore
@@ -49,6 +49,8 @@ class TreeHandler(FileSystemEventHandler):
                 # a folder's own "modified" only says an entry changed, and that entry has its event
                 if event.event_type in ("created", "deleted", "moved"):
                     self._touch_folder(path, rel)
+            elif rel.rpartition("/")[2] == ".gitignore":
+                self.watcher.reconcile_soon()  # files it now leaves in (or out) bring no events
             elif not self.ignore.skips_file(rel):
                 self.watcher.touch(self.root, rel)
 
@@ -59,8 +61,8 @@ class TreeHandler(FileSystemEventHandler):
         for stored in stored_files(self.root, rel):
             self.watcher.touch(self.root, stored)
         if path.is_dir():
-            for found in self.ignore.walk_under(path):
-                self.watcher.touch(self.root, found.relative_to(self.root).as_posix())
+            for found, _ in self.ignore.walk(path):
+                self.watcher.touch(self.root, found)
 
 
 class OverflowAlarm(logging.Handler):
@@ -79,12 +81,13 @@ class Watcher:
     def __init__(
         self,
         roots: list[Path],
-        ignore: dict[Path, Ignore],
+        ignore: dict[Path, Walker],
         feeder: Feeder,
         max_bytes: int,
         quiet_seconds: float = 0.02,
         sweep: Callable[[], int] | None = None,
         sweep_seconds: float = 5.0,
+        reconfigure: Callable[[Path, Walker], int] | None = None,
         tick: float = TICK,
     ) -> None:
         self.roots = roots
@@ -95,6 +98,8 @@ class Watcher:
         # asks for the evaluations whose trigger died with a killed worker (evaluation.sweep)
         self.sweep = sweep
         self.sweep_seconds = sweep_seconds
+        # a saved pyproject.toml may change [tool.kloros]: then every file is analyzed again
+        self.reconfigure = reconfigure
         self._next_sweep = 0.0
         self.tick = tick  # the tests' watchers look again sooner than a whole second
         self._due: dict[tuple[Path, str], float] = {}
@@ -178,6 +183,8 @@ class Watcher:
                 for root, rel in ready:
                     by_root.setdefault(root, []).append(rel)
                 for root, rels in by_root.items():
+                    if self.reconfigure and "pyproject.toml" in rels:
+                        self.reconfigure(root, self.ignore[root])
                     if not self.feeder.send_now(root, rels):
                         pending.request(root, rels)
                 self.feeder.feed()

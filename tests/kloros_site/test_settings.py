@@ -18,15 +18,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = [REPO / "docs" / "CONFIGURATION.md", REPO / "docs" / "OPERATOR.md"]
-# named in the docs but not ours to read: Flower's own switch, the shell variable of the Flower
-# example, and the kernel limit a setting sets
-NOT_SETTINGS = {"FLOWER_UNAUTHENTICATED_API", "FLOWER_PASSWORD", "RLIMIT_DATA"}
+# named in the docs but not ours to read: Flower's own switch, the kernel limit a setting sets,
+# and hypothesis ids
+NOT_SETTINGS = {"FLOWER_UNAUTHENTICATED_API", "RLIMIT_DATA", "STALE_KNOWLEDGE", "UNUSED_SUPPRESSION"}
 
 
 def documented() -> set[str]:
+    """The ALL_CAPS names in inline code of the docs (fenced examples left out)."""
     names = set()
     for doc in DOCS:
-        for code in re.findall(r"`([^`]+)`", doc.read_text()):
+        prose = re.sub(r"```.*?```", "", doc.read_text(), flags=re.S)
+        for code in re.findall(r"`([^`]+)`", prose):
             names.update(re.findall(r"\b(?:[A-Z][A-Z0-9]*_[A-Z0-9_]*[A-Z0-9]|DEBUG)\b", code))
     return names - NOT_SETTINGS
 
@@ -113,6 +115,15 @@ def cases(tmp: Path) -> dict[str, tuple[str, str, Any]]:
         "KLR_BROKER_CHECK_TIMEOUT": ("0.5", "settings.KLR_BROKER_CHECK_TIMEOUT", 0.5),
         "KLR_METRICS_LATENCY_WINDOW_SECONDS": ("600", "settings.KLR_METRICS_LATENCY_WINDOW_SECONDS", 600),
         "KLR_TRANSITIONS_SETTLE_SECONDS": ("0.5", "settings.KLR_TRANSITIONS_SETTLE_SECONDS", 0.5),
+        "KLR_SOURCE_URL": (
+            "vscode://file/{root}/{path}:{line}",
+            "settings.KLR_SOURCE_URL",
+            "vscode://file/{root}/{path}:{line}",
+        ),
+        "KLR_GRAPHVIZ_DOT": ("/opt/graphviz/bin/dot", "settings.KLR_GRAPHVIZ_DOT", "/opt/graphviz/bin/dot"),
+        "KLR_MAP_TIMEOUT_SECONDS": ("12", "settings.KLR_MAP_TIMEOUT_SECONDS", 12.0),
+        "KLR_WORKER_BUSY_GRACE_SECONDS": ("30", "settings.KLR_WORKER_BUSY_GRACE_SECONDS", 30.0),
+        "KLR_ACCESS_LOG": ("true", "settings.KLR_ACCESS_LOG", True),
     }
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kloros_site.analysis import evaluation, pending
+from kloros_site.analysis import evaluation, pending, store
 from kloros_site.analysis.messages import FileVersion, sha256
 from kloros_site.analysis.models import ChangedKeys, KeyRead, Question, Transition, Tree
 from kloros_site.analysis.services import record
@@ -56,7 +56,10 @@ def batch(files: dict[str, str]) -> dict:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(operations, st.lists(st.booleans(), min_size=25, max_size=25))
-def test_batched_evaluation_in_the_database_equals_batch(ops, ends_batch):
+@pytest.mark.parametrize("whole_tree", [False, True], ids=["per-key loads", "whole-tree loads"])
+def test_batched_evaluation_in_the_database_equals_batch(whole_tree, monkeypatch, ops, ends_batch):
+    # whole-tree loads are what a cold scan's batch uses (store.BIG_BATCH); force them on small trees
+    monkeypatch.setattr(store, "BIG_BATCH", 0 if whole_tree else store.BIG_BATCH)
     with transaction.atomic():
         files: dict[str, str] = {}
         for (op, path, arg), end in zip(ops, ends_batch, strict=False):

@@ -1,35 +1,51 @@
-from kloros_site.analysis.paths import Ignore
+"""The pipeline walks a watched tree exactly as the batch CLI does (issue 10, item 7)."""
+
+from pathlib import Path
+
+import pytest
+
+from kloros_site.analysis.paths import walker_for
+from kloros_site.analysis.sync import changed_paths
+from monitors.config import load
+from monitors.scan import source_files
+
+pytestmark = pytest.mark.django_db
 
 
-def test_default_skips(tmp_path):
-    ignore = Ignore(tmp_path)
-    assert ignore.skips_file(".venv/lib/x.py")
-    assert ignore.skips_file("pkg/__pycache__/x.py")
-    assert ignore.skips_file("pkg/.hidden.py")
-    assert ignore.skips_file("pkg/data.json")
-    assert ignore.skips_file("pkg/mod.py~")
-    assert not ignore.skips_file("pkg/mod.py")
-    assert not ignore.skips_file("docs/guide.md")
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
 
 
-def test_gitignore_patterns(tmp_path):
-    (tmp_path / ".gitignore").write_text("# comment\nbuild/\n*_pb2.py\n/generated/*.py\n")
-    ignore = Ignore(tmp_path, ["vendored"])
-    assert ignore.skips_file("build/lib/x.py")
-    assert ignore.skips_file("pkg/msg_pb2.py")
-    assert ignore.skips_file("generated/a.py")
-    assert not ignore.skips_file("pkg/generated/a.py")
-    assert ignore.skips_file("vendored/six.py")
-    assert ignore.skips_dir("build")
-    assert not ignore.skips_file("pkg/build.py")
+def test_the_cli_and_the_pipeline_walk_the_same_files(tmp_path: Path):
+    root = tmp_path / "repo"
+    write(root, {
+        ".gitignore": "build/\n*_pb2.py\n!keep_pb2.py\n",
+        "pyproject.toml": '[tool.kloros]\nignore = ["vendor/**", "*.tmp.py"]\n',
+        "app/__init__.py": "", "app/a.py": "", "app/msg_pb2.py": "", "app/keep_pb2.py": "",
+        "app/x.tmp.py": "", "app/.hidden.py": "", "app/__pycache__/a.py": "",
+        "app/sub/.gitignore": "local.py\n", "app/sub/local.py": "", "app/sub/b.py": "",
+        "build/gen.py": "", "vendor/six.py": "", ".github/ci.py": "", "node_modules/m.py": "",
+        "docs/guide.md": "", "setup.cfg": "",
+    })  # fmt: skip
+    cli = sorted(rel for rel, _ in source_files(root, load(root)))
+    pipeline = sorted(changed_paths(root, walker_for(root), 1 << 20, only_changed=False))
+    assert cli == pipeline == [
+        "app/__init__.py", "app/a.py", "app/keep_pb2.py", "app/sub/b.py", "docs/guide.md", "pyproject.toml",
+        "setup.cfg",
+    ]  # fmt: skip
 
 
-def test_walk_lists_only_analyzed_files(tmp_path):
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "a.py").write_text("")
-    (tmp_path / "pkg" / "b.bin").write_text("")
-    (tmp_path / ".git").mkdir()
-    (tmp_path / ".git" / "hook.py").write_text("")
-    (tmp_path / "README.md").write_text("")
-    found = sorted(p.relative_to(tmp_path).as_posix() for p in Ignore(tmp_path).walk())
-    assert found == ["README.md", "pkg/a.py"]
+@pytest.mark.django_db
+def test_the_tree_configuration_is_stored_for_the_workers_and_a_change_is_noticed(tmp_path):
+    from kloros_site.analysis.models import Tree
+    from kloros_site.analysis.paths import remember_config
+
+    (tmp_path / "pyproject.toml").write_text('[tool.kloros]\nkind = "application"\ntests = ["qa/**"]\n')
+    assert remember_config(tmp_path) is True
+    assert Tree.objects.get().analysis_config().tests == ("qa/**",)
+    assert remember_config(tmp_path) is False
+    (tmp_path / "pyproject.toml").write_text('[tool.kloros]\nkind = "application"\ntests = ["checks/**"]\n')
+    assert remember_config(tmp_path) is True
+    assert Tree.objects.get().analysis_config().tests == ("checks/**",)

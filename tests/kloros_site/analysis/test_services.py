@@ -4,8 +4,9 @@ import time
 import pytest
 
 from kloros_site.analysis.messages import FileVersion, sha256
-from kloros_site.analysis.models import Question, SourceFile, Transition
+from kloros_site.analysis.models import Question, SourceFile, Transition, Tree
 from kloros_site.analysis.services import record
+from monitors.config import Config
 
 pytestmark = pytest.mark.django_db
 ROOT = "/srv/tree"
@@ -155,3 +156,44 @@ def test_a_forced_version_is_analyzed_even_if_unchanged():
     source = 'emit("curiosity.a")\n'
     record(version("p.py", source))
     assert record(version("p.py", source, force=True)) == "analyzed"
+
+
+def test_a_tree_configuration_change_makes_unchanged_files_analyzed_again():
+    source = 'emit("curiosity.a")\n'
+    record(version("p.py", source))
+    Tree.objects.filter(path=ROOT).update(config=Config(tests=("qa/**",)).to_json())
+    assert record(version("p.py", source)) == "analyzed"
+    assert record(version("p.py", source)) == "unchanged"
+
+
+def test_the_workers_analyze_with_the_stored_configuration():
+    """[tool.kloros] tests globs reach the worker through the tree row: the file is a test there."""
+    source = "from pkg.gone import thing\n"
+    record(version("pkg/__init__.py", ""))
+    record(version("qa/check.py", source))
+    assert list(Question.objects.open().values_list("hypothesis", flat=True)) == ["MISSING_WIRING"]
+    Tree.objects.filter(path=ROOT).update(config=Config(tests=("qa/**",)).to_json())
+    record(version("qa/check.py", source))
+    assert not Question.objects.open().exists()
+
+
+def test_a_new_file_created_by_another_worker_meanwhile_is_stored_through_its_row(monkeypatch):
+    """Two workers storing the first versions of one path at once: the loser's INSERT fails, and it
+    stores its (newer) version again through the row the winner made."""
+    from kloros_site.analysis import services
+
+    real_analyze = services._analyze
+    calls = []
+
+    def analyze_while_another_worker_stores(version, config):
+        if not calls:  # only the first attempt races
+            tree = Tree.objects.get(path=ROOT)
+            SourceFile.objects.create(tree=tree, path=version.path, status="analyzed", seq=version.seq - 1)
+        calls.append(version.path)
+        return real_analyze(version, config)
+
+    monkeypatch.setattr(services, "_analyze", analyze_while_another_worker_stores)
+    newer = version("p.py", "x = 1\n")
+    assert record(newer) == "analyzed"
+    assert calls == ["p.py", "p.py"]  # the first attempt lost the race and was made again
+    assert SourceFile.objects.get().seq == newer.seq

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from kloros_site.analysis.models import PendingFile
-from kloros_site.analysis.paths import Ignore
+from kloros_site.analysis.paths import walker_for
 from kloros_site.analysis.pending import Feeder
 from kloros_site.analysis.services import record
 from kloros_site.analysis.watcher import Watcher
@@ -34,7 +34,7 @@ def watch(tmp_path, wait_until):
 
     def start() -> Watcher:
         feeder = Feeder(sent.append, lambda: 0, 1000, 60)
-        watcher = Watcher([root], {root: Ignore(root)}, feeder, 10_000, tick=0.1)
+        watcher = Watcher([root], {root: walker_for(root)}, feeder, 10_000, tick=0.1)
         watcher.start()
         thread = threading.Thread(target=watcher.run, daemon=True)
         thread.start()
@@ -162,3 +162,16 @@ def test_a_new_file_in_a_big_folder_sends_that_file_only(watch, wait_until):
     wait_until(lambda: {"pkg/new.py", "pkg/m3.py"} <= set(sent.paths()))
     time.sleep(0.5)  # let any stray folder event arrive before counting
     assert sorted(sent.paths()) == ["pkg/m3.py", "pkg/new.py"]
+
+
+def test_a_gitignore_edit_brings_in_the_files_it_stops_ignoring(watch, wait_until):
+    root, sent, start = watch
+    (root / "gen").mkdir()
+    (root / "gen" / "out.py").write_text("x = 1\n")
+    (root / "a.py").write_text("a = 1\n")
+    (root / ".gitignore").write_text("gen/\n")
+    start()
+    wait_until(lambda: sent.paths() == ["a.py"])
+    sent.work()
+    (root / ".gitignore").write_text("# nothing ignored any more\n")  # no event for gen/out.py itself
+    wait_until(lambda: "gen/out.py" in sent.paths(), message=f"sent: {sent.paths()}")

@@ -79,3 +79,5 @@ def test_flower_lists_the_analysis_tasks_of_a_rescan(worker, flower, stack_env, 
         assert task["name"] == "kloros.analyze_file"
         assert task["worker"].startswith("test-worker@")
         assert task["result"] == "'analyzed'"
+        # the task shows the file it analyzes, never the content it carries
+        assert "data_b64" not in task["args"] and "data_b64" not in (task.get("kwargs") or "")

@@ -4,15 +4,16 @@ import time
 from collections import Counter
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from kloros_site.analysis import evaluation, pending
 from kloros_site.analysis.enqueue import feeder, send_evaluation
 from kloros_site.analysis.management.commands.watch import watched_roots
 from kloros_site.analysis.models import PendingFile, Question, SourceFile, Tree
-from kloros_site.analysis.paths import Ignore
+from kloros_site.analysis.paths import remember_config, walker_for
 from kloros_site.analysis.sync import changed_paths
+from monitors.config import ConfigError
 
 
 class Command(BaseCommand):
@@ -36,8 +37,15 @@ class Command(BaseCommand):
 
     def _scan(self, root, changed: bool, no_wait: bool, timeout: float) -> None:
         started = time.monotonic()
-        ignore = Ignore(root, settings.KLR_IGNORE)
-        paths = list(changed_paths(root, ignore, settings.KLR_MAX_FILE_BYTES, only_changed=changed))
+        try:
+            walker = walker_for(root)
+            reconfigured = remember_config(root)
+        except ConfigError as exc:
+            raise CommandError(str(exc)) from None
+        if reconfigured and changed:
+            self.stdout.write(f"{root}: [tool.kloros] changed; every file is analyzed again")
+        only_changed = changed and not reconfigured
+        paths = list(changed_paths(root, walker, settings.KLR_MAX_FILE_BYTES, only_changed=only_changed))
         total = pending.request(root, paths) if paths else 0
         self.stdout.write(f"{root}: {total} files queued for analysis")
         if not total:

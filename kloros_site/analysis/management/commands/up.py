@@ -71,7 +71,8 @@ class Command(BaseCommand):
                 "kloros_site.wsgi",
                 f"--bind={host}:{port}",
                 "--workers=2",
-                "--access-logfile=-",
+                # one line per request drowned everything else: only with KLR_ACCESS_LOG=true
+                *(["--access-logfile=-"] if settings.KLR_ACCESS_LOG else []),
             ],
             "flower": [*celery, "flower", f"--address={host}", f"--port={flower_port}", *flower_auth],
         }

@@ -9,10 +9,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kloros_site.analysis import evaluation
+from kloros_site.analysis import evaluation, pending
 from kloros_site.analysis.enqueue import feeder, send_evaluation
-from kloros_site.analysis.paths import Ignore
+from kloros_site.analysis.paths import remember_config, walker_for
+from kloros_site.analysis.sync import changed_paths
 from kloros_site.analysis.watcher import Watcher
+from monitors.config import ConfigError
 from monitors.scan import import_root
 
 
@@ -34,6 +36,14 @@ def watched_roots(paths: list[str]) -> list[Path]:
     return roots
 
 
+def reanalyze_all_if_reconfigured(root: Path, walker) -> int:
+    """The tree's [tool.kloros] changed (or was never stored): every file's analysis is out of date."""
+    if not remember_config(root):
+        return 0
+    paths = list(changed_paths(root, walker, settings.KLR_MAX_FILE_BYTES, only_changed=False))
+    return pending.request(root, paths) if paths else 0
+
+
 class Command(BaseCommand):
     help = "Watch source trees and send one analysis task per changed file."
 
@@ -42,13 +52,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, paths: list[str], **options) -> None:
         roots = watched_roots(paths)
-        ignores = {root: Ignore(root, settings.KLR_IGNORE) for root in roots}
+        try:
+            ignores = {root: walker_for(root) for root in roots}
+            for root in roots:
+                reanalyze_all_if_reconfigured(root, ignores[root])
+        except ConfigError as exc:
+            raise CommandError(str(exc)) from None
         watcher = Watcher(
             roots,
             ignores,
             feeder(),
             settings.KLR_MAX_FILE_BYTES,
             sweep=partial(evaluation.sweep, send_evaluation),
+            reconfigure=reanalyze_all_if_reconfigured,
             sweep_seconds=settings.KLR_EVALUATION_SWEEP_SECONDS,
         )
         done = threading.Event()
