@@ -13,7 +13,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kloros_site.settings")
 
 app = Celery("kloros_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.imports = ("tasks.analysis", "tasks.bus", "tasks.control")
+app.conf.imports = ("tasks.analysis", "tasks.bus", "tasks.control", "tasks.runtime")
 
 
 def _queues() -> None:
@@ -38,16 +38,20 @@ def _queues() -> None:
     app.conf.task_routes = {
         "kloros.analyze_file": {"queue": name},
         "kloros.evaluate_tree": {"queue": evaluate},
+        "kloros.runtime_check": {"queue": settings.KLR_RUNTIME_QUEUE},
     }
     # `celery beat --scheduler celery.beat:Scheduler` (in memory: beat keeps no pickled state):
-    # a sweep for transitions whose committing worker died before publishing them
-    # and a sweep for trees whose evaluation trigger died with its worker
+    # a sweep for transitions whose committing worker died before publishing them,
+    # a sweep for trees whose evaluation trigger died with its worker, and the runtime
+    # questions (a check that waited longer than its period is dropped, not piled up)
+    every = settings.KLR_RUNTIME_CHECK_SECONDS
     app.conf.beat_schedule = {
         "outbox-sweep": {"task": "kloros.publish_backlog", "schedule": 60.0},
         "evaluation-sweep": {
             "task": "kloros.evaluation_sweep",
             "schedule": settings.KLR_EVALUATION_SWEEP_SECONDS,
         },
+        "runtime-check": {"task": "kloros.runtime_check", "schedule": every, "options": {"expires": every}},
     }
 
 

@@ -202,3 +202,22 @@ KLR_DASHBOARD_REFRESH_SECONDS = env_float("KLR_DASHBOARD_REFRESH_SECONDS", 5.0, 
 KLR_WORKER_BUSY_GRACE_SECONDS = env_float("KLR_WORKER_BUSY_GRACE_SECONDS", 60.0, minimum=0.0)
 # gunicorn's access log under `manage.py up` / ./run.sh: one line per request, off by default
 KLR_ACCESS_LOG = env_bool("KLR_ACCESS_LOG", False)
+
+# --- Runtime questions about the pipeline itself (kloros_site.analysis.runtime) ------------------
+KLR_RUNTIME_CHECK_SECONDS = env_float("KLR_RUNTIME_CHECK_SECONDS", 60.0, minimum=0.5)  # beat period
+KLR_RUNTIME_QUEUE = env_str("KLR_RUNTIME_QUEUE", "celery")  # where the periodic check task goes
+# MEMORY_PRESSURE_OPTIMIZATION: more than this many memory recycles of pool processes per window
+KLR_RUNTIME_RECYCLES = env_int("KLR_RUNTIME_RECYCLES", 6, minimum=0)
+KLR_RUNTIME_RECYCLE_WINDOW = env_float("KLR_RUNTIME_RECYCLE_WINDOW", 3600.0, minimum=1.0)
+# QUEUE_BACKLOG: pending rows growing by at least this many per minute over the window,
+# with the analysis queue never empty (every worker busy, or none there)
+KLR_RUNTIME_BACKLOG_GROWTH = env_float("KLR_RUNTIME_BACKLOG_GROWTH", 10.0, minimum=0.0)
+KLR_RUNTIME_BACKLOG_WINDOW = env_float("KLR_RUNTIME_BACKLOG_WINDOW", 300.0, minimum=1.0)
+# HOT_FILE: a file analyzed at least this many times within the window
+KLR_RUNTIME_HOT_ANALYSES = env_int("KLR_RUNTIME_HOT_ANALYSES", 10, minimum=2)
+KLR_RUNTIME_HOT_WINDOW = env_float("KLR_RUNTIME_HOT_WINDOW", 60.0, minimum=1.0)
+# SLOW_ANALYSIS: a file whose last analysis took this many times the tree's median, and at least
+# KLR_RUNTIME_SLOW_MIN_MS, in a tree with at least KLR_RUNTIME_SLOW_MIN_FILES analyzed files
+KLR_RUNTIME_SLOW_FACTOR = env_float("KLR_RUNTIME_SLOW_FACTOR", 20.0, minimum=1.0)
+KLR_RUNTIME_SLOW_MIN_MS = env_float("KLR_RUNTIME_SLOW_MIN_MS", 500.0, minimum=0.0)
+KLR_RUNTIME_SLOW_MIN_FILES = env_int("KLR_RUNTIME_SLOW_MIN_FILES", 10, minimum=2)

@@ -57,7 +57,8 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture(scope="session")
 def purged_broker(stack_env) -> None:
     """Start from empty task queues: a previous run's leftovers must not leak into this one."""
-    subprocess.run(celery("purge", "-f"), env=stack_env, check=True, capture_output=True, cwd=REPO)
+    result = subprocess.run(celery("purge", "-f"), env=stack_env, capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, f"celery purge failed:\n{result.stderr}"
 
 
 @pytest.fixture(scope="session")

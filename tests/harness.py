@@ -96,13 +96,14 @@ class PrivateStack:
         with Connection(settings.CELERY_BROKER_URL, transport_options=options) as conn, suppress(Exception):
             conn.default_channel.queue_delete(self.queue)
 
-    def _start(self, name: str, argv: list[str], ready: str) -> Proc:
-        proc = attach(self.node, Proc(name, argv, self.env, self.log_dir, cwd=REPO))
+    def _start(self, name: str, argv: list[str], ready: str, env: dict[str, str] | None = None) -> Proc:
+        proc = attach(self.node, Proc(name, argv, {**self.env, **(env or {})}, self.log_dir, cwd=REPO))
         self.processes.append(proc)
         proc.wait_for(ready, timeout=60)
         return proc
 
-    def start_worker(self, concurrency: int = 1) -> Proc:
+    def start_worker(self, concurrency: int = 1, queues: str | None = None, **env: str) -> Proc:
+        """A worker on this stack's analysis queue (or `queues`), with `env` on top of the stack's."""
         n = sum(p.name.startswith(f"{self.name}-worker") for p in self.processes)
         argv = celery(
             "worker",
@@ -110,10 +111,15 @@ class PrivateStack:
             f"--hostname={self.name}{n}@%h",
             "--without-mingle",
             "--without-gossip",
-            f"--queues={self.queue}",
+            f"--queues={queues or self.queue}",
             "--loglevel=INFO",
         )
-        return self._start(f"{self.name}-worker-{n}", argv, "ready.")
+        return self._start(f"{self.name}-worker-{n}", argv, "ready.", env)
+
+    def start_beat(self) -> Proc:
+        """celery beat with the in-memory scheduler (no schedule file), as deployed."""
+        argv = celery("beat", "--scheduler=celery.beat:Scheduler", "--loglevel=INFO")
+        return self._start(f"{self.name}-beat", argv, "beat: Starting")
 
     def start_watcher(self) -> Proc:
         return self._start(f"{self.name}-watcher", manage("watch", str(self.root)), "watching ")

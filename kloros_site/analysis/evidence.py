@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 from django.db.models import Q, QuerySet
 
 from kloros_site.analysis.models import SEVERITY_RANK, Posting, Question, SourceFile
+from kloros_site.analysis.runtime import evidence_files
 
 
 @dataclass(frozen=True, order=True)
@@ -141,8 +142,15 @@ def severity_rank(severity: str) -> int:
 def cited_files(questions: QuerySet[Question] | list[Question]) -> list[tuple[str, str]]:
     """(tree root, path) of every file the questions cite, each once."""
     rows = (
-        questions.values_list("tree__path", "evidence")
+        questions.values_list("tree__path", "key", "evidence")
         if isinstance(questions, QuerySet)
-        else [(q.tree.path, q.evidence) for q in questions]
+        else [(q.tree.path, q.key, q.evidence) for q in questions]
     )
-    return sorted({(root, loc.path) for root, evidence in rows for loc in locations(evidence)})
+    # a runtime question's evidence starts with measured figures, not paths
+    return sorted(
+        {
+            (root, loc.path)
+            for root, key, evidence in rows
+            for loc in locations(evidence_files(key, evidence or []))
+        }
+    )

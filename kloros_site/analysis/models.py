@@ -305,3 +305,28 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class RuntimeEvent(models.Model):
+    """What the pipeline measures about itself, for the runtime questions (analysis.runtime).
+
+    Rows are pruned by the periodic check once older than the longest window that reads them.
+    """
+
+    class Kind(models.TextChoices):
+        ANALYSIS = "analysis"  # a worker processed a version of `path`; detail: the outcome
+        RECYCLE = "recycle"  # a pool process was replaced for memory after analyzing `path`
+        BACKLOG = "backlog"  # the check's sample: the tree's pending rows and the queue's depth
+
+    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="runtime_events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField()
+    path = models.CharField(max_length=1024, blank=True)
+    # recycle: the process's RSS in KiB when it left; backlog: pending rows
+    value = models.FloatField(null=True)
+    # backlog: messages in the analysis queue (None: the broker did not answer)
+    depth = models.IntegerField(null=True)
+    detail = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "at"]), models.Index(fields=["tree", "kind", "at"])]

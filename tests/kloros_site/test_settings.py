@@ -20,7 +20,14 @@ REPO = Path(__file__).resolve().parents[2]
 DOCS = [REPO / "docs" / "CONFIGURATION.md", REPO / "docs" / "OPERATOR.md"]
 # named in the docs but not ours to read: Flower's own switch, the kernel limit a setting sets,
 # and hypothesis ids
-NOT_SETTINGS = {"FLOWER_UNAUTHENTICATED_API", "RLIMIT_DATA", "STALE_KNOWLEDGE", "UNUSED_SUPPRESSION"}
+NOT_SETTINGS = {"FLOWER_UNAUTHENTICATED_API", "RLIMIT_DATA"} | {
+    "STALE_KNOWLEDGE",
+    "UNUSED_SUPPRESSION",
+    "MEMORY_PRESSURE_OPTIMIZATION",
+    "QUEUE_BACKLOG",
+    "HOT_FILE",
+    "SLOW_ANALYSIS",
+}
 
 
 def documented() -> set[str]:
@@ -124,6 +131,17 @@ def cases(tmp: Path) -> dict[str, tuple[str, str, Any]]:
         "KLR_MAP_TIMEOUT_SECONDS": ("12", "settings.KLR_MAP_TIMEOUT_SECONDS", 12.0),
         "KLR_WORKER_BUSY_GRACE_SECONDS": ("30", "settings.KLR_WORKER_BUSY_GRACE_SECONDS", 30.0),
         "KLR_ACCESS_LOG": ("true", "settings.KLR_ACCESS_LOG", True),
+        "KLR_RUNTIME_CHECK_SECONDS": ("7", "settings.KLR_RUNTIME_CHECK_SECONDS", 7.0),
+        "KLR_RUNTIME_QUEUE": ("runtime-x", "settings.KLR_RUNTIME_QUEUE", "runtime-x"),
+        "KLR_RUNTIME_RECYCLES": ("3", "settings.KLR_RUNTIME_RECYCLES", 3),
+        "KLR_RUNTIME_RECYCLE_WINDOW": ("600", "settings.KLR_RUNTIME_RECYCLE_WINDOW", 600.0),
+        "KLR_RUNTIME_BACKLOG_GROWTH": ("4", "settings.KLR_RUNTIME_BACKLOG_GROWTH", 4.0),
+        "KLR_RUNTIME_BACKLOG_WINDOW": ("120", "settings.KLR_RUNTIME_BACKLOG_WINDOW", 120.0),
+        "KLR_RUNTIME_HOT_ANALYSES": ("5", "settings.KLR_RUNTIME_HOT_ANALYSES", 5),
+        "KLR_RUNTIME_HOT_WINDOW": ("30", "settings.KLR_RUNTIME_HOT_WINDOW", 30.0),
+        "KLR_RUNTIME_SLOW_FACTOR": ("8", "settings.KLR_RUNTIME_SLOW_FACTOR", 8.0),
+        "KLR_RUNTIME_SLOW_MIN_MS": ("250", "settings.KLR_RUNTIME_SLOW_MIN_MS", 250.0),
+        "KLR_RUNTIME_SLOW_MIN_FILES": ("4", "settings.KLR_RUNTIME_SLOW_MIN_FILES", 4),
     }
 
 

@@ -85,3 +85,18 @@ def test_reanalyze_sends_each_file_once_and_never_leaves_the_tree(tmp_path, monk
     assert set(by_path) == {"a.py", "gone.py"}
     assert by_path["a.py"].data == b"x = 1\n" and by_path["a.py"].root == str(tmp_path)
     assert by_path["gone.py"].deleted
+
+
+def test_reanalyze_takes_only_the_files_of_a_runtime_question_not_its_figures(tmp_path, monkeypatch):
+    sent = []
+    monkeypatch.setattr("kloros_site.analysis.enqueue.dispatch", sent.append)
+    root = tree(str(tmp_path))
+    (tmp_path / "gen.py").write_text("x = 1\n")
+    hot = question(
+        root,
+        evidence=["analyzed 12 times in the last 60 s (threshold: 10)", "outcomes: analyzed 12", "gen.py"],
+    )
+    Question.objects.filter(pk=hot.pk).update(key="runtime:HOT_FILE:gen.py")
+
+    assert actions.reanalyze_questions(Question.objects.all()) == 1
+    assert [v.path for v in sent] == ["gen.py"]

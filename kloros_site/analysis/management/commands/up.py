@@ -14,7 +14,7 @@ from kloros_site.analysis.management.commands.watch import watched_roots
 
 
 class Command(BaseCommand):
-    help = "Run the whole stack in the foreground: watcher, worker, web UI and Flower. Ctrl-C stops it."
+    help = "Run the whole stack in the foreground: watcher, worker, beat, web UI and Flower. Ctrl-C stops it."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("paths", nargs="*", help="folders to watch (default: KLR_WATCH_PATHS, else .)")
@@ -64,6 +64,8 @@ class Command(BaseCommand):
         return {
             "worker": [*celery, "worker", f"--concurrency={concurrency}", "--loglevel=INFO"],
             "watcher": [*manage, "watch", *map(str, roots)],
+            # periodic tasks: the outbox sweep and the runtime questions (in memory, no schedule file)
+            "beat": [*celery, "beat", "--scheduler=celery.beat:Scheduler", "--loglevel=INFO"],
             "web": [
                 python,
                 "-m",
