@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from monitors.config import DEFAULT, Config
-from monitors.facts import AnalysisError, extract, placeholder_facts
+from monitors.extract import extract, placeholder_facts
+from monitors.facts import AnalysisError
 from monitors.question import Delta, Question, diff
 from monitors.registry import MONITORS, Postings
 from monitors.suppress import drop_suppressed

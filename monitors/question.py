@@ -68,9 +68,23 @@ class Delta:
     resolved: list[Question] = field(default_factory=list)
 
     def extend(self, other: Delta) -> None:
-        self.opened += other.opened
+        """Add another key's changes. A question can move between keys in one evaluation (one key
+        stops asking it, another starts, under the same subject): that is one change, not an
+        opening and a resolution, which a subscriber applying them in order would turn into a loss.
+        """
+        gone = {q.id: q for q in self.resolved}
+        came = {q.id: q for q in self.opened}
+        for question in other.opened:
+            if question.id in gone:
+                self.resolved.remove(gone.pop(question.id))
+                self.changed.append(question)
+            else:
+                self.opened.append(question)
         self.changed += other.changed
-        self.resolved += other.resolved
+        for question in other.resolved:
+            if question.id in came:
+                continue  # opened under another key in this same evaluation: it stays open
+            self.resolved.append(question)
 
     def __bool__(self) -> bool:
         return bool(self.opened or self.changed or self.resolved)
