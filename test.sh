@@ -15,6 +15,8 @@ scripts/services.sh "${stacks[@]}"
 scripts/browser.sh  # Debian's Chromium (Playwright tests) and Graphviz (the channel map)
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy          # types of kloros_site, tasks, monitors and bench ([tool.mypy] in pyproject.toml)
+.venv/bin/lint-imports  # imports point one way ([tool.importlinter] in pyproject.toml)
 
 status=0
 for stack in "${stacks[@]}"; do

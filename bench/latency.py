@@ -101,16 +101,21 @@ def committed(tree_root: Path, keys: set[str]) -> dict[str, dict[str, float]]:
     for path, latency in SourceFile.objects.filter(tree__path=str(tree_root), path__in=paths).values_list(
         "path", "latency_ms"
     ):
-        out[paths[path]]["worker_ms"] = latency
+        if latency is not None:  # a file stored without a measured latency has no worker figure
+            out[paths[path]]["worker_ms"] = latency
     return out
 
 
 def summary(values: list[float]) -> dict[str, float]:
+    def nearest_rank(q: float) -> float:
+        found = percentile(values, q)
+        return float("nan") if found is None else found
+
     return {
         "n": len(values),
-        "p50": percentile(values, 50),
-        "p90": percentile(values, 90),
-        "p99": percentile(values, 99),
+        "p50": nearest_rank(50),
+        "p90": nearest_rank(90),
+        "p99": nearest_rank(99),
         "max": max(values) if values else float("nan"),
     }
 

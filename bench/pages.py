@@ -14,6 +14,7 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from bench.results import percentile
@@ -106,7 +107,7 @@ def fill(tree, cited_path: str, total: int) -> None:
     print(f"[bench] pages: {made} filler questions", flush=True)
 
 
-def measure(get: Callable[[], Any]) -> dict[str, float]:
+def measure(get: Callable[[], Any]) -> dict[str, float | None]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -141,6 +142,7 @@ def run(stack: Stack) -> dict[str, Any]:
     question = Question.objects.open().filter(tree=tree, hypothesis="ORPHANED_QUEUE").order_by(
         "id"
     ).first() or (Question.objects.open().filter(tree=tree).order_by("id").first())
+    assert question is not None, "the wired tree asks no question"
     cited = question.evidence[0].rpartition(":")[0]
     fill(tree, cited, QUESTIONS)
     file = SourceFile.objects.get(tree=tree, path=cited)
@@ -167,7 +169,7 @@ def run(stack: Stack) -> dict[str, Any]:
         pages["channel"] = reverse("channel", args=[tree.pk, channel])
     results = {}
     for name, url in pages.items():
-        results[name] = measure(lambda url=url: client.get(url))
+        results[name] = measure(partial(client.get, url))
         print(f"[bench] pages: {name:32} {results[name]}", flush=True)
     return {
         "questions": Question.objects.count(),

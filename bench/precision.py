@@ -363,7 +363,9 @@ def report() -> str:
     """docs/PRECISION.md: the table, the FP patterns by hypothesis, and the notes."""
     state = json.loads((DOCS / "counts.json").read_text())
     round1_path = DOCS / "round1.json"
-    round1 = json.loads(round1_path.read_text()) if round1_path.exists() else {"cells": {}, "commit": "-"}
+    round1: dict[str, Any] = (
+        json.loads(round1_path.read_text()) if round1_path.exists() else {"cells": {}, "commit": "-"}
+    )
     cells = table(state)
     lines = [
         "# Precision on real trees",

@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bench import procs
-from bench.procs import REPO, Proc, celery, manage
+from bench.procs import REPO, Proc, celery, eventually, manage
 
 DB_NAME = "kloros_bench"
 QUEUE = "analysis-bench"
@@ -107,8 +106,12 @@ def bench_stack(kind: str, figure: str, keep: bool = False, rev: str = "HEAD") -
         (work / "logs").mkdir()
         commit = snapshot(rev, work / "src")
         procs.SOURCE[0] = work / "src"
-        # this process reads the tables through the same models as the children
+        # this process reads the tables through the same models as the children: forget the
+        # project's modules imported from the working tree (bench.results takes the percentile
+        # from there) so the snapshot's are imported instead
         sys.path.insert(0, str(work / "src"))
+        for name in [m for m in sys.modules if m.split(".")[0] in ("kloros_site", "tasks", "monitors")]:
+            del sys.modules[name]
         env = dict(os.environ)
         env.update(
             PYTHONPATH=str(work / "src"),
@@ -154,15 +157,8 @@ def _flush_redis(db: int) -> None:
 
 
 def wait(check: Callable[[], T], timeout: float, interval: float = 0.05, what: str = "condition") -> T:
-    """Poll `check` until it returns something truthy, at most `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached within {timeout:.0f} s")
-        time.sleep(interval)
+    """Poll `check` until it returns something truthy, at most `timeout` seconds (TimeoutError then)."""
+    return eventually(check, timeout, f"{what} not reached within {timeout:.0f} s", interval)
 
 
 def backlog() -> dict[str, int]:

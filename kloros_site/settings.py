@@ -10,6 +10,7 @@ from kloros_site.env import (
     env_bool,
     env_float,
     env_int,
+    env_json,
     env_list,
     env_paths,
     env_str,
@@ -161,12 +162,16 @@ KLR_REDISPATCH_AFTER = env_float("KLR_REDISPATCH_AFTER", CELERY_TASK_TIME_LIMIT 
 # an evaluation task not finished after this long was lost with its worker: another may be sent
 KLR_EVALUATION_LOST_AFTER = env_float("KLR_EVALUATION_LOST_AFTER", CELERY_TASK_TIME_LIMIT + 30.0, minimum=1.0)
 
-# --- ChemBus ------------------------------------------------------------------------------------
-CHEMBUS_URL, CHEMBUS_TRANSPORT_OPTIONS = broker_settings(
+# --- ChemBus (kloros_site.chembus reads these when it runs inside the site) ----------------------
+CHEMBUS_URL, _chembus_options = broker_settings(
     env_str("KLR_CHEMBUS_URL", CELERY_BROKER_URL), state_dir=STATE_DIR
 )
+# extra kombu transport options, over the ones the URL implies (the filesystem folders, confirms)
+CHEMBUS_TRANSPORT_OPTIONS = {**_chembus_options, **env_json("KLR_CHEMBUS_TRANSPORT_OPTIONS", {})}
 CHEMBUS_EXCHANGE = env_str("KLR_CHEMBUS_EXCHANGE", "chembus")
 CHEMBUS_RETRY_SECONDS = env_float("KLR_CHEMBUS_RETRY_SECONDS", 2.0, minimum=0.1)
+# the ZeroMQ XSUB endpoint `manage.py chembus bridge` publishes to
+CHEMBUS_XSUB = env_str("KLR_CHEM_XSUB", "tcp://127.0.0.1:5558")
 
 # --- Operator surfaces (see docs/OPERATOR.md) ---------------------------------------------------
 KLR_METRICS_TOKEN = env_str("KLR_METRICS_TOKEN")  # bearer token for /metrics; empty: open
@@ -175,6 +180,15 @@ KLR_ALERT_WORKER_MEMORY_MB = env_int("KLR_ALERT_WORKER_MEMORY_MB", 100, minimum=
 KLR_ALERT_QUEUE_DEPTH = env_int("KLR_ALERT_QUEUE_DEPTH", 800, minimum=1)
 KLR_ALERT_HEARTBEAT_SECONDS = env_int("KLR_ALERT_HEARTBEAT_SECONDS", 60, minimum=1)
 KLR_ALERT_ERRORS_PER_MINUTE = env_int("KLR_ALERT_ERRORS_PER_MINUTE", 10, minimum=1)
+# percentiles of the dashboard's latency chart come from at most this many transitions
+KLR_DASHBOARD_LATENCY_SAMPLE = env_int("KLR_DASHBOARD_LATENCY_SAMPLE", 20_000, minimum=1)
+# every worker broadcast waits this long for the answers, so it is cached per web process
+KLR_INSPECT_TIMEOUT = env_float("KLR_INSPECT_TIMEOUT", 1.0, minimum=0.01)
+KLR_WORKER_CACHE_SECONDS = env_float("KLR_WORKER_CACHE_SECONDS", 10.0, minimum=0.0)
+KLR_BROKER_CHECK_TIMEOUT = env_float("KLR_BROKER_CHECK_TIMEOUT", 2.0, minimum=0.01)
+KLR_METRICS_LATENCY_WINDOW_SECONDS = env_int("KLR_METRICS_LATENCY_WINDOW_SECONDS", 3600, minimum=1)
+# /api/transitions holds back rows younger than this (ids are taken at insert, commits land later)
+KLR_TRANSITIONS_SETTLE_SECONDS = env_float("KLR_TRANSITIONS_SETTLE_SECONDS", 2.0, minimum=0.0)
 
 # --- Work pages: question, file and channel pages, the channel map (see docs/OPERATOR.md) ------
 # a link out per evidence line, e.g. vscode://file/{root}/{path}:{line} or

@@ -61,7 +61,7 @@ class Lookup(Protocol):
 
     config: Config  # the tree's configuration (monitors.config)
 
-    def __call__(self, key: str) -> dict[str, Any]:
+    def __call__(self, key: str, /) -> dict[str, Any]:
         """{path: payload} of every file posting under `key`."""
 
     def exists(self, key: str) -> bool:

@@ -135,7 +135,7 @@ class QuestionAdmin(ReadOnlyAdmin):
         url = (
             reverse("admin:analysis_sourcefile_open", args=[obj.tree_id])
             + "?"
-            + urlencode({"path": first.path, "line": first.line})
+            + urlencode({"path": first.path, "line": str(first.line)})
         )
         link = format_html('<a class="klr-loc" href="{}">{}</a>', url, str(first))
         if len(found) == 1:
@@ -235,7 +235,7 @@ class SourceFileAdmin(ReadOnlyAdmin):
         url = (
             reverse("admin:analysis_question_changelist")
             + "?"
-            + urlencode({"file": obj.path, "tree__id__exact": obj.tree_id})
+            + urlencode({"file": obj.path, "tree__id__exact": str(obj.tree_id)})
         )
         return format_html('<a href="{}"><strong>{}</strong></a>', url, count)
 

@@ -44,7 +44,7 @@ def facet_rows(request: HttpRequest, model_admin) -> list[dict]:
     if rows is None:
         rows = _group(request, model_admin, tree, path, search)
         cache.set(key, rows, FACET_CACHE_SECONDS)
-    request._kloros_facets = rows
+    request._kloros_facets = rows  # type: ignore[attr-defined]  # for the page's other filters
     return rows
 
 
@@ -63,7 +63,7 @@ def _group(request: HttpRequest, model_admin, tree: str, path: str, search: str)
         .annotate(n=Count("id"))
         .order_by()
     )
-    return list(grouped)
+    return [dict(row) for row in grouped]
 
 
 def facet_count(request: HttpRequest, model_admin) -> int:
@@ -93,8 +93,9 @@ class FacetFilter(admin.SimpleListFilter):
 
     @classmethod
     def selected(cls, request: HttpRequest) -> str | None:
-        if cls.parameter_name in request.GET:
-            return request.GET[cls.parameter_name]
+        name = str(cls.parameter_name)
+        if name in request.GET:
+            return request.GET[name]
         # an action on rows ticked one by one applies to those rows, whatever the defaults hide;
         # "select all" applies to what the list showed, defaults included
         explicit = (
@@ -222,7 +223,8 @@ class FileFilter(admin.SimpleListFilter):
     parameter_name = "file"
 
     def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
-        return [(self.value(), self.value())] if self.value() else []
+        value = self.value()
+        return [(value, value)] if value else []
 
     def has_output(self) -> bool:
         return bool(self.value())
@@ -230,7 +232,8 @@ class FileFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         # the exact text match, not the postings join: the list is asked about a path, which
         # may be a file the analysis no longer holds
-        return queryset.filter(evidence_mentions(self.value())) if self.value() else queryset
+        value = self.value()
+        return queryset.filter(evidence_mentions(value)) if value else queryset
 
 
 class YesNoFilter(admin.SimpleListFilter):

@@ -7,8 +7,10 @@ and in kloros_site.analysis.store / services.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.db import models
+from django.db.models import Count
 from django.utils import timezone
 
 from monitors.config import DEFAULT, Config
@@ -32,7 +34,23 @@ class Tree(models.Model):
         return self.path
 
 
-class SourceFileManager(models.Manager):
+class SourceFileQuerySet(models.QuerySet):
+    def cache_size(self) -> int:
+        """Files the analysis cache holds (tombstones of deleted files excluded)."""
+        return self.exclude(status=SourceFile.Status.DELETED).count()
+
+    def count_by_status(self) -> dict[str, int]:
+        counts = dict.fromkeys(SourceFile.Status.values, 0)
+        for row in self.values("status").annotate(n=Count("id")).order_by():
+            counts[row["status"]] = row["n"]
+        return counts
+
+    def failed_since(self, since: datetime) -> int:
+        """Files whose analysis failed at or after `since`."""
+        return self.filter(status=SourceFile.Status.FAILED, analyzed_at__gte=since).count()
+
+
+class SourceFileManager(models.Manager.from_queryset(SourceFileQuerySet)):  # type: ignore[misc]
     def get_queryset(self) -> models.QuerySet:
         # the stored source is read by the file and question pages only; every other query
         # (the workers' included) leaves it in the database
@@ -133,6 +151,15 @@ class QuestionQuerySet(models.QuerySet):
     def open(self) -> QuestionQuerySet:
         return self.filter(status=Question.Status.OPEN)
 
+    def count_by(self, *fields: str) -> list[tuple[tuple[str, ...], int]]:
+        """Rows per combination of `fields`, largest first."""
+        rows = self.values(*fields).annotate(n=Count("id")).order_by("-n", *fields)
+        return [(tuple(row[f] for f in fields), row["n"]) for row in rows]
+
+    def count_by_monitor_and_status(self) -> list[tuple[str, str, int]]:
+        rows = self.values("monitor", "status").annotate(n=Count("id")).order_by("monitor", "status")
+        return [(row["monitor"], row["status"], row["n"]) for row in rows]
+
     def active(self) -> QuestionQuerySet:
         """Open and not suppressed: what the lists and the dashboard count as open."""
         return self.filter(status=Question.Status.OPEN, suppressed=False)
@@ -201,6 +228,17 @@ class Question(models.Model):
         return f"{self.hypothesis}: {self.question}"
 
 
+class TransitionQuerySet(models.QuerySet):
+    def unpublished(self) -> TransitionQuerySet:
+        return self.filter(published_at__isnull=True)
+
+    def count_by_kind(self) -> dict[str, int]:
+        counts = dict.fromkeys(Transition.Kind.values, 0)
+        for row in self.values("kind").annotate(n=Count("id")).order_by():
+            counts[row["kind"]] = row["n"]
+        return counts
+
+
 class Transition(models.Model):
     """The outbox: one row per change of a question, published on ChemBus after commit."""
 
@@ -219,6 +257,8 @@ class Transition(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     latency_ms = models.FloatField(null=True, help_text="from the file change being read to this transition")
+
+    objects = TransitionQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["published_at", "id"]), models.Index(fields=["created_at"])]

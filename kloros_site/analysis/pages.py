@@ -8,6 +8,7 @@ test_pages.py counts them).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django import forms
 from django.contrib import messages
@@ -40,7 +41,7 @@ class Snippet:
 
 @dataclass
 class Event:
-    when: object
+    when: datetime
     what: str
     who: str = ""
     detail: str = ""
@@ -184,7 +185,7 @@ def file_page(request: HttpRequest, model_admin, object_id: str) -> HttpResponse
     lines = [highlight.Line(n, text) for n, text in enumerate(html or [], start=1)]
     unplaced = []
     for question in active:
-        question.page_state = state_of(question)
+        question.page_state = state_of(question)  # type: ignore[attr-defined]  # for the template
         placed = False
         for loc in locations(question.evidence):
             if loc.path == file.path and 1 <= loc.line <= len(lines):

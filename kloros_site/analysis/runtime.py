@@ -284,7 +284,7 @@ def reconcile(tree: Tree, conditions: list[Condition], outcome: Outcome) -> None
         for qid, c in sorted(wanted.items()):
             row = rows.get(qid)
             is_open = row is not None and row.status == Question.Status.OPEN
-            if is_open and evidence_files(row.key, row.evidence) == list(c.files):
+            if is_open and row is not None and evidence_files(row.key, row.evidence) == list(c.files):
                 continue  # same files: a new reading of the same condition
             fields = {
                 "key": c.key,

@@ -88,6 +88,7 @@ class Watcher:
         sweep: Callable[[], int] | None = None,
         sweep_seconds: float = 5.0,
         reconfigure: Callable[[Path, Walker], int] | None = None,
+        tick: float = TICK,
     ) -> None:
         self.roots = roots
         self.ignore = ignore
@@ -100,6 +101,7 @@ class Watcher:
         # a saved pyproject.toml may change [tool.kloros]: then every file is analyzed again
         self.reconfigure = reconfigure
         self._next_sweep = 0.0
+        self.tick = tick  # the tests' watchers look again sooner than a whole second
         self._due: dict[tuple[Path, str], float] = {}
         self._reconcile = False
         self._cond = threading.Condition()
@@ -163,7 +165,7 @@ class Watcher:
                 now = time.monotonic()
                 ready = [key for key, due in self._due.items() if due <= now]
                 if not ready and not self._reconcile:
-                    waits = [due - now for due in self._due.values()] + ([TICK] if backlog else [])
+                    waits = [due - now for due in self._due.values()] + ([self.tick] if backlog else [])
                     if self.sweep:
                         waits.append(max(self._next_sweep - now, 0.0))
                     self._cond.wait(min(waits) if waits else None)
@@ -191,11 +193,13 @@ class Watcher:
                 # the database or broker is away: the coalesced paths were taken off the list,
                 # so rebuild the whole picture from the filesystem once it answers again
                 log.exception("could not record or send changes; reconciling when possible")
-                self._stop.wait(TICK)
+                self._stop.wait(self.tick)
                 self.reconcile_soon()
                 backlog = True
 
     def _sweep(self) -> None:
+        if self.sweep is None:  # run() only calls this with a sweep
+            return
         self._next_sweep = time.monotonic() + self.sweep_seconds
         try:
             self.sweep()

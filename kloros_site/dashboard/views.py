@@ -61,7 +61,7 @@ def health(request: HttpRequest) -> JsonResponse:
 @require_GET
 @never_cache
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    token = getattr(settings, "KLR_METRICS_TOKEN", "")
+    token = settings.KLR_METRICS_TOKEN
     if token and not bearer_ok(request, token):
         response = HttpResponse("unauthorized\n", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
@@ -94,9 +94,7 @@ def transitions(request: HttpRequest) -> JsonResponse:
     to the live bus.
     """
     user = request.user
-    if not (user.is_authenticated and user.is_staff) and not bearer_ok(
-        request, getattr(settings, "KLR_API_TOKEN", "")
-    ):
+    if not (user.is_authenticated and user.is_staff) and not bearer_ok(request, settings.KLR_API_TOKEN):
         response = JsonResponse(
             {"error": "log in as staff or send Authorization: Bearer <token>"}, status=401
         )
@@ -107,7 +105,7 @@ def transitions(request: HttpRequest) -> JsonResponse:
         limit = _int_param(request, "limit", 100, 1, 1000)
     except ValueError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    settle = timedelta(seconds=float(getattr(settings, "KLR_TRANSITIONS_SETTLE_SECONDS", 2.0)))
+    settle = timedelta(seconds=settings.KLR_TRANSITIONS_SETTLE_SECONDS)
     rows = list(
         Transition.objects.filter(id__gt=after, created_at__lte=timezone.now() - settle)
         .order_by("id")

@@ -20,7 +20,7 @@ def test_dashboard_and_admin_need_a_login(live_server, page):
 
 
 def test_a_saved_file_becomes_a_question_an_operator_acknowledges(
-    operator, live_server, worker, start_watcher, tmp_path, wait_until, screenshot_dir
+    operator, live_server, live_workers, start_watcher, tmp_path, wait_until, screenshot_dir
 ):
     page = operator
     root = tmp_path / "src"

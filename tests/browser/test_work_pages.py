@@ -5,17 +5,12 @@ the dashboard updating in place after a file is saved (real watcher and worker).
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kloros_site" / "analysis"))
-
-from wired_tree import ingest  # noqa: E402
-
-from kloros_site.analysis.models import Question  # noqa: E402
+from kloros_site.analysis.models import Question
+from tests.kloros_site.analysis.wired_tree import ingest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

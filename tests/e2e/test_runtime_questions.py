@@ -20,8 +20,7 @@ import pytest
 from kloros_site.analysis.evaluation import evaluated
 from kloros_site.analysis.messages import sha256
 from kloros_site.analysis.models import Question, SourceFile, Transition
-
-from ..conftest import Listener, PrivateStack, eventually
+from tests.harness import Listener, PrivateStack, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -21,8 +22,7 @@ from kloros_site.analysis import evaluation
 from kloros_site.analysis.models import PendingFile, Question, SourceFile
 from kloros_site.analysis.reader import read_version
 from monitors import scan_tree
-
-from ..conftest import eventually
+from tests.harness import eventually, wait_for_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -193,36 +193,41 @@ def test_a_worker_killed_mid_storm_loses_nothing(storm):
     assert max(probe.samples) <= BOUND
 
 
+def restart_redis(host: str, port: int) -> None:
+    """Stop the test Redis and start it again as it ran: its folder, log file and binding come from
+    the server itself (CONFIG GET), not from this machine's layout."""
+    cli = ["redis-cli", "-h", host, "-p", str(port)]
+    names = ("dir", "logfile", "bind", "save", "appendonly")
+    config = {}
+    for name in names:
+        reply = subprocess.run([*cli, "config", "get", name], check=True, capture_output=True, text=True)
+        config[name] = reply.stdout.splitlines()[1] if reply.stdout.count("\n") > 1 else ""
+    subprocess.run([*cli, "shutdown", "nosave"], capture_output=True)
+    wait_for_port(port, host, is_open=False, timeout=30)
+    argv = ["redis-server", "--daemonize", "yes", "--port", str(port)]
+    for name in names:
+        if name == "bind":
+            argv += ["--bind", *config[name].split()]
+        else:
+            argv += [f"--{name}", config[name]]
+    subprocess.run(argv, check=True)
+    wait_for_port(port, host, timeout=60)
+
+
+def restart_rabbitmq(host: str, port: int) -> None:
+    subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True)
+    wait_for_port(port, host, is_open=False, timeout=60)
+    subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True)
+    wait_for_port(port, host, timeout=120)
+
+
 def restart_broker() -> None:
-    url = settings.CELERY_BROKER_URL
-    if url.startswith("redis"):
-        subprocess.run(["redis-cli", "shutdown", "nosave"], capture_output=True)
-        time.sleep(1)
-        subprocess.run(
-            [
-                "redis-server",
-                "--daemonize",
-                "yes",
-                "--bind",
-                "127.0.0.1",
-                "-::1",
-                "--port",
-                "6379",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                "/var/lib/redis",
-                "--logfile",
-                "/var/log/redis/ci.log",
-            ],
-            check=True,
-        )
+    url = urlsplit(settings.CELERY_BROKER_URL)
+    host = url.hostname or "127.0.0.1"
+    if url.scheme.startswith("redis"):
+        restart_redis(host, url.port or 6379)
     else:
-        subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True)
-        time.sleep(1)
-        subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True)
+        restart_rabbitmq(host, url.port or 5672)
 
 
 @pytest.mark.skipif(

@@ -1,6 +1,5 @@
-from monitor_helpers import findings
-
 from monitors.config import Config
+from tests.monitors.monitor_helpers import findings
 
 PKG = {"pkg/__init__.py": "", "pkg/used.py": "X = 1\n", "pkg/__main__.py": "from pkg import used\n"}
 

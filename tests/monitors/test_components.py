@@ -1,6 +1,6 @@
 """UNINITIALIZED_COMPONENT: self.x.method() where nothing ever sets self.x (monitors/components.py)."""
 
-from monitor_helpers import findings
+from tests.monitors.monitor_helpers import findings
 
 SERVICE = """
 class Service:

@@ -1,8 +1,7 @@
 """DEAD_CODE: definitions nothing in the tree refers to (monitors/deadcode.py)."""
 
-from monitor_helpers import findings
-
 from monitors.config import Config
+from tests.monitors.monitor_helpers import findings
 
 
 def test_dead_function():

@@ -1,6 +1,6 @@
 """DUPLICATE_RESPONSIBILITY: the same body in several modules (monitors/duplicates.py)."""
 
-from monitor_helpers import findings, questions
+from tests.monitors.monitor_helpers import findings, questions
 
 BODY = """
 def {name}(items, limit):

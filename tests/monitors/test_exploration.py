@@ -1,4 +1,4 @@
-from monitor_helpers import findings, questions
+from tests.monitors.monitor_helpers import findings, questions
 
 STUB = 'def plan(x):\n    """Make a plan."""\n    raise NotImplementedError("later")\n'
 

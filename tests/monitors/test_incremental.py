@@ -3,31 +3,16 @@ questions (ids, text, evidence, severity, owning key) equal a fresh batch scan."
 
 from __future__ import annotations
 
-import json
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitors import MemoryStore, Question, analyze_or_placeholder, apply, evaluate, rebuild
+from monitors import MemoryStore, Question, apply, evaluate
 from monitors.config import DEFAULT, Config
 from monitors.engine import affected
+from tests.monitors.monitor_helpers import batch, postings
 from tests.monitors.tree_strategies import CLONE, operations, replay_edits
 
 configs = st.sampled_from([DEFAULT, Config(kind="library")])
-
-
-def postings(path: str, source: str, config: Config = DEFAULT) -> dict:
-    result, _ = analyze_or_placeholder(path, source.encode(), config)
-    assert json.loads(json.dumps(result)) == result, "payloads must survive a JSON round trip unchanged"
-    return result
-
-
-def batch(files: dict[str, str], config: Config = DEFAULT) -> MemoryStore:
-    store = MemoryStore()
-    for path, source in files.items():
-        store.replace_postings(path, postings(path, source, config))
-    rebuild(store, config)
-    return store
 
 
 def replay(seen: dict[str, Question], delta) -> None:
@@ -55,7 +40,7 @@ def test_incremental_equals_batch(ops, config):
             replay(seen, apply(store, path, None, config))
             replay(seen, apply(store, arg, postings(arg, files[arg], config), config))
 
-    expected = batch(files, config).all_questions()
+    expected = batch(files, config, dedent=False).all_questions()
     assert store.all_questions() == expected  # ids, text, evidence, severity and owning key
     assert seen == expected
     applied = MemoryStore()
@@ -76,7 +61,7 @@ def test_the_generator_reaches_every_monitor():
         "pkg/sub/c.py": "class Worker:\n    def run(self):\n        self.client.go()\n",
         "docs/README.md": "See `pkg.gone.alpha`.\n",
     }
-    hypotheses = {q.hypothesis for q in batch(files).all_questions().values()}
+    hypotheses = {q.hypothesis for q in batch(files, dedent=False).all_questions().values()}
     expected = {"ORPHANED_QUEUE", "MISSING_WIRING", "DUPLICATE_RESPONSIBILITY", "UNINITIALIZED_COMPONENT",
                 "DEAD_CODE", "UNDISCOVERED_MODULE", "UNIMPLEMENTED_STUB", "OPEN_TODO", "STALE_KNOWLEDGE",
                 "MISSING_DOCSTRINGS"}  # fmt: skip
@@ -113,6 +98,6 @@ def test_batched_evaluation_equals_batch(ops, ends_batch):
             changed.clear()
     replay(seen, evaluate(store, affected(store, changed)))
 
-    expected = batch(files).all_questions()
+    expected = batch(files, dedent=False).all_questions()
     assert store.all_questions() == expected
     assert seen == expected

@@ -1,4 +1,4 @@
-from monitor_helpers import asks, findings, questions
+from tests.monitors.monitor_helpers import asks, findings, questions
 
 # -- ORPHANED_QUEUE / ORPHANED_CONSUMER ------------------------------------------------
 

@@ -1,8 +1,7 @@
-from monitor_helpers import batch, findings
-
 from monitors.config import Config
 from monitors.engine import KeyLookup
 from monitors.knowledge import KnowledgeMonitor
+from tests.monitors.monitor_helpers import batch, findings
 
 UNDOCUMENTED = "def a():\n    x = 1\n    return x\ndef b():\n    x = 2\n    return x\nclass C:\n    def m(self):\n        x = 3\n        return x\n"
 UNUSED = ["C", "C.m", "a", "b"]  # nothing in these snippets calls them

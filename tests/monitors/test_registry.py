@@ -7,12 +7,12 @@ import ast
 from pathlib import Path
 
 import pytest
-from monitor_helpers import findings, questions
 
 from monitors import MONITORS, signal_of
 from monitors.config import Config
 from monitors.exploration import RUNTIME
 from monitors.registry import HYPOTHESES, NO_QUESTIONS, Hypothesis, Monitor
+from tests.monitors.monitor_helpers import findings, questions
 
 HERE = Path(__file__).parent
 

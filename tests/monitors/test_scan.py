@@ -1,8 +1,7 @@
 from pathlib import Path
 
-from monitor_helpers import batch
-
 from monitors import WATCHED_SUFFIXES, AnalysisError, analyze, iter_source_files, scan_tree
+from tests.monitors.monitor_helpers import batch
 
 
 def write(root: Path, files: dict[str, str]) -> None:

@@ -1,6 +1,6 @@
 """MISSING_WIRING: imports and Celery task names that lead nowhere (monitors/wiring.py)."""
 
-from monitor_helpers import batch, findings, questions
+from tests.monitors.monitor_helpers import batch, findings, questions
 
 
 def test_import_of_missing_project_module():

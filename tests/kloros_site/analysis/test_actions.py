@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from django.contrib.admin.models import LogEntry
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
-
-from operator_rows import question, tree  # noqa: E402
-
-from kloros_site.analysis import actions, evidence  # noqa: E402
-from kloros_site.analysis.models import Question  # noqa: E402
+from kloros_site.analysis import actions, evidence
+from kloros_site.analysis.models import Question
+from tests.kloros_site.dashboard.operator_rows import question, tree
 
 pytestmark = pytest.mark.django_db
 

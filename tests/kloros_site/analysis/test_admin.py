@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -12,19 +10,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
-
-from operator_rows import (  # noqa: E402
-    plain_static_storage,  # noqa: F401
+from kloros_site.analysis.messages import FileVersion, sha256
+from kloros_site.analysis.models import DeadLetter, PendingFile, Posting, SourceFile
+from tests.kloros_site.dashboard.operator_rows import (
+    plain_static_storage,  # noqa: F401  (a fixture, used by name)
     question,
-    reset_worker_cache,  # noqa: F401
     source_file,
     transition,
     tree,
+    worker_probe,  # noqa: F401  (a fixture, used by name)
 )
-
-from kloros_site.analysis.messages import FileVersion, sha256  # noqa: E402
-from kloros_site.analysis.models import DeadLetter, PendingFile, Posting, SourceFile  # noqa: E402
 
 QUESTIONS = reverse("admin:analysis_question_changelist")
 

@@ -16,7 +16,7 @@ from kloros_site.analysis.messages import FileVersion, sha256
 from kloros_site.analysis.models import ChangedKeys, KeyRead, Question, Transition, Tree
 from kloros_site.analysis.services import record
 from kloros_site.analysis.store import as_engine_question
-from monitors import MemoryStore, analyze_or_placeholder, rebuild
+from tests.monitors.monitor_helpers import batch
 from tests.monitors.tree_strategies import operations, replay_edits
 
 pytestmark = pytest.mark.django_db
@@ -42,14 +42,6 @@ def extract(path: str, source: str | None, requested: list[int] | None = None) -
     return record(version(path, source), (requested if requested is not None else []).append)
 
 
-def batch(files: dict[str, str]) -> dict:
-    store = MemoryStore()
-    for path, source in files.items():
-        store.replace_postings(path, analyze_or_placeholder(path, source.encode())[0])
-    rebuild(store)
-    return store.all_questions()
-
-
 @settings(
     max_examples=25,
     deadline=None,
@@ -69,7 +61,7 @@ def test_batched_evaluation_in_the_database_equals_batch(whole_tree, monkeypatch
             evaluation.evaluate_tree(Tree.objects.get(path=ROOT).pk)
             assert not ChangedKeys.objects.exists()
         stored = {row.qid: as_engine_question(row) for row in Question.objects.open()}
-        assert stored == batch(files)
+        assert stored == batch(files, dedent=False).all_questions()
         transaction.set_rollback(True)
 
 

@@ -4,8 +4,6 @@ not grow with the number of questions in the database."""
 from __future__ import annotations
 
 import shutil
-import sys
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -13,13 +11,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from operator_rows import plain_static_storage, question, reset_worker_cache  # noqa: E402, F401
-from wired_tree import ingest  # noqa: E402
-
-from kloros_site.analysis.models import Question, SourceFile  # noqa: E402
+from kloros_site.analysis.models import Question, SourceFile
+from tests.kloros_site.analysis.wired_tree import ingest
+from tests.kloros_site.dashboard.operator_rows import (
+    plain_static_storage,  # noqa: F401  (a fixture, used by name)
+    question,
+    worker_probe,  # noqa: F401  (a fixture, used by name)
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -33,7 +33,8 @@ def watch(tmp_path, wait_until):
     watchers = []
 
     def start() -> Watcher:
-        watcher = Watcher([root], {root: walker_for(root)}, Feeder(sent.append, lambda: 0, 1000, 60), 10_000)
+        feeder = Feeder(sent.append, lambda: 0, 1000, 60)
+        watcher = Watcher([root], {root: walker_for(root)}, feeder, 10_000, tick=0.1)
         watcher.start()
         thread = threading.Thread(target=watcher.run, daemon=True)
         thread.start()

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from wiring_tree import write_tree  # noqa: E402
-
-from kloros_site.analysis import channels, wiring  # noqa: E402
-from monitors.scan import scan_tree  # noqa: E402
+from kloros_site.analysis import channels, wiring
+from monitors.scan import scan_tree
+from tests.kloros_site.analysis.wiring_tree import write_tree
 
 
 @pytest.fixture(autouse=True)

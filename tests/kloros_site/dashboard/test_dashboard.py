@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from operator_rows import question, source_file, transition, tree
+
+from tests.kloros_site.dashboard.operator_rows import question, source_file, transition, tree
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
-from operator_rows import question, source_file, tree
 
 from kloros_site.analysis.models import PendingFile
 from kloros_site.dashboard import live, stats
+from tests.kloros_site.dashboard.operator_rows import question, source_file, tree
 
 pytestmark = pytest.mark.django_db
 
