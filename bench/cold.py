@@ -27,6 +27,7 @@ def peers(root: Path) -> dict[str, list[str]]:
             "--format",
             "json",
         ],
+        "parse+walk (ast.parse + ast.walk of every file)": [PYTHON, "-m", "bench.parsewalk", str(root)],
         "vulture": [str(BIN / "vulture"), str(root)],
         "pylint duplicate-code": [
             str(BIN / "pylint"),
