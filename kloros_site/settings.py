@@ -157,10 +157,13 @@ KLR_QUEUE_BOUND = env_int("KLR_QUEUE_BOUND", 1000, minimum=1)
 # has settled, or after this long when a steady trickle of edits never lets it settle
 KLR_EVALUATION_MAX_DELAY = env_float("KLR_EVALUATION_MAX_DELAY", 3.0, minimum=0.0)
 KLR_EVALUATION_SWEEP_SECONDS = env_float("KLR_EVALUATION_SWEEP_SECONDS", 5.0, minimum=0.5)
+KLR_EVALUATION_TIME_LIMIT = env_int("KLR_EVALUATION_TIME_LIMIT", 600, minimum=10)  # soft limit, seconds
 # a task sent this long ago, with the queue empty and its row still pending, was lost: send it again
 KLR_REDISPATCH_AFTER = env_float("KLR_REDISPATCH_AFTER", CELERY_TASK_TIME_LIMIT + 30.0, minimum=1.0)
 # an evaluation task not finished after this long was lost with its worker: another may be sent
-KLR_EVALUATION_LOST_AFTER = env_float("KLR_EVALUATION_LOST_AFTER", CELERY_TASK_TIME_LIMIT + 30.0, minimum=1.0)
+KLR_EVALUATION_LOST_AFTER = env_float(
+    "KLR_EVALUATION_LOST_AFTER", KLR_EVALUATION_TIME_LIMIT + 90.0, minimum=1.0
+)
 
 # --- ChemBus (kloros_site.chembus reads these when it runs inside the site) ----------------------
 CHEMBUS_URL, _chembus_options = broker_settings(

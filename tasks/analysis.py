@@ -58,6 +58,10 @@ OUTCOMES = {
 
 @app.task(
     name=EVALUATE_TREE,
+    # a cold scan of a big tree is one long evaluation (rounds of ROWS_PER_ROUND files, each
+    # committed): the per-file analysis limits would cut it off and make it start over
+    soft_time_limit=settings.KLR_EVALUATION_TIME_LIMIT,
+    time_limit=settings.KLR_EVALUATION_TIME_LIMIT + 60,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     retry_backoff_max=60,

@@ -33,7 +33,9 @@ from monitors import Delta, evaluate
 from monitors.engine import affected
 
 log = logging.getLogger(__name__)
-ROWS_PER_ROUND = 2000  # ChangedKeys rows (file versions) evaluated in one transaction: bounds memory
+# ChangedKeys rows (file versions) evaluated in one transaction: bounds memory, and a round that
+# is cut off (time limit, killed worker) loses only its own work
+ROWS_PER_ROUND = 500
 
 
 def due(tree: Tree) -> bool:

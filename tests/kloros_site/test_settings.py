@@ -89,6 +89,7 @@ def cases(tmp: Path) -> dict[str, tuple[str, str, Any]]:
         "KLR_REDISPATCH_AFTER": ("45", "settings.KLR_REDISPATCH_AFTER", 45.0),
         "KLR_EVALUATION_MAX_DELAY": ("0.5", "settings.KLR_EVALUATION_MAX_DELAY", 0.5),
         "KLR_EVALUATION_SWEEP_SECONDS": ("2", "settings.KLR_EVALUATION_SWEEP_SECONDS", 2.0),
+        "KLR_EVALUATION_TIME_LIMIT": ("90", "settings.KLR_EVALUATION_TIME_LIMIT", 90),
         "KLR_EVALUATION_LOST_AFTER": ("120", "settings.KLR_EVALUATION_LOST_AFTER", 120.0),
         "KLR_WORKER_MAX_MEMORY_KB": ("20000", "settings.CELERY_WORKER_MAX_MEMORY_PER_CHILD", 20000),
         "KLR_WORKER_HARD_MEMORY_MB": ("512", "settings.KLR_WORKER_HARD_MEMORY_MB", 512),
