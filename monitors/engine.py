@@ -135,7 +135,7 @@ def affected(store: Store, changed: set[str]) -> set[str]:
 
 
 def evaluate(store: Store, keys: Iterable[str], config: Config = DEFAULT) -> Delta:
-    delta = Delta()
+    deltas: list[Delta] = []
     ordered = sorted(key for key in keys if asks_questions(key))
     store.prefetch(ordered)
     for key in ordered:
@@ -152,9 +152,9 @@ def evaluate(store: Store, keys: Iterable[str], config: Config = DEFAULT) -> Del
         old = store.questions(key)
         if old != new:
             store.set_questions(key, new)
-            delta.extend(diff(old, new))
+            deltas.append(diff(old, new))
     store.flush()
-    return delta
+    return Delta.combine(deltas)
 
 
 def apply(store: Store, path: str, postings: Mapping[str, Any] | None, config: Config = DEFAULT) -> Delta:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -67,24 +68,26 @@ class Delta:
     changed: list[Question] = field(default_factory=list)
     resolved: list[Question] = field(default_factory=list)
 
-    def extend(self, other: Delta) -> None:
-        """Add another key's changes. A question can move between keys in one evaluation (one key
-        stops asking it, another starts, under the same subject): that is one change, not an
-        opening and a resolution, which a subscriber applying them in order would turn into a loss.
-        """
-        gone = {q.id: q for q in self.resolved}
-        came = {q.id: q for q in self.opened}
-        for question in other.opened:
-            if question.id in gone:
-                self.resolved.remove(gone.pop(question.id))
-                self.changed.append(question)
-            else:
-                self.opened.append(question)
-        self.changed += other.changed
-        for question in other.resolved:
-            if question.id in came:
-                continue  # opened under another key in this same evaluation: it stays open
-            self.resolved.append(question)
+    @classmethod
+    def combine(cls, deltas: Iterable[Delta]) -> Delta:
+        """The changes of several keys, in order, in one pass. A question can move between keys in
+        one evaluation (one key stops asking it, another starts, under the same subject): that is
+        one change, not an opening and a resolution, which a subscriber applying them in order
+        would turn into a loss."""
+        opened: dict[str, Question] = {}
+        changed: list[Question] = []
+        resolved: dict[str, Question] = {}
+        for delta in deltas:
+            for question in delta.opened:
+                if resolved.pop(question.id, None) is not None:
+                    changed.append(question)
+                else:
+                    opened[question.id] = question
+            changed += delta.changed
+            for question in delta.resolved:
+                if question.id not in opened:  # else opened under another key: it stays open
+                    resolved[question.id] = question
+        return cls(list(opened.values()), changed, list(resolved.values()))
 
     def __bool__(self) -> bool:
         return bool(self.opened or self.changed or self.resolved)
