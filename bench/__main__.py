@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", default="2", help="cold: pipeline runs with these worker counts, e.g. 1,2"
     )
+    parser.add_argument(
+        "--no-pylint", action="store_true", help="cold: skip pylint (minutes on 10,000 files)"
+    )
     parser.add_argument("--seconds", type=float, default=30.0, help="latency: seconds per rate")
     parser.add_argument("--rates", default="10,100", help="latency: changes per second")
     parser.add_argument(
@@ -41,7 +44,11 @@ def main(argv: list[str] | None = None) -> int:
             from bench import cold
 
             data = cold.run(
-                stack, args.trees.split(","), args.repeats, [int(n) for n in args.workers.split(",")]
+                stack,
+                args.trees.split(","),
+                args.repeats,
+                [int(n) for n in args.workers.split(",")],
+                with_pylint=not args.no_pylint,
             )
         elif args.figure == "latency":
             from bench import latency
