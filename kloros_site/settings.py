@@ -155,7 +155,7 @@ KLR_WORKER_HARD_MEMORY_MB = env_int("KLR_WORKER_HARD_MEMORY_MB", 1024, minimum=0
 KLR_QUEUE_BOUND = env_int("KLR_QUEUE_BOUND", 1000, minimum=1)
 # batched evaluation (kloros_site.analysis.evaluation): a tree is evaluated once its pending work
 # has settled, or after this long when a steady trickle of edits never lets it settle
-KLR_EVALUATION_MAX_DELAY = env_float("KLR_EVALUATION_MAX_DELAY", 3.0, minimum=0.0)
+KLR_EVALUATION_MAX_DELAY = env_float("KLR_EVALUATION_MAX_DELAY", 10.0, minimum=0.0)
 KLR_EVALUATION_SWEEP_SECONDS = env_float("KLR_EVALUATION_SWEEP_SECONDS", 5.0, minimum=0.5)
 KLR_EVALUATION_TIME_LIMIT = env_int("KLR_EVALUATION_TIME_LIMIT", 600, minimum=10)  # soft limit, seconds
 # a task sent this long ago, with the queue empty and its row still pending, was lost: send it again

@@ -23,6 +23,8 @@ class Tree(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # an evaluation task was sent and has not finished: no second one is sent meanwhile
     evaluation_requested_at = models.DateTimeField(null=True, blank=True)
+    # when the last evaluation ended: a trickle that never settles is evaluated once per delay
+    evaluated_at = models.DateTimeField(null=True, blank=True)
     # the tree's [tool.kloros] (monitors.config.Config.to_json), read by the watcher and rescan:
     # workers read no files, so they analyze and evaluate with what is stored here
     config = models.JSONField(default=dict, blank=True)

@@ -156,3 +156,25 @@ def test_keys_that_read_only_themselves_store_no_reads():
     reads = list(KeyRead.objects.values_list("key", "read"))
     assert ("integration:name:helper", "integration:used:helper") in reads  # reads of others are kept
     assert not [(k, r) for k, r in reads if k == r]
+
+
+def test_a_burst_draining_is_not_evaluated_after_every_file(settings):
+    """Changes keep arriving (a branch switch's events still coming in) and the oldest change is
+    overdue: one evaluation, then none until the delay has passed since it ended."""
+    settings.KLR_EVALUATION_MAX_DELAY = 0.05
+    requested: list[int] = []
+    extract("a.py", "x = 1\n", requested)
+    tree = Tree.objects.get()
+    time.sleep(0.06)
+    evaluation.evaluate_tree(tree.pk)  # the trickle's evaluation just ended
+    requested.clear()
+    pending.request(ROOT, ["q.py"], seq=next_seq())  # the tree is not settled from here on
+    extract("b.py", "y = 1\n", requested)  # an older change waits ...
+    time.sleep(0.06)  # ... longer than the delay
+    pending.request(ROOT, ["c.py"], seq=next_seq())  # and a newer one is seen
+    Tree.objects.update(evaluated_at=timezone.now())  # but an evaluation has only just ended
+    extract("d.py", "z = 1\n", requested)
+    assert requested == []
+    Tree.objects.update(evaluated_at=timezone.now() - timedelta(seconds=1))
+    extract("e.py", "w = 1\n", requested)
+    assert requested == [tree.pk]
