@@ -177,7 +177,7 @@ def switch(
     start_ns = time.time_ns()
     began = time.monotonic()
     git(repo, "checkout", "-q", to)
-    ended = time.monotonic()
+    ended, ended_at = time.monotonic(), time.time()
     print(
         f"[branch] {frm} -> {to}: {files} files changed ({watched} watched) in {ended - began:.1f} s",
         flush=True,
@@ -214,7 +214,17 @@ def switch(
     if replacement is not None:
         replacement.wait_for("ready.", 120)
     final = stored(tree)
-    kinds = Transition.objects.filter(question__tree=tree, id__gt=before).values_list("kind", flat=True)
+    written = list(
+        Transition.objects.filter(question__tree=tree, id__gt=before)
+        .order_by("id")
+        .values_list("question__qid", "kind", "created_at")
+    )
+    kinds = [kind for _, kind, _ in written]
+    per_question: dict[str, list[str]] = {}
+    for qid, kind, _ in written:
+        per_question.setdefault(qid, []).append(kind)
+    several = {qid: seq for qid, seq in per_question.items() if len(seq) > 1}
+    times = [at.timestamp() - ended_at for _, _, at in written]
     delta = diff(batches[frm][0], batches[to][0])
     failed = dict(SourceFile.objects.filter(tree=tree, status="failed").values_list("path", "reason"))
     row = {
@@ -231,6 +241,11 @@ def switch(
         "transitions": {kind: list(kinds).count(kind) for kind in ("opened", "changed", "resolved")},
         # what a subscriber needs to hear: the difference between the two batch scans
         "expected_transitions": {k: len(getattr(delta, k)) for k in ("opened", "changed", "resolved")},
+        # more than the difference means the bus heard intermediate states of the switch
+        "questions_with_several_transitions": len(several),
+        "several_examples": dict(sorted(several.items())[:5]),
+        "first_transition_s": min(times, default=None),  # negative: written before the checkout ended
+        "last_transition_s": max(times, default=None),
         "final_equals_batch": final == expected,
         "final_mismatch": mismatch(final, expected),
         "failed_files_equal_batch": failed == batches[to][1],
