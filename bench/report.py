@@ -134,7 +134,11 @@ def _current(seconds: float | None, phase: dict[str, Any]) -> str:
     if "stored_vs_batch" not in phase:
         return "n/a"  # a result from before the harness measured it
     differs = phase["stored_vs_batch"]
-    return "not drained" if differs is None else f"differs from batch {differs}"
+    return "not drained" if differs is None else f"stored != batch ({_differs(differs)})"
+
+
+def _differs(counts: dict[str, int]) -> str:
+    return f"{counts['missing']} missing, {counts['extra']} extra, {counts['different']} different"
 
 
 def branch(stack: str, figure: str = "branch") -> list[str]:
@@ -154,7 +158,7 @@ def branch(stack: str, figure: str = "branch") -> list[str]:
                 "-" if drained is None else f"{drained:.2f}",
                 f"{t['opened']} / {t['changed']} / {t['resolved']}",
                 f"{e['opened']} / {e['changed']} / {e['resolved']}",
-                "yes" if r["final_equals_batch"] else f"no {r['final_mismatch']}",
+                "yes" if r["final_equals_batch"] else f"no ({_differs(r['final_mismatch'])})",
             ]
         )
     header = [
