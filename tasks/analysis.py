@@ -41,7 +41,10 @@ class AnalysisTask(Task):
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     retry_backoff_max=60,
-    max_retries=3,
+    # 1+2+4+8+16 s: a database restart is waited out, not dead-lettered (with jitter, three
+    # retries could all fall within a restart of a few seconds)
+    retry_jitter=False,
+    max_retries=5,
 )
 def analyze_file(message: dict) -> str:
     """Extract one file version carried in full by the message; the worker reads no files."""

@@ -3,7 +3,9 @@
 Events for a path are coalesced for a short quiet period, then recorded as one pending row;
 the feeder reads the content when it sends the task, so it is always the newest. A kernel
 queue overflow (watchdog only logs it) or a lost watch turns into a full reconcile of the
-tree instead of lost changes.
+tree instead of lost changes; so does a database error. Django checks its connections only
+around web requests, so after a database error this long-running process closes a broken
+connection itself (close_old_connections): the next query reconnects once the server is back.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from django.db import DatabaseError, close_old_connections
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
@@ -58,8 +61,15 @@ class TreeHandler(FileSystemEventHandler):
         # a folder moved in or out brings no events for the files inside it
         if self.ignore.skips_dir(rel):
             return
-        for stored in stored_files(self.root, rel):
-            self.watcher.touch(self.root, stored)
+        try:
+            stored = list(stored_files(self.root, rel))
+        except DatabaseError:
+            # the database is away: an exception here would end watchdog's thread for good
+            close_old_connections()
+            self.watcher.reconcile_soon()
+            return
+        for path_ in stored:
+            self.watcher.touch(self.root, path_)
         if path.is_dir():
             for found, _ in self.ignore.walk(path):
                 self.watcher.touch(self.root, found)
@@ -190,10 +200,15 @@ class Watcher:
                 self.feeder.feed()
                 backlog = self.feeder.has_backlog()
             except Exception:
-                # the database or broker is away: the coalesced paths were taken off the list,
-                # so rebuild the whole picture from the filesystem once it answers again
+                # the database or broker is away: rebuild the whole picture from the filesystem
+                # once it answers again, and record these paths again too: a reconcile cannot
+                # see a change whose older version a worker stores after it (a file created,
+                # its task retrying while the database is away, then deleted)
                 log.exception("could not record or send changes; reconciling when possible")
+                close_old_connections()
                 self._stop.wait(self.tick)
+                for root, rel in ready:
+                    self.touch(root, rel)
                 self.reconcile_soon()
                 backlog = True
 
@@ -205,3 +220,4 @@ class Watcher:
             self.sweep()
         except Exception as exc:  # the database or broker is away; the next sweep tries again
             log.warning("could not look for trees to evaluate: %s", exc)
+            close_old_connections()

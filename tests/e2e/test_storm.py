@@ -2,7 +2,8 @@
 
 After the system goes quiet, the stored questions must equal a batch scan of the tree as it
 then stands, every file must be accounted for, and the analysis queue must never have held
-more than its bound — with a worker SIGKILLed mid-storm, or the broker restarted mid-storm.
+more than its bound — with a worker SIGKILLed mid-storm, the broker restarted mid-storm, or
+the PostgreSQL server restarted mid-storm.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from django.conf import settings
 from kombu import Connection
 
 from kloros_site.analysis import evaluation
-from kloros_site.analysis.models import PendingFile, Question, SourceFile
+from kloros_site.analysis.models import DeadLetter, PendingFile, Question, SourceFile
 from kloros_site.analysis.reader import read_version
 from monitors import scan_tree
-from tests.harness import eventually, wait_for_port
+from tests.harness import children, eventually, wait_for_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -138,14 +139,29 @@ def settle(root: Path) -> None:
     """Quiet: nothing pending, and every file on disk stored with its current content."""
     from kloros_site.analysis.messages import sha256
 
+    def files() -> tuple[dict[str, str], dict[str, str]]:
+        on_disk = {p.relative_to(root).as_posix(): sha256(p.read_bytes()) for p in root.rglob("*.py")}
+        stored = dict(SourceFile.objects.exclude(status="deleted").values_list("path", "sha256"))
+        return on_disk, stored
+
     def quiet() -> bool:
         if PendingFile.objects.exists() or not evaluation.evaluated():
             return False
-        on_disk = {p.relative_to(root).as_posix(): sha256(p.read_bytes()) for p in root.rglob("*.py")}
-        stored = dict(SourceFile.objects.exclude(status="deleted").values_list("path", "sha256"))
+        on_disk, stored = files()
         return on_disk == stored
 
-    eventually(quiet, timeout=300, message="the pipeline did not catch up with the tree")
+    try:
+        eventually(quiet, timeout=300)
+    except AssertionError:
+        # what is behind, so a failure says where the pipeline stopped
+        on_disk, stored = files()
+        lag = {
+            "pending": list(PendingFile.objects.values_list("path", "dispatched_at", "attempts")[:10]),
+            "evaluated": evaluation.evaluated(),
+            "not stored as on disk": sorted(p for p in on_disk if stored.get(p) != on_disk[p])[:10],
+            "stored, not on disk": sorted(stored.keys() - on_disk.keys())[:10],
+        }
+        raise AssertionError(f"the pipeline did not catch up with the tree: {lag}") from None
 
 
 def assert_matches_batch_scan(root: Path) -> None:
@@ -247,3 +263,57 @@ def test_a_broker_restart_mid_storm_loses_nothing(storm, worker):
     (root / "after_restart.py").write_text("x = 1\n")
     dispatch(read_version(root, root / "after_restart.py", 10_000))
     eventually(lambda: SourceFile.objects.filter(path="after_restart.py").exists())
+
+
+def restart_postgresql(host: str, port: str) -> None:
+    """Restart the server (a fast shutdown: every connection of every process is dropped) and
+    poll until it accepts connections again."""
+    version = max(
+        (p.name for p in Path("/etc/postgresql").iterdir()), key=lambda v: tuple(map(int, v.split(".")))
+    )
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    ready = ["pg_isready", "-q", "-h", host, "-p", port]
+    eventually(lambda: subprocess.run(ready, timeout=30).returncode == 0, 120, "PostgreSQL did not come back")
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="the embedded stack's database is a SQLite file: there is no server to restart",
+)
+def test_a_postgres_restart_mid_storm_loses_nothing(storm, request):
+    from django.db import connection
+
+    root, workers, start_worker, probe = storm
+    server = (connection.settings_dict["HOST"] or "127.0.0.1", str(connection.settings_dict["PORT"] or 5432))
+    failed: list[BaseException] = []
+
+    def restart_server() -> None:
+        try:
+            restart_postgresql(*server)
+        except BaseException as exc:  # re-raised below, on the test's own thread
+            failed.append(exc)
+
+    restart = threading.Thread(target=restart_server)
+    tree = Tree(root, 5)
+    for i in range(1500):
+        tree.step()
+        if i == 500:
+            restart.start()  # the storm goes on while the server goes down and comes back
+        elif i == 1000:
+            restart.join()  # and its last third is written after it is back
+    restart.join()
+    if failed:
+        raise failed[0]
+    connection.close()  # this process's own connection died with the server too
+
+    settle(root)
+    assert_matches_batch_scan(root)
+    assert max(probe.samples) <= BOUND
+    # nobody gave up on a file because the database was away for a moment, and nobody crashed
+    assert list(DeadLetter.objects.values_list("path", "error")) == []
+    assert [p.name for p in children(request.node) if not p.alive()] == []
