@@ -47,13 +47,13 @@ from monitors.visitor import HOLE, matches
 UNDISCOVERED_MODULE = Hypothesis(
     "UNDISCOVERED_MODULE",
     "medium",
-    "Module '{module}' is never imported in the tree and is no entry point - is it wired in anywhere?",
+    "Module '{module}' is never imported in the tree and is no entry point. Is it wired in anywhere?",
     CAPABILITY_QUESTION,
 )
 MISSING_CAPABILITY = Hypothesis(
     "MISSING_CAPABILITY",
     "high",
-    "'{name}' is configured ({kinds}) but no such module exists in the tree - is it missing?",
+    "'{name}' is configured ({kinds}) but no such module exists in the tree. Is it missing?",
     CAPABILITY_QUESTION,
 )
 

@@ -26,7 +26,7 @@ UNINITIALIZED_COMPONENT = Hypothesis(
     "UNINITIALIZED_COMPONENT",
     "high",
     "'{qualname}' calls methods on self.{attr}, but nothing in the class or its bases ever sets "
-    "self.{attr} - is it initialized somewhere else?",
+    "self.{attr}. Is it initialized somewhere else?",
     INTEGRATION_QUESTION,
 )
 

@@ -25,12 +25,10 @@ from monitors.visitor import HOLE, matches
 DEAD_CODE = Hypothesis(
     "DEAD_CODE",
     "low",
-    "{kind} '{qualname}' is defined but referenced nowhere in the tree - is it dead, "
+    "{kind} '{qualname}' is defined but referenced nowhere in the tree. Is it dead, "
     "or public API used only from outside?",
     INTEGRATION_QUESTION,
-    variants=(
-        ("private", "{kind} '{qualname}' is defined but referenced nowhere in the tree - is it dead?"),
-    ),
+    variants=(("private", "{kind} '{qualname}' is defined but referenced nowhere in the tree. Is it dead?"),),
 )
 
 

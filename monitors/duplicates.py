@@ -23,12 +23,12 @@ from monitors.signals import INTEGRATION_QUESTION
 DUPLICATE_RESPONSIBILITY = Hypothesis(
     "DUPLICATE_RESPONSIBILITY",
     "low",
-    "{names} have the same body in {modules} modules - should they share one implementation?",
+    "{names} have the same body in {modules} modules. Should they share one implementation?",
     INTEGRATION_QUESTION,
     variants=(
         (
             "file",
-            "Modules {names} have the same content - is one a copy of the other that could import it instead?",
+            "Modules {names} have the same content. Is one a copy of the other that could import it instead?",
         ),
     ),
 )

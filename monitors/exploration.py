@@ -22,13 +22,13 @@ from monitors.signals import EXPLORATION_QUESTION
 UNIMPLEMENTED_STUB = Hypothesis(
     "UNIMPLEMENTED_STUB",
     "medium",
-    "'{name}' only raises NotImplementedError - is it still planned, or should callers stop relying on it?",
+    "'{name}' only raises NotImplementedError. Is it still planned, or should callers stop relying on it?",
     EXPLORATION_QUESTION,
 )
 OPEN_TODO = Hypothesis(
     "OPEN_TODO",
     "low",
-    "{path} has {count} open {tags} marker(s) - are they still planned?",
+    "{path} has {count} open {tags} {markers} still planned?",
     EXPLORATION_QUESTION,
 )
 
@@ -71,6 +71,7 @@ class ExplorationMonitor(Monitor):
             module = name.rsplit(".", 1)[0].replace("/", ".")
             return [
                 self.question(lookup, "OPEN_TODO", key, where, f"module.{module}",
-                              path=name, count=len(where), tags="/".join(tags))
+                              path=name, count=len(where), tags="/".join(tags),
+                              markers="marker. Is it" if len(where) == 1 else "markers. Are they")
             ]  # fmt: skip
         return []

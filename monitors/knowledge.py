@@ -36,13 +36,13 @@ MIN_UNDOCUMENTED = 3
 MISSING_DOCSTRINGS = Hypothesis(
     "MISSING_DOCSTRINGS",
     "low",
-    "{path} has {count} public definitions without a docstring ({shown}) - worth documenting?",
+    "{path} has {count} public definitions without a docstring ({shown}). Worth documenting?",
     KNOWLEDGE_QUESTION,
 )
 STALE_KNOWLEDGE = Hypothesis(
     "STALE_KNOWLEDGE",
     "medium",
-    "Documentation names '{symbol}', which no longer exists in the tree - is the documentation stale?",
+    "Documentation names '{symbol}', which no longer exists in the tree. Is the documentation stale?",
     KNOWLEDGE_QUESTION,
 )
 

@@ -36,20 +36,20 @@ MODULE_ATTRIBUTES = {"__doc__", "__name__", "__file__", "__path__", "__spec__", 
 MISSING_WIRING = Hypothesis(
     "MISSING_WIRING",
     "high",
-    "Module '{module}' is imported but does not exist in the tree - was it moved or never written?",
+    "Module '{module}' is imported but does not exist in the tree. Was it moved or never written?",
     INTEGRATION_QUESTION,
     variants=(
-        ("name", "'{name}' is imported from '{module}', which defines no such name - is the wiring stale?"),
+        ("name", "'{name}' is imported from '{module}', which defines no such name. Is the wiring stale?"),
         ("task", "Celery task '{name}' is sent by name but no task in the tree is registered under it."),
         (
             "guarded",
             "Module '{module}' is imported under try/except ImportError, but the tree has no such "
-            "module, so the import can never succeed here - is it stale?",
+            "module, so the import can never succeed here. Is it stale?",
         ),
         (
             "guarded_name",
             "'{name}' is imported from '{module}' under try/except ImportError, but '{module}' "
-            "defines no such name, so the import can never succeed - is it stale?",
+            "defines no such name, so the import can never succeed. Is it stale?",
         ),
     ),
 )

@@ -54,3 +54,10 @@ def write_handler(path, name):
 def test_todo_inside_a_code_template_string_is_not_a_marker():
     found = [q for q in questions({"scaffold.py": SCAFFOLD}) if q.hypothesis == "OPEN_TODO"]
     assert [q.evidence for q in found] == [("scaffold.py:11",)]
+
+
+def test_todo_questions_read_as_plain_english():
+    one = questions({"one.py": "x = 1  # TODO: later\n"})
+    two = questions({"two.py": "x = 1  # TODO: later\ny = 2  # FIXME: soon\n"})
+    assert [q.question for q in one] == ["one.py has 1 open TODO marker. Is it still planned?"]
+    assert [q.question for q in two] == ["two.py has 2 open FIXME/TODO markers. Are they still planned?"]
