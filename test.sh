@@ -12,9 +12,11 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do stacks+=("$1"); shift; done
 [ ${#stacks[@]} -gt 0 ] || stacks=(embedded postgres-redis postgres-rabbitmq)
 
 scripts/services.sh "${stacks[@]}"
-scripts/browser.sh  # Debian's Chromium for the Playwright tests
+scripts/browser.sh  # Debian's Chromium (Playwright tests) and Graphviz (the channel map)
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy          # types of kloros_site, tasks, monitors and bench ([tool.mypy] in pyproject.toml)
+.venv/bin/lint-imports  # imports point one way ([tool.importlinter] in pyproject.toml)
 
 status=0
 for stack in "${stacks[@]}"; do

@@ -27,6 +27,7 @@ def peers(root: Path) -> dict[str, list[str]]:
             "--format",
             "json",
         ],
+        "parse+walk (ast.parse + ast.walk of every file)": [PYTHON, "-m", "bench.parsewalk", str(root)],
         "vulture": [str(BIN / "vulture"), str(root)],
         "pylint duplicate-code": [
             str(BIN / "pylint"),
@@ -78,7 +79,9 @@ def trees_root(root: Path) -> Path:
     return import_root(root)
 
 
-def run(stack: Stack, tree_names: list[str], repeats: int, worker_counts: list[int]) -> dict[str, Any]:
+def run(
+    stack: Stack, tree_names: list[str], repeats: int, worker_counts: list[int], with_pylint: bool = True
+) -> dict[str, Any]:
     build = {
         "stdlib": trees.stdlib,
         "django": trees.django,
@@ -110,6 +113,8 @@ def run(stack: Stack, tree_names: list[str], repeats: int, worker_counts: list[i
             rows.append(row)
             print(f"[cold]   {row}", flush=True)
         for tool, argv in peers(root).items():
+            if tool.startswith("pylint") and not with_pylint:
+                continue
             # pylint is minutes per run: once; the cheap tools thrice, side by side with the pipeline
             runs = 1 if tool.startswith("pylint") or name == "gen10k" else repeats
             samples = [

@@ -51,7 +51,7 @@ class Subscriber(threading.Thread):
 
 
 class BacklogProbe(threading.Thread):
-    """Pending rows + analysis queue depth every half second, while changes are written."""
+    """Pending rows, queue depth, unevaluated changes and outbox every quarter second."""
 
     def __init__(self) -> None:
         super().__init__(name="bench-backlog", daemon=True)
@@ -63,7 +63,7 @@ class BacklogProbe(threading.Thread):
 
         start = time.monotonic()
         try:
-            while not self.stop.wait(0.5):
+            while not self.stop.wait(0.25):
                 self.samples.append({"t": time.monotonic() - start, **backlog()})
         finally:
             connection.close()
@@ -101,16 +101,54 @@ def committed(tree_root: Path, keys: set[str]) -> dict[str, dict[str, float]]:
     for path, latency in SourceFile.objects.filter(tree__path=str(tree_root), path__in=paths).values_list(
         "path", "latency_ms"
     ):
-        out[paths[path]]["worker_ms"] = latency
+        if latency is not None:  # a file stored without a measured latency has no worker figure
+            out[paths[path]]["worker_ms"] = latency
     return out
 
 
+def current(root: Path, at_drained: dict[str, tuple]) -> dict[str, int]:
+    """How the stored questions, taken when the pipeline drained, differ from a batch scan of
+    the tree as it stands (no change is written after the last one, so it is the final tree)."""
+    from monitors import scan_tree
+
+    store, _ = scan_tree(root)
+    batch = {q.id: (q.hypothesis, list(q.evidence), q.question) for q in store.all_questions().values()}
+    return {
+        "missing": len(batch.keys() - at_drained.keys()),
+        "extra": len(at_drained.keys() - batch.keys()),
+        "different": sum(at_drained[k] != batch[k] for k in batch.keys() & at_drained.keys()),
+    }
+
+
+def stored_questions(root: Path) -> dict[str, tuple]:
+    from kloros_site.analysis.models import Question
+
+    rows = Question.objects.open().filter(tree__path=str(root))
+    return {qid: (h, e, q) for qid, h, e, q in rows.values_list("qid", "hypothesis", "evidence", "question")}
+
+
+def throughput(root: Path, tag: str, saved: dict[str, float]) -> float:
+    """The phase's files stored per second, from the first save to the last of them stored."""
+    from django.db.models import Count, Max
+
+    from kloros_site.analysis.models import SourceFile
+
+    files = SourceFile.objects.filter(tree__path=str(root), path__contains=f"c_{tag}_", status="analyzed")
+    done = files.aggregate(n=Count("id"), last=Max("analyzed_at"))
+    span = done["last"].timestamp() - min(saved.values()) if done["last"] else 0.0
+    return done["n"] / span if span > 0 else float("nan")
+
+
 def summary(values: list[float]) -> dict[str, float]:
+    def nearest_rank(q: float) -> float:
+        found = percentile(values, q)
+        return float("nan") if found is None else found
+
     return {
         "n": len(values),
-        "p50": percentile(values, 50),
-        "p90": percentile(values, 90),
-        "p99": percentile(values, 99),
+        "p50": nearest_rank(50),
+        "p90": nearest_rank(90),
+        "p99": nearest_rank(99),
         "max": max(values) if values else float("nan"),
     }
 
@@ -133,10 +171,15 @@ def phase(stack: Stack, root: Path, rate: float, seconds: float, procs: list, fl
         wrote_s = time.monotonic() - began
         probe_during = list(probe.samples)
         drain_s: float | None = None
+        current_s: float | None = None
+        at_drained: dict[str, tuple] = {}
         try:
             wait(lambda: len(sub.received) >= len(saved), SETTLE_TIMEOUT, 0.1, "every question received")
             drain_s = time.monotonic() - began - wrote_s
-            wait(drained, SETTLE_TIMEOUT, 0.1, "pipeline drained")
+            # every change has been heard: from here nothing is pending but what drained() sees
+            wait(drained, SETTLE_TIMEOUT, 0.02, "pipeline drained")
+            current_s = time.monotonic() - began - wrote_s
+            at_drained = stored_questions(root)
         except TimeoutError:
             # an overloaded pipeline is a result, not a crash: report what arrived in time
             print(f"[latency]   only {len(sub.received)}/{len(saved)} received in time", flush=True)
@@ -147,6 +190,12 @@ def phase(stack: Stack, root: Path, rate: float, seconds: float, procs: list, fl
         sub.join(5)
     cpu = tree_cpu(procs) - cpu0
     rows = committed(root, set(saved))
+    # "every question current within 2 s of the last write": drained, and what was stored then
+    # equals a batch scan of the final tree (scanned now, after the clock stopped)
+    differs = current(root, at_drained) if current_s is not None else None
+    rate_done = throughput(root, tag, saved)
+    samples = probe.samples
+    max_pending = max((s["pending"] for s in samples), default=0)
     to_row = [(rows[k]["created"] - saved[k]) * 1000 for k in saved if k in rows]
     to_bus = [(sub.received[k] - saved[k]) * 1000 for k in saved if k in sub.received]
     worker = [rows[k]["worker_ms"] for k in saved if "worker_ms" in rows.get(k, {})]
@@ -156,6 +205,19 @@ def phase(stack: Stack, root: Path, rate: float, seconds: float, procs: list, fl
         "received": sum(1 for k in saved if k in sub.received),
         "achieved_rate": len(saved) / wrote_s,
         "drain_after_last_write_s": drain_s,
+        # time from the last write until drained with stored == batch (None: not drained in time,
+        # or drained to something else than the batch scan: see stored_vs_batch)
+        "current_after_last_write_s": current_s
+        if differs is not None and not any(differs.values())
+        else None,
+        "drained_after_last_write_s": current_s,
+        "stored_vs_batch": differs,
+        # "the backlog never grows past one second of work": the most pending files at once,
+        # over the files the pipeline stored per second in this phase
+        "throughput_per_s": rate_done,
+        "max_pending": max_pending,
+        "max_backlog_s": max_pending / rate_done if rate_done == rate_done and rate_done > 0 else None,
+        "max_unevaluated": max((s["unevaluated"] for s in samples), default=0),
         "stack_cpu_s": cpu,
         "stack_cpu_per_change_ms": cpu / len(saved) * 1000,
         "save_to_question_ms": summary(to_row),
@@ -182,7 +244,10 @@ def run(stack: Stack, rates: list[float], seconds: float, flat: bool = False) ->
         print(
             f"[latency]   to question {result['save_to_question_ms']}\n"
             f"[latency]   to bus {result['save_to_bus_ms']}\n"
-            f"[latency]   drain {result['drain_after_last_write_s']} s",
+            f"[latency]   drain {result['drain_after_last_write_s']} s; current (stored == batch) "
+            f"{result['current_after_last_write_s']} s after the last write {result['stored_vs_batch']}\n"
+            f"[latency]   backlog at most {result['max_pending']} files = {result['max_backlog_s']} s of work "
+            f"at {result['throughput_per_s']:.1f} files/s",
             flush=True,
         )
         phases.append(result)

@@ -8,9 +8,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt  # after matplotlib.use: the backend must be chosen first
 
-from bench.results import RESULTS, load  # noqa: E402
+from bench.results import RESULTS, load
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "bench"
 

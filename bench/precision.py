@@ -89,15 +89,25 @@ HASS_CONFIG = (
 TREES = {
     t.name: t
     for t in (
-        Tree("django", "django==5.2.19", "django", "library", "a library"),
-        Tree("pretix", "pretix==2026.8.0", "pretix", "application", "a Django + Celery application"),
+        # an empty table: kind is detected (the dist-info beside it), and the CLI stops looking
+        # here instead of climbing to this repository's own pyproject.toml (kind = "application")
+        Tree("django", "django==5.2.19", "django", "library", "a library", "[tool.kloros]\n"),
+        Tree(
+            "pretix",
+            "pretix==2026.8.0",
+            "pretix",
+            "application",
+            "a Django + Celery application",
+            '[tool.kloros]\nkind = "application"\n',
+        ),
         Tree(
             "homeassistant",
             "homeassistant==2025.4.4",
             "homeassistant",
             "application",
             "an application with its own event bus",
-        ),  # fmt: skip
+            HASS_CONFIG,
+        ),
         Tree("kloros", "", "", "application", "this project (HEAD)"),
     )
 }
@@ -143,7 +153,7 @@ def fetch(tree: Tree) -> Path:
 def scan(tree: Tree, folder: Path) -> list[dict[str, Any]]:
     """The batch CLI's JSON findings for `folder` (also kept under bench/out/)."""
     result = subprocess.run(
-        [sys.executable, "-m", "monitors", str(folder), "--format", "json"],
+        [sys.executable, "-m", "monitors", str(folder), "--format", "json", "--exit-zero"],
         cwd=REPO, check=True, capture_output=True, text=True,
     )  # fmt: skip
     (OUT / f"{tree.name}.json").write_text(result.stdout)
@@ -353,7 +363,9 @@ def report() -> str:
     """docs/PRECISION.md: the table, the FP patterns by hypothesis, and the notes."""
     state = json.loads((DOCS / "counts.json").read_text())
     round1_path = DOCS / "round1.json"
-    round1 = json.loads(round1_path.read_text()) if round1_path.exists() else {"cells": {}, "commit": "-"}
+    round1: dict[str, Any] = (
+        json.loads(round1_path.read_text()) if round1_path.exists() else {"cells": {}, "commit": "-"}
+    )
     cells = table(state)
     lines = [
         "# Precision on real trees",

@@ -1,15 +1,24 @@
-"""Child processes of a bench run: started in their own session, always stopped, measurable."""
+"""Child processes and polling, shared by the bench runs and the tests (tests/harness.py).
+
+A child runs in its own session, logs to a file, and is always stopped; waiting means polling a
+condition (its log, a port, a table), never sleeping a fixed time.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import psutil
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = str(REPO / ".venv" / "bin" / "python")
@@ -26,33 +35,92 @@ def celery(*args: str) -> list[str]:
     return [PYTHON, "-m", "celery", "-A", "kloros_site", *args]
 
 
-class Proc:
-    """A long-running child (worker, watcher) whose output goes to a log file."""
+class NotReached(AssertionError, TimeoutError):
+    """A condition polled for did not come true in time (a failed assertion in a test)."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
+
+class Exited(AssertionError, RuntimeError):
+    """A child exited while something was still expected of it."""
+
+
+def eventually(check: Callable[[], T], timeout: float = 30, message: str = "", interval: float = 0.05) -> T:
+    """Poll `check` until it returns something truthy and return that; NotReached after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise NotReached(message or f"condition not met within {timeout:.0f} s")
+        time.sleep(interval)
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+        return True
+    return False
+
+
+def wait_for_port(port: int, host: str = "127.0.0.1", *, is_open: bool = True, timeout: float = 60) -> None:
+    """Until something listens on host:port (or, with is_open=False, nothing does any more)."""
+    state = "open" if is_open else "closed"
+    eventually(
+        lambda: port_open(port, host) == is_open, timeout, f"{host}:{port} not {state} after {timeout:.0f} s"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Proc:
+    """A long-running child (worker, watcher, Flower) whose output goes to a log file."""
+
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], log_dir: Path, cwd: Path | None = None
+    ) -> None:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("w")
         # its own session, so stopping it also reaches pool children if the parent hangs
         self.popen = subprocess.Popen(
-            argv, cwd=SOURCE[0], env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+            argv,
+            cwd=cwd or SOURCE[0],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.ps = psutil.Process(self.popen.pid)
 
     def output(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
 
     def wait_for(self, text: str, timeout: float = 120, start: int = 0) -> float:
         """Wait until `text` shows up in the log after offset `start`; returns time.monotonic() then."""
-        deadline = time.monotonic() + timeout
-        while text not in self.output()[start:]:
-            if self.popen.poll() is not None:
-                raise RuntimeError(f"{self.name} exited {self.popen.returncode}:\n{self.output()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.name} did not print {text!r}:\n{self.output()[-3000:]}")
-            time.sleep(0.005)
+
+        def printed() -> bool:
+            if text in self.output()[start:]:
+                return True
+            if not self.alive():
+                raise Exited(f"{self.name} exited {self.popen.returncode}:\n{self.output()[-3000:]}")
+            return False
+
+        eventually(printed, timeout, f"{self.name} did not print {text!r}:\n{self.output()[-3000:]}", 0.005)
         return time.monotonic()
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no clean-up, no acknowledgement, as in a crash."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait()
 
     def children(self) -> list[psutil.Process]:
         with contextlib.suppress(psutil.Error):
@@ -60,6 +128,9 @@ class Proc:
         return []
 
     def stop(self, timeout: float = 20) -> None:
+        """SIGTERM and wait up to `timeout` s, then SIGKILL; the pool children go with it."""
+        if self._log.closed:
+            return
         if self.popen.poll() is None:
             self.popen.terminate()
             try:

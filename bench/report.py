@@ -89,6 +89,8 @@ def latency(stack: str, figure: str = "latency") -> list[str]:
     for p in data["phases"]:
         q, b, w = p["save_to_question_ms"], p["save_to_bus_ms"], p["read_to_commit_ms"]
         drain = p["drain_after_last_write_s"]
+        backlog = p.get("max_backlog_s")
+        current = p.get("current_after_last_write_s")
         rows.append(
             [
                 f"{p['rate']:g}/s ({p['achieved_rate']:.1f} achieved)",
@@ -101,6 +103,10 @@ def latency(stack: str, figure: str = "latency") -> list[str]:
                 b["max"],
                 w["p50"],
                 "-" if drain is None else f"{drain:.1f}",
+                "-"
+                if backlog is None
+                else f"{backlog:.2f} ({p['max_pending']} files at {p['throughput_per_s']:.0f}/s)",
+                _current(current, p),
                 p["stack_cpu_per_change_ms"],
             ]
         )
@@ -115,7 +121,55 @@ def latency(stack: str, figure: str = "latency") -> list[str]:
         "max",
         "read->commit p50 ms",
         "drain after last write s",
+        "max backlog s of work",
+        "all current (== batch) after last write s",
         "stack CPU ms/change",
+    ]
+    return table(header, rows)
+
+
+def _current(seconds: float | None, phase: dict[str, Any]) -> str:
+    if seconds is not None:
+        return f"{seconds:.2f}"
+    if "stored_vs_batch" not in phase:
+        return "n/a"  # a result from before the harness measured it
+    differs = phase["stored_vs_batch"]
+    return "not drained" if differs is None else f"stored != batch ({_differs(differs)})"
+
+
+def _differs(counts: dict[str, int]) -> str:
+    return f"{counts['missing']} missing, {counts['extra']} extra, {counts['different']} different"
+
+
+def branch(stack: str, figure: str = "branch") -> list[str]:
+    data = load(figure, stack)
+    if not data:
+        return []
+    rows = []
+    for r in data["rows"]:
+        current, drained = r["questions_current_s"], r["drained_s"]
+        t, e = r["transitions"], r["expected_transitions"]
+        rows.append(
+            [
+                f"{r['from']} -> {r['to']}",
+                f"{r['files_changed']} ({r['files_changed_watched']})",
+                "-" if r["killed_after_s"] is None else f"{r['killed_after_s']:.2f}",
+                f"> {data['timeout_s']:g}" if current is None else f"{current:.2f}",
+                "-" if drained is None else f"{drained:.2f}",
+                f"{t['opened']} / {t['changed']} / {t['resolved']}",
+                f"{e['opened']} / {e['changed']} / {e['resolved']}",
+                "yes" if r["final_equals_batch"] else f"no ({_differs(r['final_mismatch'])})",
+            ]
+        )
+    header = [
+        "checkout",
+        "files changed (analyzed kinds)",
+        "worker killed at s",
+        "questions == batch after s",
+        "drained after s",
+        "transitions opened / changed / resolved",
+        "batch difference o / c / r",
+        "final == batch",
     ]
     return table(header, rows)
 
@@ -127,6 +181,8 @@ def main() -> int:
             ("cold", cold),
             ("latency", latency),
             ("latency-flat", lambda s: latency(s, "latency-flat")),
+            ("branch", branch),
+            ("branch-kill", lambda s: branch(s, "branch-kill")),
         )
         for name, render in renders:
             lines = render(stack)

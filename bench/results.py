@@ -7,6 +7,12 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+# the dashboard's nearest-rank percentile, so figures and the latency chart agree (a plain module:
+# importing it configures nothing)
+from kloros_site.dashboard.percentile import percentile
+
+__all__ = ["RESULTS", "load", "median", "percentile", "save"]
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -20,15 +26,6 @@ def save(figure: str, stack: str, data: dict[str, Any]) -> Path:
 def load(figure: str, stack: str) -> dict[str, Any] | None:
     path = RESULTS / f"{figure}-{stack}.json"
     return json.loads(path.read_text()) if path.exists() else None
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile: with few samples it reports an observed value, not an interpolation."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
 
 
 def median(values: list[float]) -> float:

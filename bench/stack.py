@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -20,13 +19,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from bench import procs
-from bench.procs import REPO, Proc, celery, manage
+from bench.procs import REPO, Proc, celery, eventually, manage
 
 DB_NAME = "kloros_bench"
 QUEUE = "analysis-bench"
-# Redis dbs 11, 13-15 are the bench's alone (the tests use 9, something else 12): one per figure, so figures can
-# run side by side when time is short; flushing them at start and end touches nobody else
-REDIS_DB = {"cold": 11, "latency": 13, "rss": 14, "restart": 15}
+# Redis dbs 11, 13-15 and 6 are the bench's (the tests use 9, something else 12): one per figure, so figures can
+# run side by side when time is short; each is flushed at start and end. On a machine where
+# other sessions use those dbs, give the run one of its own with --redis-db (and --db).
+REDIS_DB = {"cold": 11, "latency": 13, "rss": 14, "restart": 15, "branch": 6}
 PG = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"]
 STACKS = ("pg-redis", "embedded")
 T = TypeVar("T")
@@ -54,25 +54,29 @@ class Stack:
 
     def workers(self, count: int = 2, prefix: str = "worker") -> list[Proc]:
         """`count` workers of one pool process each: two single-process workers, as the storm tests run."""
-        return [
-            self.start(
-                f"{prefix}{i}",
-                celery(
-                    "worker",
-                    "--concurrency=1",
-                    f"--hostname=bench-{prefix}{i}@%h",
-                    "--without-mingle",
-                    "--without-gossip",
-                    f"--queues={QUEUE},celery",
-                    "--loglevel=INFO",  # "ready." is an INFO line,
-                ),
-                "ready.",
-            )
-            for i in range(count)
-        ]
+        return [self.start(f"{prefix}{i}", worker_argv(f"{prefix}{i}"), "ready.") for i in range(count)]
+
+    def spawn_worker(self, name: str) -> Proc:
+        """One more worker, started without waiting for it to be ready (a replacement mid-figure)."""
+        proc = Proc(name, worker_argv(name), self.env, self.logs)
+        self.procs.append(proc)
+        self.stack.callback(proc.stop)
+        return proc
 
     def watcher(self, root: Path, name: str = "watcher") -> Proc:
         return self.start(name, manage("watch", str(root)), "watching ")
+
+
+def worker_argv(name: str) -> list[str]:
+    return celery(
+        "worker",
+        "--concurrency=1",
+        f"--hostname=bench-{name}@%h",
+        "--without-mingle",
+        "--without-gossip",
+        f"--queues={QUEUE},celery",
+        "--loglevel=INFO",  # "ready." is an INFO line
+    )
 
 
 def _psql(sql: str) -> None:
@@ -96,8 +100,20 @@ def snapshot(rev: str, dest: Path) -> str:
 
 
 @contextmanager
-def bench_stack(kind: str, figure: str, keep: bool = False, rev: str = "HEAD") -> Iterator[Stack]:
-    """A fresh stack of `kind` for `figure` running commit `rev`; Django in this process is set up against it."""
+def bench_stack(
+    kind: str,
+    figure: str,
+    keep: bool = False,
+    rev: str = "HEAD",
+    redis_db: int | None = None,
+    db: str | None = None,
+    settings: dict[str, str] | None = None,
+) -> Iterator[Stack]:
+    """A fresh stack of `kind` for `figure` running commit `rev`; Django in this process is set up against it.
+
+    `redis_db` and `db` replace the figure's own Redis db and PostgreSQL database name;
+    `settings` (KLR_... environment variables) change the product's settings for every process.
+    """
     if kind not in STACKS:
         raise ValueError(f"unknown stack {kind!r}; one of {STACKS}")
     with ExitStack() as stack:
@@ -107,8 +123,12 @@ def bench_stack(kind: str, figure: str, keep: bool = False, rev: str = "HEAD") -
         (work / "logs").mkdir()
         commit = snapshot(rev, work / "src")
         procs.SOURCE[0] = work / "src"
-        # this process reads the tables through the same models as the children
+        # this process reads the tables through the same models as the children: forget the
+        # project's modules imported from the working tree (bench.results takes the percentile
+        # from there) so the snapshot's are imported instead
         sys.path.insert(0, str(work / "src"))
+        for name in [m for m in sys.modules if m.split(".")[0] in ("kloros_site", "tasks", "monitors")]:
+            del sys.modules[name]
         env = dict(os.environ)
         env.update(
             PYTHONPATH=str(work / "src"),
@@ -120,16 +140,18 @@ def bench_stack(kind: str, figure: str, keep: bool = False, rev: str = "HEAD") -
             PYTHONUNBUFFERED="1",
             SECRET_KEY="bench-only-not-secret",
         )
+        env.update(settings or {})
+        redis_db = REDIS_DB.get(figure) if redis_db is None else redis_db
         if kind == "pg-redis":
-            db = f"{DB_NAME}_{figure}"
+            db = db or f"{DB_NAME}_{figure}"
             env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db}"
             _psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
             _psql(f"CREATE DATABASE {db}")
             stack.callback(_psql, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-            if figure in REDIS_DB:
-                env["CELERY_BROKER_URL"] = f"redis://127.0.0.1:6379/{REDIS_DB[figure]}"
-                _flush_redis(REDIS_DB[figure])
-                stack.callback(_flush_redis, REDIS_DB[figure])
+            if redis_db is not None:
+                env["CELERY_BROKER_URL"] = f"redis://127.0.0.1:6379/{redis_db}"
+                _flush_redis(redis_db)
+                stack.callback(_flush_redis, redis_db)
             else:  # an in-process figure (queries): no worker, no shared broker db to claim
                 env["CELERY_BROKER_URL"] = "filesystem://"
         else:
@@ -154,15 +176,8 @@ def _flush_redis(db: int) -> None:
 
 
 def wait(check: Callable[[], T], timeout: float, interval: float = 0.05, what: str = "condition") -> T:
-    """Poll `check` until it returns something truthy, at most `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached within {timeout:.0f} s")
-        time.sleep(interval)
+    """Poll `check` until it returns something truthy, at most `timeout` seconds (TimeoutError then)."""
+    return eventually(check, timeout, f"{what} not reached within {timeout:.0f} s", interval)
 
 
 def backlog() -> dict[str, int]:

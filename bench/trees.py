@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import random
 import shutil
+import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.procs import REPO
-
 STDLIB = Path("/root/.pyenv/versions/3.11.7/lib/python3.11")
-DJANGO = REPO / ".venv" / "lib" / "python3.11" / "site-packages" / "django"
+DJANGO = Path(sysconfig.get_paths()["purelib"]) / "django"  # the Django installed beside the bench
 EXCLUDED_DIRS = {"test", "tests", "idle_test", "site-packages", "__pycache__"}
 
 

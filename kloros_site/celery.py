@@ -6,14 +6,18 @@ import os
 import resource
 
 from celery import Celery
-from celery.signals import celeryd_after_setup, worker_process_init
+from celery.signals import celeryd_after_setup, task_postrun, task_prerun, worker_process_init
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kloros_site.settings")
 
 app = Celery("kloros_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.imports = ("tasks.analysis", "tasks.bus", "tasks.control")
+# Celery's Django fixup closes every database connection before and after each task unless told
+# to reuse them: a new PostgreSQL connection (and server process) per analyzed file. Reuse them,
+# and drop only the broken or old ones at task boundaries, as Django does between requests.
+app.conf.update(CELERY_DB_REUSE_MAX=1000)
+app.conf.imports = ("tasks.analysis", "tasks.bus", "tasks.control", "tasks.runtime")
 
 
 def _queues() -> None:
@@ -38,16 +42,20 @@ def _queues() -> None:
     app.conf.task_routes = {
         "kloros.analyze_file": {"queue": name},
         "kloros.evaluate_tree": {"queue": evaluate},
+        "kloros.runtime_check": {"queue": settings.KLR_RUNTIME_QUEUE},
     }
     # `celery beat --scheduler celery.beat:Scheduler` (in memory: beat keeps no pickled state):
-    # a sweep for transitions whose committing worker died before publishing them
-    # and a sweep for trees whose evaluation trigger died with its worker
+    # a sweep for transitions whose committing worker died before publishing them,
+    # a sweep for trees whose evaluation trigger died with its worker, and the runtime
+    # questions (a check that waited longer than its period is dropped, not piled up)
+    every = settings.KLR_RUNTIME_CHECK_SECONDS
     app.conf.beat_schedule = {
         "outbox-sweep": {"task": "kloros.publish_backlog", "schedule": 60.0},
         "evaluation-sweep": {
             "task": "kloros.evaluation_sweep",
             "schedule": settings.KLR_EVALUATION_SWEEP_SECONDS,
         },
+        "runtime-check": {"task": "kloros.runtime_check", "schedule": every, "options": {"expires": every}},
     }
 
 
@@ -83,3 +91,13 @@ def cap_memory(**kwargs) -> None:
     if limit_mb:
         limit = limit_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
+@task_prerun.connect
+@task_postrun.connect
+def drop_broken_connections(**kwargs) -> None:
+    """A connection that failed (a database restart) or outlived CONN_MAX_AGE is closed; the next
+    query opens a fresh one."""
+    from django.db import close_old_connections
+
+    close_old_connections()

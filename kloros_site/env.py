@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -59,6 +61,20 @@ def env_list(name: str, default: list[str], *, separator: str = ",") -> list[str
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(separator) if item.strip()]
+
+
+def env_json(name: str, default: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object, e.g. extra kombu transport options."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return dict(default)
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a JSON object")
+    return value
 
 
 def env_paths(name: str, default: list[Path]) -> list[Path]:
@@ -125,7 +141,7 @@ def broker_settings(url: str, *, state_dir: Path) -> tuple[str, dict]:
         folders["control_folder"] = root / "control"
         for folder in folders.values():
             folder.mkdir(parents=True, exist_ok=True)
-        options = {k: str(v) for k, v in folders.items()}
+        options: dict[str, str | float] = {k: str(v) for k, v in folders.items()}
         # the transport polls its folder; 0.1 s keeps a save-to-question path well under a second
         options["polling_interval"] = 0.1
         # kombu warns on every connection to a URL without a host; the host means nothing here

@@ -19,7 +19,9 @@ from kombu.utils.json import dumps
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue, payload, **kwargs) -> None:
+    # kombu names this argument `message` in the base channel and `payload` in the filesystem one,
+    # so no name satisfies both; every caller passes it by position
+    def _put(self, queue, payload, **kwargs) -> None:  # type: ignore[override]
         name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
         partial = final + ".partial"  # readers only take names ending in ".<queue>.msg"

@@ -10,6 +10,7 @@ from kloros_site.env import (
     env_bool,
     env_float,
     env_int,
+    env_json,
     env_list,
     env_paths,
     env_str,
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "kloros_site.analysis",
     "kloros_site.dashboard",
 ]
@@ -153,19 +155,26 @@ KLR_WORKER_HARD_MEMORY_MB = env_int("KLR_WORKER_HARD_MEMORY_MB", 1024, minimum=0
 KLR_QUEUE_BOUND = env_int("KLR_QUEUE_BOUND", 1000, minimum=1)
 # batched evaluation (kloros_site.analysis.evaluation): a tree is evaluated once its pending work
 # has settled, or after this long when a steady trickle of edits never lets it settle
-KLR_EVALUATION_MAX_DELAY = env_float("KLR_EVALUATION_MAX_DELAY", 3.0, minimum=0.0)
+KLR_EVALUATION_MAX_DELAY = env_float("KLR_EVALUATION_MAX_DELAY", 10.0, minimum=0.0)
 KLR_EVALUATION_SWEEP_SECONDS = env_float("KLR_EVALUATION_SWEEP_SECONDS", 5.0, minimum=0.5)
+KLR_EVALUATION_TIME_LIMIT = env_int("KLR_EVALUATION_TIME_LIMIT", 600, minimum=10)  # soft limit, seconds
 # a task sent this long ago, with the queue empty and its row still pending, was lost: send it again
 KLR_REDISPATCH_AFTER = env_float("KLR_REDISPATCH_AFTER", CELERY_TASK_TIME_LIMIT + 30.0, minimum=1.0)
 # an evaluation task not finished after this long was lost with its worker: another may be sent
-KLR_EVALUATION_LOST_AFTER = env_float("KLR_EVALUATION_LOST_AFTER", CELERY_TASK_TIME_LIMIT + 30.0, minimum=1.0)
+KLR_EVALUATION_LOST_AFTER = env_float(
+    "KLR_EVALUATION_LOST_AFTER", KLR_EVALUATION_TIME_LIMIT + 90.0, minimum=1.0
+)
 
-# --- ChemBus ------------------------------------------------------------------------------------
-CHEMBUS_URL, CHEMBUS_TRANSPORT_OPTIONS = broker_settings(
+# --- ChemBus (kloros_site.chembus reads these when it runs inside the site) ----------------------
+CHEMBUS_URL, _chembus_options = broker_settings(
     env_str("KLR_CHEMBUS_URL", CELERY_BROKER_URL), state_dir=STATE_DIR
 )
+# extra kombu transport options, over the ones the URL implies (the filesystem folders, confirms)
+CHEMBUS_TRANSPORT_OPTIONS = {**_chembus_options, **env_json("KLR_CHEMBUS_TRANSPORT_OPTIONS", {})}
 CHEMBUS_EXCHANGE = env_str("KLR_CHEMBUS_EXCHANGE", "chembus")
 CHEMBUS_RETRY_SECONDS = env_float("KLR_CHEMBUS_RETRY_SECONDS", 2.0, minimum=0.1)
+# the ZeroMQ XSUB endpoint `manage.py chembus bridge` publishes to
+CHEMBUS_XSUB = env_str("KLR_CHEM_XSUB", "tcp://127.0.0.1:5558")
 
 # --- Operator surfaces (see docs/OPERATOR.md) ---------------------------------------------------
 KLR_METRICS_TOKEN = env_str("KLR_METRICS_TOKEN")  # bearer token for /metrics; empty: open
@@ -174,3 +183,44 @@ KLR_ALERT_WORKER_MEMORY_MB = env_int("KLR_ALERT_WORKER_MEMORY_MB", 100, minimum=
 KLR_ALERT_QUEUE_DEPTH = env_int("KLR_ALERT_QUEUE_DEPTH", 800, minimum=1)
 KLR_ALERT_HEARTBEAT_SECONDS = env_int("KLR_ALERT_HEARTBEAT_SECONDS", 60, minimum=1)
 KLR_ALERT_ERRORS_PER_MINUTE = env_int("KLR_ALERT_ERRORS_PER_MINUTE", 10, minimum=1)
+# percentiles of the dashboard's latency chart come from at most this many transitions
+KLR_DASHBOARD_LATENCY_SAMPLE = env_int("KLR_DASHBOARD_LATENCY_SAMPLE", 20_000, minimum=1)
+# every worker broadcast waits this long for the answers, so it is cached per web process
+KLR_INSPECT_TIMEOUT = env_float("KLR_INSPECT_TIMEOUT", 1.0, minimum=0.01)
+KLR_WORKER_CACHE_SECONDS = env_float("KLR_WORKER_CACHE_SECONDS", 10.0, minimum=0.0)
+KLR_BROKER_CHECK_TIMEOUT = env_float("KLR_BROKER_CHECK_TIMEOUT", 2.0, minimum=0.01)
+KLR_METRICS_LATENCY_WINDOW_SECONDS = env_int("KLR_METRICS_LATENCY_WINDOW_SECONDS", 3600, minimum=1)
+# /api/transitions holds back rows younger than this (ids are taken at insert, commits land later)
+KLR_TRANSITIONS_SETTLE_SECONDS = env_float("KLR_TRANSITIONS_SETTLE_SECONDS", 2.0, minimum=0.0)
+
+# --- Work pages: question, file and channel pages, the channel map (see docs/OPERATOR.md) ------
+# a link out per evidence line, e.g. vscode://file/{root}/{path}:{line} or
+# https://git.example.com/repo/blob/main/{path}#L{line}; empty: no link
+KLR_SOURCE_URL = env_str("KLR_SOURCE_URL")
+KLR_GRAPHVIZ_DOT = env_str("KLR_GRAPHVIZ_DOT", "dot")  # the Graphviz program that lays out the map
+KLR_MAP_TIMEOUT_SECONDS = env_float("KLR_MAP_TIMEOUT_SECONDS", 30.0, minimum=1.0)
+# how often the dashboard asks for new figures (it updates in place; 0 stops it)
+KLR_DASHBOARD_REFRESH_SECONDS = env_float("KLR_DASHBOARD_REFRESH_SECONDS", 5.0, minimum=0.0)
+# a worker that answered a broadcast this recently counts as busy, not offline, when it misses one
+KLR_WORKER_BUSY_GRACE_SECONDS = env_float("KLR_WORKER_BUSY_GRACE_SECONDS", 60.0, minimum=0.0)
+# gunicorn's access log under `manage.py up` / ./run.sh: one line per request, off by default
+KLR_ACCESS_LOG = env_bool("KLR_ACCESS_LOG", False)
+
+# --- Runtime questions about the pipeline itself (kloros_site.analysis.runtime) ------------------
+KLR_RUNTIME_CHECK_SECONDS = env_float("KLR_RUNTIME_CHECK_SECONDS", 60.0, minimum=0.5)  # beat period
+KLR_RUNTIME_QUEUE = env_str("KLR_RUNTIME_QUEUE", "celery")  # where the periodic check task goes
+# MEMORY_PRESSURE_OPTIMIZATION: more than this many memory recycles of pool processes per window
+KLR_RUNTIME_RECYCLES = env_int("KLR_RUNTIME_RECYCLES", 6, minimum=0)
+KLR_RUNTIME_RECYCLE_WINDOW = env_float("KLR_RUNTIME_RECYCLE_WINDOW", 3600.0, minimum=1.0)
+# QUEUE_BACKLOG: pending rows growing by at least this many per minute over the window,
+# with the analysis queue never empty (every worker busy, or none there)
+KLR_RUNTIME_BACKLOG_GROWTH = env_float("KLR_RUNTIME_BACKLOG_GROWTH", 10.0, minimum=0.0)
+KLR_RUNTIME_BACKLOG_WINDOW = env_float("KLR_RUNTIME_BACKLOG_WINDOW", 300.0, minimum=1.0)
+# HOT_FILE: a file analyzed at least this many times within the window
+KLR_RUNTIME_HOT_ANALYSES = env_int("KLR_RUNTIME_HOT_ANALYSES", 10, minimum=2)
+KLR_RUNTIME_HOT_WINDOW = env_float("KLR_RUNTIME_HOT_WINDOW", 60.0, minimum=1.0)
+# SLOW_ANALYSIS: a file whose last analysis took this many times the tree's median, and at least
+# KLR_RUNTIME_SLOW_MIN_MS, in a tree with at least KLR_RUNTIME_SLOW_MIN_FILES analyzed files
+KLR_RUNTIME_SLOW_FACTOR = env_float("KLR_RUNTIME_SLOW_FACTOR", 20.0, minimum=1.0)
+KLR_RUNTIME_SLOW_MIN_MS = env_float("KLR_RUNTIME_SLOW_MIN_MS", 500.0, minimum=0.0)
+KLR_RUNTIME_SLOW_MIN_FILES = env_int("KLR_RUNTIME_SLOW_MIN_FILES", 10, minimum=2)

@@ -5,10 +5,10 @@ For a watcher (one file changed):   postings, error = analyze_or_placeholder(pat
 For a batch scan:                   store, errors = scan_tree(root, ignore)   # store.all_questions()
 Walking like the batch scan does:   monitors.walk.Walker(root, patterns).walk(), WATCHED_SUFFIXES
 The tree's [tool.kloros]:           monitors.config.load(root)
-Monitors by id:                     MONITORS["integration"]  (their bus signals: kloros_site.chembus.signals)
+Monitors by id:                     MONITORS["integration"]  (each module of this package that
+                                    registers one; a question's bus signal: signal_of(monitor, hypothesis))
 """
 
-from monitors import capability, channels, exploration, integration, knowledge, suppress  # noqa: F401  (register monitors)
 from monitors.engine import (
     MemoryStore,
     Store,
@@ -21,9 +21,11 @@ from monitors.engine import (
 )
 from monitors.facts import AnalysisError
 from monitors.question import Delta, Question
-from monitors.registry import MONITORS
+from monitors.registry import MONITORS, discover, signal_of
 from monitors.scan import WATCHED_SUFFIXES, iter_source_files, scan_tree
 from monitors.version import ENGINE_VERSION
+
+discover()  # import every module, so every @register has run
 
 __all__ = [
     "ENGINE_VERSION",
@@ -42,4 +44,5 @@ __all__ = [
     "iter_source_files",
     "rebuild",
     "scan_tree",
+    "signal_of",
 ]

@@ -190,7 +190,8 @@ class ScopeRecorder:
             if self.env.kind == "function" and self.env not in self.scopes_with_imports:
                 self.scopes_with_imports.append(self.env)
             here = self.env.qualname
-            defined = target == (f"{here}.{name}" if here else name)  # a def or class of this scope
+            # a def or class of this scope (bound from inside it: the walk enters it first)
+            defined = target == here or target == (f"{here}.{name}" if here else name)
             if not defined and self.in_tree(target):
                 self.tree_names.add(name)
 
@@ -210,6 +211,7 @@ class ScopeRecorder:
         elif outer.kind == "function":
             env.cls, env.self_name = outer.cls, outer.self_name  # a closure over the method's self
         func = env.func = Func(callable_, node.lineno, node.args, bound, outer)
+        outer.aliases[node.name] = qualname
         if self.tree_names:
             for arg in node.args.args + node.args.kwonlyargs:  # hass: HomeAssistant
                 if arg.annotation is not None and root_of(arg.annotation) in self.tree_names:
@@ -226,6 +228,7 @@ class ScopeRecorder:
         outer = self.env
         env = Env("class", qualname, outer.parent if outer.kind == "class" else outer)
         env.cls = ClassInfo(qualname, node, env, list(node.bases))
+        outer.aliases[node.name] = qualname
         env.cls.tree_hint = any(root_of(base) in self.tree_names for base in node.bases)
         self.classes[qualname] = env.cls
         self.defs.add(qualname)

@@ -100,15 +100,7 @@ class Evaluator:
         if isinstance(expr, ast.Attribute):
             return self.attribute_values(expr, env)
         if isinstance(expr, ast.JoinedStr):
-            result: Values = [("",)]
-            for part in expr.values:
-                if isinstance(part, ast.FormattedValue):
-                    if part.format_spec is not None or part.conversion not in (-1, ord("s")):
-                        return None
-                    result = concat(result, self.values(part.value, env))
-                else:
-                    result = concat(result, self.values(part, env))
-            return result
+            return self.fstring(expr, env)
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
             return concat(self.values(expr.left, env), self.values(expr.right, env))
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod):
@@ -120,6 +112,17 @@ class Evaluator:
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "str":
             return self.values(expr.args[0], env) if len(expr.args) == 1 else None
         return None
+
+    def fstring(self, expr: ast.JoinedStr, env: Env) -> Values:
+        result: Values = [("",)]
+        for part in expr.values:
+            if isinstance(part, ast.FormattedValue):
+                if part.format_spec is not None or part.conversion not in (-1, ord("s")):
+                    return None
+                result = concat(result, self.values(part.value, env))
+            else:
+                result = concat(result, self.values(part, env))
+        return result
 
     def percent(self, expr: ast.BinOp, env: Env) -> Values:
         """ "%s.created" % PREFIX: only plain %s."""
@@ -309,28 +312,7 @@ class Evaluator:
         if isinstance(expr, ast.Name):
             return self.name_obj(expr.id, env, depth)
         if isinstance(expr, ast.Attribute):
-            base = self.obj(expr.value, env, depth + 1)
-            if base is None:
-                return None
-            kind, dotted, origin = base
-            cls = self.classes.get(dotted) if origin == "local" else None
-            if cls is not None:
-                for c in [cls, *self.ancestors(cls)]:
-                    bindings = c.env.names.get(expr.attr, [])
-                    if kind != "dotted":
-                        bindings = bindings + c.attrs.get(expr.attr, [])
-                    for expr2, env2, path in bindings:
-                        found = None if path else self.obj(expr2, env2, depth + 1)
-                        if found is not None:
-                            return found
-                    if expr.attr in c.methods:
-                        return ("dotted", f"{c.qualname}.{expr.attr}", "local")
-                return None
-            if kind == "dotted" and origin != "local":
-                return ("dotted", f"{dotted}.{expr.attr}", origin)
-            if kind == "instance" and origin == "tree":  # hass.bus: the module of HomeAssistant knows
-                return ("dotted", f"{dotted}.{expr.attr}", origin)
-            return None
+            return self.attribute_obj(expr, env, depth)
         if isinstance(expr, ast.Call):
             func = self.obj(expr.func, env, depth + 1)
             if func is None or func[0] != "dotted":
@@ -340,6 +322,34 @@ class Evaluator:
             lower_class = dotted in self.lower_classes  # collections.deque
             if dotted in self.classes or lower_class or (origin != "local" and last[:1].isupper()):
                 return ("instance", dotted, origin)
+        return None
+
+    def attribute_obj(self, expr: ast.Attribute, env: Env, depth: int) -> Obj | None:
+        base = self.obj(expr.value, env, depth + 1)
+        if base is None:
+            return None
+        kind, dotted, origin = base
+        cls = self.classes.get(dotted) if origin == "local" else None
+        if cls is not None:
+            return self.member_obj(cls, kind, expr.attr, depth)
+        if kind == "dotted" and origin != "local":
+            return ("dotted", f"{dotted}.{expr.attr}", origin)
+        if kind == "instance" and origin == "tree":  # hass.bus: the module of HomeAssistant knows
+            return ("dotted", f"{dotted}.{expr.attr}", origin)
+        return None
+
+    def member_obj(self, cls: ClassInfo, kind: str, attr: str, depth: int) -> Obj | None:
+        """`Cls.attr`, `self.attr`, `instance.attr` of a class of this module (or its bases here)."""
+        for c in [cls, *self.ancestors(cls)]:
+            bindings = c.env.names.get(attr, []) if c.env else []
+            if kind != "dotted":
+                bindings = bindings + c.attrs.get(attr, [])
+            for expr2, env2, path in bindings:
+                found = None if path else self.obj(expr2, env2, depth + 1)
+                if found is not None:
+                    return found
+            if attr in c.methods:
+                return ("dotted", f"{c.qualname}.{attr}", "local")
         return None
 
     def name_obj(self, name: str, env: Env, depth: int) -> Obj | None:

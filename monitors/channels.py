@@ -2,12 +2,12 @@
 
 Keys (each file's payload under them; the monitor's evaluation joins all files):
   channel:<topic>     {"producer"/"consumer": lines, "calls": [[callable, slot, line]], "const": [dotted]}
-                      ORPHANED_QUEUE, ORPHANED_CONSUMER (a topic, or a wildcard subscription)
+                      ORPHANED_QUEUE, ORPHANED_CONSUMER
+  pattern:<word>      wildcard subscriptions by first word, [[pattern, line]]   ORPHANED_CONSUMER (stale)
+  produced:<word>     topics that may be produced, by first word (read by pattern:<word>)
   via:<dotted>        endpoints whose topic is a constant another module defines (read by channel:<value>)
-  pattern:<word>      wildcard subscriptions by first word (read by channel:<topic>)
-  produced:<word>     topics that may be produced, by first word (read by channel:<pattern>)
   wrapper:<callable>  how a function, method or class takes a topic (read when resolving "calls")
-  instance:<dotted>   the class of a module-level object (read when resolving calls on it)
+  instance:<dotted>   the class of a module-level object or attribute (read when resolving calls on it)
   signal:<dotted>     a Django signal: defined / sent / connected   ORPHANED_QUEUE, ORPHANED_CONSUMER
   queue:<attr>        in-process queues put to and never got from; gets from other code   ORPHANED_QUEUE
 
@@ -17,6 +17,7 @@ endpoints (a wrapper there, or a method of an object there) only those modules k
 Wildcard subscriptions whose first word is a wildcard ("#", "*.error") are filed under
 pattern:* and silence matching channels, but are never asked about themselves; a catch-all
 ("#", or an empty prefix) is a recorder and silences nothing unless recorders-are-consumers.
+The channel map (kloros_site/analysis/channels.py) reads channel:, pattern: and produced:.
 """
 
 from __future__ import annotations
@@ -29,17 +30,34 @@ from monitors.facts import FileFacts, is_test_path
 from monitors.keys import add_line, evidence
 from monitors.question import Question
 from monitors.registry import Hypothesis, Lookup, Monitor, Postings, register
+from monitors.signals import INTEGRATION_QUESTION
 
 LEADING_WILDCARD = "*"
-SIGNAL = "curiosity.integration_question"
 ORPHANED_QUEUE = Hypothesis(
-    "ORPHANED_QUEUE", "medium", "{what} has producers but no consumer - is this intentional?", SIGNAL
+    "ORPHANED_QUEUE",
+    "medium",
+    "Channel '{name}' has producers but no consumer. Is this intentional?",
+    INTEGRATION_QUESTION,
+    variants=(
+        (
+            "signal",
+            "Django signal '{name}' is sent but nothing in the tree connects to it. Is a receiver missing?",
+        ),
+        ("queue", "Queue '{name}' is put to but nothing gets from it. Is a consumer missing?"),
+    ),
 )
 ORPHANED_CONSUMER = Hypothesis(
     "ORPHANED_CONSUMER",
     "medium",
-    "{what} is consumed but nothing in the tree {produces} - is a producer missing?",
-    SIGNAL,
+    "Channel '{name}' is subscribed to but nothing in the tree emits it. Is a producer missing?",
+    INTEGRATION_QUESTION,
+    variants=(
+        ("pattern", "Subscription '{name}' matches no channel anything in the tree emits. Is it stale?"),
+        (
+            "signal",
+            "Django signal '{name}' is connected to but nothing in the tree sends it. Is a sender missing?",
+        ),
+    ),
 )
 MAX_DEPTH = 6  # wrappers of wrappers across modules
 
@@ -75,11 +93,16 @@ def spec_json(spec: Any) -> list[Any]:
     return [spec.role, spec.pos, spec.kw, list(spec.tpl), spec.target, slot]
 
 
+def untested(where: list[str], lookup: Lookup) -> bool:
+    """Evidence outside tests: fixtures wiring a channel to themselves ask nothing."""
+    return any(not is_test_path(w.rpartition(":")[0], lookup.config) for w in where)
+
+
 @register
 class ChannelsMonitor(Monitor):
     id = "channels"
     hypotheses = (ORPHANED_QUEUE, ORPHANED_CONSUMER)
-    question_kinds = frozenset({"channel", "signal", "queue"})
+    question_kinds = frozenset({"channel", "pattern", "signal", "queue"})
 
     # -- postings ----------------------------------------------------------------
 
@@ -91,7 +114,7 @@ class ChannelsMonitor(Monitor):
         for kind, role, topic, line in found.endpoints:
             add_line(postings, f"{kind}:{topic}", role, line)
             if kind == "channel":
-                self.index(postings, topic, role)
+                self.index(postings, topic, role, line)
         for role, dotted, line in found.via:
             add_line(postings, f"via:{dotted}", role, line)
         for target, slot, value, line, is_sym in found.calls:
@@ -99,10 +122,17 @@ class ChannelsMonitor(Monitor):
                 postings, f"via:{value}" if is_sym else f"channel:{value}", "calls", [target, str(slot), line]
             )
             if not is_sym:
-                self.index(postings, value, "either")
+                self.index(postings, value, "either", line)
         for dotted, topic in found.consts:
             add_item(postings, f"channel:{topic}", "const", dotted)
-            self.index(postings, topic, "either")
+            if not is_pattern(topic):
+                self.index(postings, topic, "producer", 0)
+        self.resolution_postings(found, postings)
+        return postings
+
+    @staticmethod
+    def resolution_postings(found: Any, postings: Postings) -> None:
+        """What other modules' endpoints are resolved with: wrappers, objects, signals, queues."""
         for callable_, specs in found.wrappers.items():
             postings[f"wrapper:{callable_}"] = sorted((spec_json(s) for s in specs), key=json.dumps)
         for dotted, cls in found.instances:
@@ -113,13 +143,13 @@ class ChannelsMonitor(Monitor):
             add_item(postings, f"queue:{attr}", "producer", [cls, lines])
         for attr in found.queue_reads:
             postings.setdefault(f"queue:{attr}", {})["consumer"] = True
-        return postings
 
     @staticmethod
-    def index(postings: Postings, topic: str, role: str) -> None:
+    def index(postings: Postings, topic: str, role: str, line: int) -> None:
+        """pattern:<word> lists wildcard subscriptions (with their line), produced:<word> the topics."""
         if is_pattern(topic):
             if role != "producer":
-                add_item(postings, f"pattern:{first_word(topic)}", None, topic)
+                add_item(postings, f"pattern:{first_word(topic)}", None, [topic, line])
         elif role != "consumer":
             add_item(postings, f"produced:{first_word(topic)}", None, topic)
 
@@ -129,6 +159,8 @@ class ChannelsMonitor(Monitor):
         kind, _, name = key.partition(":")
         if kind == "channel":
             return self.evaluate_channel(name, lookup)
+        if kind == "pattern":
+            return self.evaluate_patterns(name, lookup)
         if kind == "signal":
             return self.evaluate_signal(name, lookup)
         if kind == "queue":
@@ -136,47 +168,44 @@ class ChannelsMonitor(Monitor):
         return []
 
     def evaluate_channel(self, topic: str, lookup: Lookup) -> list[Question]:
-        producers, consumers = self.ends(topic, lookup)
-        where = producers + consumers
-        if not where or all(is_test_path(w.rpartition(":")[0], lookup.config) for w in where):
-            return []  # test fixtures wiring a channel to themselves
         if is_pattern(topic):
-            return self.evaluate_pattern(topic, consumers, lookup)
+            return []  # asked under pattern:<first word>
+        producers, consumers = self.ends(topic, lookup)
+        if not untested(producers + consumers, lookup):
+            return []
+        subject, capability = f"channel:{topic}", f"channel.{topic}"
         if producers and not consumers and not self.matched(topic, lookup):
-            what = f"Channel '{topic}'"
-            return [
-                self.ask(ORPHANED_QUEUE, f"channel:{topic}", f"channel.{topic}", producers, lookup, what=what)
-            ]
+            return [self.question(lookup, "ORPHANED_QUEUE", subject, producers, capability, name=topic)]
         if consumers and not producers:
-            what, produces = f"Channel '{topic}'", "emits it"
-            return [
-                self.ask(
-                    ORPHANED_CONSUMER, f"channel:{topic}", f"channel.{topic}", consumers, lookup,
-                    what=what, produces=produces,
-                )
-            ]  # fmt: skip
+            return [self.question(lookup, "ORPHANED_CONSUMER", subject, consumers, capability, name=topic)]
         return []
 
-    def evaluate_pattern(self, pattern: str, consumers: list[str], lookup: Lookup) -> list[Question]:
-        word = first_word(pattern)
-        if not consumers or word == LEADING_WILDCARD:
+    def evaluate_patterns(self, word: str, lookup: Lookup) -> list[Question]:
+        """Wildcard subscriptions of one first word that match no topic anything produces."""
+        if word == LEADING_WILDCARD:
             return []  # whether "#" or "*.error" matches anything would need every topic of the tree
-        topics = {t for listed in lookup(f"produced:{word}").values() for t in listed}
-        if any(topic_matches(pattern, t) and self.ends(t, lookup)[0] for t in sorted(topics)):
-            return []
-        what, produces = f"Subscription '{pattern}'", "emits a channel it matches"
-        return [
-            self.ask(
-                ORPHANED_CONSUMER, f"pattern:{pattern}", f"channel.{pattern}", consumers, lookup,
-                what=what, produces=produces, severity="low",
-            )
-        ]  # fmt: skip
+        patterns = sorted({p for listed in lookup(f"pattern:{word}").values() for p, _ in listed})
+        topics = sorted({t for listed in lookup(f"produced:{word}").values() for t in listed})
+        questions = []
+        for pattern in patterns:
+            consumers = self.ends(pattern, lookup)[1]
+            if not consumers or not untested(consumers, lookup):
+                continue
+            if any(topic_matches(pattern, t) and self.ends(t, lookup)[0] for t in topics):
+                continue
+            questions.append(
+                self.question(
+                    lookup, "ORPHANED_CONSUMER", f"pattern:{pattern}", consumers, f"channel.{pattern}",
+                    severity="low", variant="pattern", name=pattern,
+                )
+            )  # fmt: skip
+        return questions
 
     def matched(self, topic: str, lookup: Lookup) -> bool:
         """A wildcard subscription somewhere consumes the topic."""
         recorders = lookup.config.recorders_are_consumers
         for word in sorted({first_word(topic), LEADING_WILDCARD}):
-            patterns = {p for listed in lookup(f"pattern:{word}").values() for p in listed}
+            patterns = {p for listed in lookup(f"pattern:{word}").values() for p, _ in listed}
             for pattern in sorted(patterns):
                 wanted = topic_matches(pattern, topic) and (recorders or not is_recorder(pattern))
                 if wanted and self.ends(pattern, lookup)[1]:
@@ -232,23 +261,23 @@ class ChannelsMonitor(Monitor):
         if not evidence(entries, "defined"):
             return []  # not a Signal() of this tree: Django's own, or not a signal at all
         producers, consumers = evidence(entries, "producer"), evidence(entries, "consumer")
-        where = producers + consumers
-        if not where or all(is_test_path(w.rpartition(":")[0], lookup.config) for w in where):
+        if not untested(producers + consumers, lookup):
             return []
-        what = f"Django signal '{name}'"
+        subject, capability = f"signal:{name}", f"signal.{name}"
         if producers and not consumers:
             if lookup.config.library and not name.rpartition(".")[2].startswith("_"):
                 return []  # a library sends its public signals for the applications that use it
             return [
-                self.ask(ORPHANED_QUEUE, f"signal:{name}", f"signal.{name}", producers, lookup, what=what)
+                self.question(
+                    lookup, "ORPHANED_QUEUE", subject, producers, capability, variant="signal", name=name
+                )
             ]
         if consumers and not producers:
             return [
-                self.ask(
-                    ORPHANED_CONSUMER, f"signal:{name}", f"signal.{name}", consumers, lookup,
-                    what=what, produces="sends it",
+                self.question(
+                    lookup, "ORPHANED_CONSUMER", subject, consumers, capability, variant="signal", name=name
                 )
-            ]  # fmt: skip
+            ]
         return []
 
     def evaluate_queue(self, attr: str, lookup: Lookup) -> list[Question]:
@@ -264,16 +293,15 @@ class ChannelsMonitor(Monitor):
             for cls, lines in payload.get("producer", ()):
                 name = f"{cls}.{attr}"
                 where = [f"{path}:{line}" for line in lines]
-                what = f"Queue '{name}'"
                 questions.append(
-                    self.ask(ORPHANED_QUEUE, f"queue:{name}", f"queue.{name}", where, lookup, what=what)
+                    self.question(
+                        lookup,
+                        "ORPHANED_QUEUE",
+                        f"queue:{name}",
+                        where,
+                        f"queue.{name}",
+                        variant="queue",
+                        name=name,
+                    )
                 )
         return questions
-
-    def ask(
-        self, hypothesis: Hypothesis, subject: str, capability: str, where: list[str], lookup: Lookup,
-        severity: str = "", **fields: str,
-    ) -> Question:  # fmt: skip
-        severity = lookup.config.severity_of(hypothesis.id, severity or hypothesis.severity)
-        text = hypothesis.template.format(**fields)
-        return Question.make(self.id, hypothesis.id, subject, text, where, severity, capability)

@@ -5,7 +5,7 @@ repository root), rebases its gitignore-style globs onto the tree, detects `kind
 reference roots; docs/CONFIGURATION.md is the user's reference.
 
 Configuration is an input of the whole analysis, like the engine's own code: extraction
-(`facts.extract`) and evaluation (`Lookup.config`) both see it, and a change of it means
+(`extract.extract`) and evaluation (`Lookup.config`) both see it, and a change of it means
 every file is analyzed again (its digest is part of the analysis version). So incremental
 still equals batch: both run with the same Config.
 

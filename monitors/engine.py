@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from monitors.config import DEFAULT, Config
-from monitors.facts import AnalysisError, extract, placeholder_facts
+from monitors.extract import extract, placeholder_facts
+from monitors.facts import AnalysisError
 from monitors.question import Delta, Question, diff
 from monitors.registry import MONITORS, Postings
 from monitors.suppress import drop_suppressed
@@ -134,7 +135,7 @@ def affected(store: Store, changed: set[str]) -> set[str]:
 
 
 def evaluate(store: Store, keys: Iterable[str], config: Config = DEFAULT) -> Delta:
-    delta = Delta()
+    deltas: list[Delta] = []
     ordered = sorted(key for key in keys if asks_questions(key))
     store.prefetch(ordered)
     for key in ordered:
@@ -151,23 +152,9 @@ def evaluate(store: Store, keys: Iterable[str], config: Config = DEFAULT) -> Del
         old = store.questions(key)
         if old != new:
             store.set_questions(key, new)
-            delta.extend(diff(old, new))
+            deltas.append(diff(old, new))
     store.flush()
-    return settled(delta)
-
-
-def settled(delta: Delta) -> Delta:
-    """A question that moved from one key to another in this evaluation (its id is the same)
-    was resolved under the old key and opened under the new one: it is still open, changed."""
-    gone = {q.id: q for q in delta.resolved}
-    moved = [q for q in delta.opened if q.id in gone]
-    if not moved and not any(q.id in gone for q in delta.changed):
-        return delta
-    delta.opened = [q for q in delta.opened if q.id not in gone]
-    delta.changed += [q for q in moved if q != gone[q.id]]
-    still = {q.id for q in moved} | {q.id for q in delta.changed}
-    delta.resolved = [q for q in delta.resolved if q.id not in still]
-    return delta
+    return Delta.combine(deltas)
 
 
 def apply(store: Store, path: str, postings: Mapping[str, Any] | None, config: Config = DEFAULT) -> Delta:

@@ -16,12 +16,37 @@ from __future__ import annotations
 
 from monitors.facts import FileFacts
 from monitors.question import Question
-from monitors.registry import Lookup, Monitor, Postings, register
+from monitors.registry import Hypothesis, Lookup, Monitor, Postings, register
+from monitors.signals import EXPLORATION_QUESTION
+
+UNIMPLEMENTED_STUB = Hypothesis(
+    "UNIMPLEMENTED_STUB",
+    "medium",
+    "'{name}' only raises NotImplementedError. Is it still planned, or should callers stop relying on it?",
+    EXPLORATION_QUESTION,
+)
+OPEN_TODO = Hypothesis(
+    "OPEN_TODO",
+    "low",
+    "{path} has {count} open {tags} {markers} still planned?",
+    EXPLORATION_QUESTION,
+)
+
+
+# Asked by kloros_site.analysis.runtime from the pipeline's own measurements (under runtime:
+# keys no file posts under, so never evaluated here), on this monitor's signal; the text is
+# composed there, with the figures it measured.
+RUNTIME = tuple(
+    Hypothesis(name, severity, "{question}", EXPLORATION_QUESTION)
+    for name, severity in (("MEMORY_PRESSURE_OPTIMIZATION", "medium"), ("QUEUE_BACKLOG", "medium"),
+                           ("HOT_FILE", "low"), ("SLOW_ANALYSIS", "low"))
+)  # fmt: skip
 
 
 @register
 class ExplorationMonitor(Monitor):
     id = "exploration"
+    hypotheses = (UNIMPLEMENTED_STUB, OPEN_TODO, *RUNTIME)
     question_kinds = frozenset({"stub", "todo"})
 
     def postings(self, facts: FileFacts) -> Postings:
@@ -39,14 +64,14 @@ class ExplorationMonitor(Monitor):
         entries = lookup(key)
         if kind == "stub":
             where = [f"{path}:{line}" for path, line in entries.items()]
-            text = f"'{name}' only raises NotImplementedError - is it still planned, or should callers stop relying on it?"
-            return [
-                Question.make(self.id, "UNIMPLEMENTED_STUB", key, text, where, "medium", f"symbol.{name}")
-            ]
+            return [self.question(lookup, "UNIMPLEMENTED_STUB", key, where, f"symbol.{name}", name=name)]
         if kind == "todo":
             where = [f"{name}:{line}" for markers in entries.values() for _, line in markers]
             tags = sorted({tag for markers in entries.values() for tag, _ in markers})
-            text = f"{name} has {len(where)} open {'/'.join(tags)} marker(s) - are they still planned?"
             module = name.rsplit(".", 1)[0].replace("/", ".")
-            return [Question.make(self.id, "OPEN_TODO", key, text, where, "low", f"module.{module}")]
+            return [
+                self.question(lookup, "OPEN_TODO", key, where, f"module.{module}",
+                              path=name, count=len(where), tags="/".join(tags),
+                              markers="marker. Is it" if len(where) == 1 else "markers. Are they")
+            ]  # fmt: skip
         return []

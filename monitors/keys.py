@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from monitors.registry import Lookup, Postings
+from monitors.roots import ROOTS_KEY, root_postings
 
 
 def ancestors(dotted: str) -> list[str]:
@@ -32,18 +33,54 @@ def sorted_pairs(pairs: Iterable[tuple[Any, ...]]) -> list[list[Any]]:
     return sorted([list(pair) for pair in set(pairs)])
 
 
-def exists(lookup: Lookup, module: str) -> bool:
-    """A module file or a directory of modules (namespace package) by that dotted name."""
+def here(lookup: Lookup, module: str) -> bool:
+    """A module file or a directory of modules (namespace package) by exactly that dotted name."""
     return lookup.exists(f"module:{module}") or lookup.exists(f"prefix:{module}")
 
 
-def in_project(lookup: Lookup, dotted: str) -> bool:
-    """Whether the top-level package or module of `dotted` is part of the tree."""
-    return exists(lookup, dotted.split(".")[0])
+def roots(lookup: Lookup) -> list[str]:
+    """The other roots the tree imports itself under (monitors/roots.py), as dotted folders."""
+    if not lookup.exists(ROOTS_KEY):
+        return []
+    return sorted({root for found in lookup(ROOTS_KEY).values() for root in found})
+
+
+def resolve(lookup: Lookup, module: str, extra: Iterable[str] = ()) -> str | None:
+    """The tree's name of `module` as code imports it: itself, or under one of its roots
+    (`kloros.bus` is `src.kloros.bus` in a src-layout); None when the tree has no such module.
+    `extra` adds roots of the importing files only (a script's own folder)."""
+    if here(lookup, module):
+        return module
+    for root in [*roots(lookup), *extra]:
+        if here(lookup, f"{root}.{module}"):
+            return f"{root}.{module}"
+    return None
+
+
+def exists(lookup: Lookup, module: str, extra: Iterable[str] = ()) -> bool:
+    return resolve(lookup, module, extra) is not None
+
+
+def in_project(lookup: Lookup, dotted: str, extra: Iterable[str] = ()) -> bool:
+    """Whether the top-level package or module of `dotted` is part of the tree (under any root)."""
+    return exists(lookup, dotted.split(".")[0], extra)
+
+
+def is_private(dotted: str) -> bool:
+    """A leading underscore on the name or any enclosing module or class (dunders aside), or __main__.
+
+    In a library only these are internal: everything else may be used by the library's users.
+    """
+    return any(
+        part == "__main__" or (part.startswith("_") and not (part.startswith("__") and part.endswith("__")))
+        for part in dotted.split(".")
+    )
 
 
 def module_postings(facts: Any, postings: Postings, payload: Any = True) -> None:
-    """`module:<name>` for the file itself and `prefix:<pkg>` for every package containing it."""
+    """`module:<name>` for the file itself, `prefix:<pkg>` for every package containing it, and the
+    roots the file adds (`roots:all`)."""
+    root_postings(facts, postings)
     if facts.module:
         postings[f"module:{facts.module}"] = payload
         for prefix in ancestors(facts.module):

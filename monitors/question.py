@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -67,10 +68,26 @@ class Delta:
     changed: list[Question] = field(default_factory=list)
     resolved: list[Question] = field(default_factory=list)
 
-    def extend(self, other: Delta) -> None:
-        self.opened += other.opened
-        self.changed += other.changed
-        self.resolved += other.resolved
+    @classmethod
+    def combine(cls, deltas: Iterable[Delta]) -> Delta:
+        """The changes of several keys, in order, in one pass. A question can move between keys in
+        one evaluation (one key stops asking it, another starts, under the same subject): that is
+        one change, not an opening and a resolution, which a subscriber applying them in order
+        would turn into a loss."""
+        opened: dict[str, Question] = {}
+        changed: list[Question] = []
+        resolved: dict[str, Question] = {}
+        for delta in deltas:
+            for question in delta.opened:
+                if resolved.pop(question.id, None) is not None:
+                    changed.append(question)
+                else:
+                    opened[question.id] = question
+            changed += delta.changed
+            for question in delta.resolved:
+                if question.id not in opened:  # else opened under another key: it stays open
+                    resolved[question.id] = question
+        return cls(list(opened.values()), changed, list(resolved.values()))
 
     def __bool__(self) -> bool:
         return bool(self.opened or self.changed or self.resolved)

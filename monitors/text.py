@@ -1,4 +1,4 @@
-"""Facts from text: documentation references, configured entry points, TODO markers."""
+"""Facts from text: documentation references, configured entry points, template references, TODO markers."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ ENTRY_POINT = re.compile(
     r"^\s*[\w.\-\"']+\s*=\s*[\"']?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*:\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)"
 )
 CONFIG_DOTTED = re.compile(rf"(?<![\w.]){DOTTED_NAME}(?![\w])")
+TEMPLATE_TAG = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.DOTALL)
+IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+QUOTED_DOTTED = re.compile(rf"""["']({DOTTED_NAME})["']""")
 TODO = re.compile(rb"(?:^|[ \t])#[ \t]*(TODO|FIXME)\b", re.MULTILINE)
 
 
@@ -55,9 +58,31 @@ def scan_config(facts: FileFacts, text: str) -> None:
             facts.refs.update(name.split("."))
 
 
+def scan_template(facts: FileFacts, text: str, code: bool = False) -> None:
+    """Names a template uses: every identifier inside {{ ... }} / {% ... %} (`{{ formset.data }}`
+    calls `data`), and quoted dotted paths. A code template (`settings.py-tpl`) is Python with
+    placeholders: all of it is code, so every identifier in it and every quoted dotted path counts.
+    """
+    chunks = [(0, text)] if code else [(m.start(), m.group(0)) for m in TEMPLATE_TAG.finditer(text)]
+    for start, chunk in chunks:
+        facts.refs.update(IDENTIFIER.findall(chunk))
+        for match in QUOTED_DOTTED.finditer(chunk):
+            line = text.count("\n", 0, start + match.start()) + 1
+            facts.dotted_strings.setdefault(match.group(1), line)
+            facts.refs.update(match.group(1).split("."))
+
+
 def scan_todos(facts: FileFacts, data: bytes) -> None:
+    """`# TODO` / `# FIXME` comments; not inside string literals (facts.todo_strings: a code
+    template's TODO is the generated code's, not this file's)."""
     line, position = 1, 0
     for match in TODO.finditer(data):
         line += data.count(b"\n", position, match.start())
         position = match.start()
+        if facts.todo_strings:
+            hash_at = data.index(b"#", match.start())
+            column = hash_at - (data.rfind(b"\n", 0, hash_at) + 1)  # ast columns are UTF-8 byte offsets
+            at = (line, column)
+            if any((l0, c0) <= at < (l1, c1) for l0, c0, l1, c1 in facts.todo_strings):
+                continue
         facts.todos.append((match.group(1).decode(), line))

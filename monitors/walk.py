@@ -23,10 +23,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from monitors import globs
-from monitors.facts import CONFIG_SUFFIXES, DOC_SUFFIXES, PYTHON_SUFFIXES
+from monitors.facts import CONFIG_SUFFIXES, DOC_SUFFIXES, PYTHON_SUFFIXES, TEMPLATE_SUFFIXES
 from monitors.globs import Pattern
 
-WATCHED_SUFFIXES = PYTHON_SUFFIXES + DOC_SUFFIXES + CONFIG_SUFFIXES
+WATCHED_SUFFIXES = PYTHON_SUFFIXES + DOC_SUFFIXES + CONFIG_SUFFIXES + TEMPLATE_SUFFIXES
 SKIPPED_DIRS = frozenset(
     {"__pycache__", ".venv", "venv", "node_modules", ".git", ".hg", ".svn", ".tox", ".state", "site-packages"}
 )

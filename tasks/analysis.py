@@ -41,15 +41,30 @@ class AnalysisTask(Task):
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     retry_backoff_max=60,
-    max_retries=3,
+    # 1+2+4+8+16 s: a database restart is waited out, not dead-lettered (with jitter, three
+    # retries could all fall within a restart of a few seconds)
+    retry_jitter=False,
+    max_retries=5,
 )
 def analyze_file(message: dict) -> str:
     """Extract one file version carried in full by the message; the worker reads no files."""
-    return record(FileVersion.from_message(message), enqueue.send_evaluation)
+    outcome = record(FileVersion.from_message(message), enqueue.send_evaluation)
+    log.info("%s: %s", message["path"], OUTCOMES.get(outcome, outcome))  # the worker log names the file
+    return outcome
+
+
+OUTCOMES = {
+    "failed": "failed: could not be analyzed (the file's page says why)",
+    "stale": "stale: a newer version is stored",
+}
 
 
 @app.task(
     name=EVALUATE_TREE,
+    # a cold scan of a big tree is one long evaluation (rounds of ROWS_PER_ROUND files, each
+    # committed): the per-file analysis limits would cut it off and make it start over
+    soft_time_limit=settings.KLR_EVALUATION_TIME_LIMIT,
+    time_limit=settings.KLR_EVALUATION_TIME_LIMIT + 60,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     retry_backoff_max=60,

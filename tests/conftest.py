@@ -1,34 +1,32 @@
 """Shared fixtures. The stack under test is whatever the environment configures (see test.sh):
-embedded (SQLite + filesystem broker), PostgreSQL + Redis, or PostgreSQL + RabbitMQ."""
+embedded (SQLite + filesystem broker), PostgreSQL + Redis, or PostgreSQL + RabbitMQ.
+
+The helpers themselves live in modules (tests/harness.py, bench/procs.py); this file only
+turns them into fixtures. `tests` is a package and the repository root is on sys.path
+(pyproject: pythonpath), so everything is imported as `tests.…`, `bench.…`, `kloros_site.…`.
+"""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import suppress
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def database_url(settings_dict: dict) -> str:
-    """A DATABASE_URL naming the database the tests actually use (the test database)."""
-    if settings_dict["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{settings_dict['NAME']}"
-    user = quote(settings_dict.get("USER") or "")
-    password = quote(settings_dict.get("PASSWORD") or "")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
-    return f"postgres://{auth}{settings_dict.get('HOST') or '127.0.0.1'}{port}/{settings_dict['NAME']}"
+from tests.harness import (
+    REPO,
+    Listener,
+    PrivateStack,
+    Proc,
+    attach,
+    celery,
+    children,
+    database_url,
+    eventually,
+    manage,
+)
 
 
 @pytest.fixture(scope="session")
@@ -46,80 +44,27 @@ def stack_env(django_db_setup, django_db_blocker) -> dict[str, str]:
     return env
 
 
-RUNNING: list[Process] = []
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A failing test shows the tail of every child process's log."""
+    """A failing test shows the tail of the logs of the children it used, and only those."""
     outcome = yield
     report = outcome.get_result()
     if report.failed:
-        for process in RUNNING:
+        for process in children(item):
             report.sections.append((f"{process.name} log (tail)", process.output()[-6000:]))
-
-
-class Process:
-    """A real child process whose output is kept in a log file for the failure message."""
-
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
-        RUNNING.append(self)
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self.log = self.log_path.open("w")
-        # its own process group, so a test can SIGKILL a worker together with its pool children
-        self.popen = subprocess.Popen(
-            argv, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group: no clean-up, no acknowledgement, as in a crash."""
-        os.killpg(self.popen.pid, signal.SIGKILL)
-        self.popen.wait()
-
-    def output(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def wait_for(self, text: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output():
-            if self.popen.poll() is not None:
-                raise AssertionError(f"{self.name} exited with {self.popen.returncode}:\n{self.output()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{self.name} did not print {text!r}:\n{self.output()}")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self in RUNNING:
-            RUNNING.remove(self)
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait()
-        self.log.close()
-
-
-def manage(*args: str) -> list[str]:
-    return [sys.executable, str(REPO / "manage.py"), *args]
-
-
-def celery(*args: str) -> list[str]:
-    return [sys.executable, "-m", "celery", "-A", "kloros_site", *args]
 
 
 @pytest.fixture(scope="session")
 def purged_broker(stack_env) -> None:
     """Start from empty task queues: a previous run's leftovers must not leak into this one."""
-    subprocess.run(celery("purge", "-f"), env=stack_env, check=True, capture_output=True, cwd=REPO)
+    result = subprocess.run(celery("purge", "-f"), env=stack_env, capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, f"celery purge failed:\n{result.stderr}"
 
 
 @pytest.fixture(scope="session")
-def worker(stack_env, purged_broker, tmp_path_factory) -> Iterator[Process]:
-    process = Process(
+def worker_process(stack_env, purged_broker, tmp_path_factory) -> Iterator[Proc]:
+    """The session's worker, started and not waited for (see `worker`)."""
+    process = Proc(
         "worker",
         celery(
             "worker",
@@ -131,70 +76,46 @@ def worker(stack_env, purged_broker, tmp_path_factory) -> Iterator[Process]:
         ),
         stack_env,
         tmp_path_factory.mktemp("worker"),
+        cwd=REPO,
     )
     try:
-        process.wait_for("ready.")
         yield process
     finally:
+        # the session is over and the worker idle: a warm shutdown would only wait out its
+        # consumer's polls (5-10 s on the embedded broker) with nothing left to finish
+        process.kill()
         process.stop()
 
 
-class PrivateStack:
-    """Workers and a watcher on an analysis queue of their own, so a test can change their settings
-    (bound, memory limits, bus URL) without the session worker taking its tasks."""
+@pytest.fixture(scope="session")
+def worker(worker_process) -> Proc:
+    """The session's worker, ready for tasks."""
+    worker_process.wait_for("ready.", timeout=60)
+    return worker_process
 
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
-        self.queue = f"analysis-{name}"
-        self.env = {**env, "KLR_ANALYSIS_QUEUE": self.queue}
-        self.log_dir = log_dir
-        self.root = log_dir / f"{name}-tree"
-        self.root.mkdir()
-        self.processes: list[Process] = []
-        self._delete_queue()
 
-    def _delete_queue(self) -> None:
-        """Its bound is a RabbitMQ argument: a queue left by another run with another bound must go."""
-        from django.conf import settings
-        from kombu import Connection
+NEEDS_WORKER = pytest.StashKey[bool]()
 
-        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-        with Connection(settings.CELERY_BROKER_URL, transport_options=options) as conn, suppress(Exception):
-            conn.default_channel.queue_delete(self.queue)
 
-    def start_worker(self, concurrency: int = 1) -> Process:
-        n = sum(p.name.startswith(f"{self.name}-worker") for p in self.processes)
-        argv = celery(
-            "worker",
-            f"--concurrency={concurrency}",
-            f"--hostname={self.name}{n}@%h",
-            "--without-mingle",
-            "--without-gossip",
-            f"--queues={self.queue}",
-            "--loglevel=INFO",
-        )
-        process = Process(f"{self.name}-worker-{n}", argv, self.env, self.log_dir)
-        self.processes.append(process)
-        process.wait_for("ready.")
-        return process
+def pytest_collection_modifyitems(config, items) -> None:
+    config.stash[NEEDS_WORKER] = any("worker" in item.fixturenames for item in items)
 
-    def start_watcher(self) -> Process:
-        process = Process(f"{self.name}-watcher", manage("watch", str(self.root)), self.env, self.log_dir)
-        self.processes.append(process)
-        process.wait_for("watching ")
-        return process
 
-    def stop(self) -> None:
-        for process in reversed(self.processes):
-            process.stop()
+@pytest.fixture(autouse=True)
+def worker_starts_early(request) -> None:
+    """A worker takes seconds to start: when some test of this run needs one, it is started with
+    the first test that has a database, and gets ready while the tests before it run."""
+    uses_database = request.node.get_closest_marker("django_db") or "django_db_setup" in request.fixturenames
+    if request.config.stash.get(NEEDS_WORKER, False) and uses_database:
+        request.getfixturevalue("worker_process")
 
 
 @pytest.fixture
-def private_stack(stack_env, purged_broker, tmp_path) -> Iterator[Callable[..., PrivateStack]]:
+def private_stack(request, stack_env, purged_broker, tmp_path) -> Iterator[Callable[..., PrivateStack]]:
     stacks: list[PrivateStack] = []
 
     def make(name: str, **env: str) -> PrivateStack:
-        stack = PrivateStack(name, {**stack_env, **env}, tmp_path)
+        stack = PrivateStack(name, {**stack_env, **env}, tmp_path, request.node)
         stacks.append(stack)
         return stack
 
@@ -204,68 +125,18 @@ def private_stack(stack_env, purged_broker, tmp_path) -> Iterator[Callable[..., 
 
 
 @pytest.fixture
-def start_watcher(stack_env, tmp_path) -> Iterator[Callable[[Path], Process]]:
-    started: list[Process] = []
+def start_watcher(request, stack_env, tmp_path) -> Iterator[Callable[[Path], Proc]]:
+    started: list[Proc] = []
 
-    def start(root: Path) -> Process:
-        process = Process(f"watcher-{len(started)}", manage("watch", str(root)), stack_env, tmp_path)
-        started.append(process)
-        process.wait_for("watching ")
+    def start(root: Path) -> Proc:
+        process = Proc(f"watcher-{len(started)}", manage("watch", str(root)), stack_env, tmp_path, cwd=REPO)
+        started.append(attach(request.node, process))
+        process.wait_for("watching ", timeout=60)
         return process
 
     yield start
     for process in started:
-        process.stop()
-
-
-class Listener:
-    """`manage.py chembus listen` in a child process, collecting its JSON lines."""
-
-    def __init__(self, pattern: str, env: dict[str, str], name: str | None = None) -> None:
-        self.pattern = pattern
-        self.name = name
-        self.popen = subprocess.Popen(
-            manage("chembus", "listen", pattern, *(["--name", name] if name else [])),
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.messages: list[dict] = []
-        self.errors: list[str] = []
-        assert self.popen.stderr
-        for line in self.popen.stderr:
-            self.errors.append(line)
-            if line.startswith("listening on"):
-                break
-        else:
-            raise AssertionError(f"chembus listen failed: {''.join(self.errors)}")
-        for target in (self._read, self._drain_errors):
-            threading.Thread(target=target, daemon=True).start()
-
-    def _drain_errors(self) -> None:
-        assert self.popen.stderr
-        self.errors.extend(self.popen.stderr)
-
-    def _read(self) -> None:
-        assert self.popen.stdout
-        for line in self.popen.stdout:
-            if line.strip():
-                self.messages.append(json.loads(line))
-
-    def delete_queue(self) -> None:
-        from kloros_site.chembus import ChemSub
-
-        ChemSub(self.pattern, name=self.name).unsubscribe()
-
-    def stop(self) -> None:
-        self.popen.terminate()
-        try:
-            self.popen.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait()
+        process.stop(timeout=15)
 
 
 @pytest.fixture
@@ -282,16 +153,10 @@ def listen(stack_env) -> Iterator[Callable[[str], Listener]]:
         listener.stop()
 
 
-def eventually(check: Callable[[], object], timeout: float = 30, message: str = "") -> object:
-    """Poll until `check` returns something truthy; fail with `message` otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(message or f"condition not met within {timeout} s")
-        time.sleep(0.05)
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """Users made by tests (admin_client, logins) get a cheap hash instead of 10^6 PBKDF2 rounds."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

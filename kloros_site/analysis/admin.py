@@ -1,8 +1,9 @@
-"""The admin: declarative lists over the analyzer's tables, read-only except for operator actions.
+"""The admin: lists over the analyzer's tables, read-only except for operator actions.
 
 The stores are written by workers; editing a row by hand would desynchronize questions from
-postings, so every model is read-only here and changes go through actions that call plain
-functions in kloros_site.dashboard.operations.
+postings, so every model is read-only here and changes go through kloros_site.analysis.actions
+(which writes who did what to the admin log). A question's and a file's own pages are work
+pages (kloros_site.analysis.pages): source, reasons, guidance, timeline and buttons.
 """
 
 from __future__ import annotations
@@ -10,27 +11,59 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
 
-from kloros_site.analysis.models import DeadLetter, PendingFile, Question, SourceFile, Transition, Tree
-from kloros_site.dashboard import operations
+from kloros_site.analysis import actions, pages
+from kloros_site.analysis.admin_filters import (
+    FACET_FILTERS,
+    DispatchedFilter,
+    FileFilter,
+    PublishedFilter,
+    facet_count,
+    facet_rows,
+)
+from kloros_site.analysis.evidence import locations, open_questions_by_file
+from kloros_site.analysis.models import (
+    SEVERITY_ORDER,
+    DeadLetter,
+    PendingFile,
+    Question,
+    SourceFile,
+    Transition,
+    Tree,
+)
 
 
 def milliseconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
+    """2.7768879999712226 -> "2.8 ms"; 1234.5 -> "1.23 s"."""
+    if value is None:
+        return "-"
+    if value >= 1000:
+        return f"{value / 1000:.2f} s"
+    return f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
+
+
+def when(value) -> str:
+    return format_html('<span title="{}">{}</span>', value, naturaltime(value)) if value else "-"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     show_full_result_count = False
-    # facet counts are a GROUP BY per filter over the whole table: too slow at 100,000 rows
+    # Django's facet counts are a query per filter over the whole table: too slow at 100,000
+    # rows; the question list counts its own in one query (admin_filters)
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 100
+
+    class Media:
+        css = {"all": ["analysis/kloros.css"]}
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -47,59 +80,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return [f.name for f in self.model._meta.fields] + list(self.readonly_fields)
 
 
-class FileFilter(admin.SimpleListFilter):
-    """Questions citing one file; reached from a file's page or by editing the URL (?file=path).
-
-    Listing every file as a choice would mean 100,000 links, so the only choice shown is the
-    file already selected.
-    """
-
-    title = "file"
-    parameter_name = "file"
-
-    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
-        return [(self.value(), self.value())] if self.value() else []
-
-    def has_output(self) -> bool:
-        return bool(self.value())
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(operations.evidence_mentions(self.value())) if self.value() else queryset
-
-
-class AcknowledgedFilter(admin.SimpleListFilter):
-    title = "acknowledged"
-    parameter_name = "acknowledged"
-
-    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() in ("yes", "no"):
-            return queryset.filter(acknowledged_at__isnull=self.value() == "no")
-        return queryset
-
-
-class PublishedFilter(AcknowledgedFilter):
-    title = "published"
-    parameter_name = "published"
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() in ("yes", "no"):
-            return queryset.filter(published_at__isnull=self.value() == "no")
-        return queryset
-
-
-class DispatchedFilter(AcknowledgedFilter):
-    title = "sent to the broker"
-    parameter_name = "dispatched"
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() in ("yes", "no"):
-            return queryset.filter(dispatched_at__isnull=self.value() == "no")
-        return queryset
-
-
 class SuppressForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
@@ -110,74 +90,74 @@ class SuppressForm(forms.Form):
 
 @admin.register(Question)
 class QuestionAdmin(ReadOnlyAdmin):
-    list_display = [
-        "hypothesis",
-        "question",
-        "severity",
-        "status",
-        "monitor",
-        "evidence_lines",
-        "opened_at",
-        "acknowledged_at",
-        "suppressed",
-        "tree",
-    ]
-    list_display_links = ["hypothesis", "question"]
+    list_display = ["severity_badge", "state", "hypothesis", "question", "where", "opened"]
+    list_display_links = ["question"]
     list_select_related = ["tree"]
-    list_filter = [
-        "status",
-        "monitor",
-        "hypothesis",
-        "severity",
-        AcknowledgedFilter,
-        "suppressed",
-        "tree",
-        FileFilter,
-    ]
+    list_filter = [*FACET_FILTERS, "tree", FileFilter]
     # evidence is searched as JSON text: a path or "path:line" finds the questions citing it
     search_fields = ["question", "evidence", "qid", "capability_key"]
     search_help_text = "Question text, evidence (path or path:line), question id or capability."
-    # -id follows the primary key index; opened_at has none and would sort every row
-    ordering = ["-id"]
-    readonly_fields = ["evidence_lines"]
-    fieldsets = [
-        (
-            None,
-            {"fields": ["hypothesis", "question", "evidence_lines", "severity", "status", "monitor", "tree"]},
-        ),
-        (
-            "Operator",
-            {
-                "fields": [
-                    "acknowledged_at",
-                    "acknowledged_by",
-                    "suppressed",
-                    "suppressed_reason",
-                    "suppressed_at",
-                ]
-            },
-        ),
-        ("Lifecycle", {"fields": ["opened_at", "updated_at", "resolved_at"]}),
-        ("Identity", {"fields": ["qid", "key", "capability_key"], "classes": ["collapse"]}),
-    ]
     actions = ["acknowledge", "suppress", "unsuppress", "reanalyze"]
 
-    @admin.display(description="evidence")
-    def evidence_lines(self, obj: Question):
-        return format_html_join(
-            mark_safe("<br>"), "<code>{}</code>", ((item,) for item in (obj.evidence or []))
+    def get_ordering(self, request: HttpRequest):
+        # most severe first, then newest (-id follows the primary key index)
+        return [SEVERITY_ORDER.desc(), "-id"]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        facet_rows(request, self)  # the filters' counts: one query, shared by every filter
+        return super().changelist_view(request, {"title": "Questions", **(extra_context or {})})
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        return pages.question_page(request, self, object_id)
+
+    def get_paginator(self, request: HttpRequest, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        if request.method == "GET":
+            # the facet counts already say how many rows pass the filters: no second full scan
+            paginator.count = facet_count(request, self)
+        return paginator
+
+    @admin.display(description="severity", ordering=SEVERITY_ORDER)
+    def severity_badge(self, obj: Question):
+        return format_html('<span class="klr-badge klr-{}">{}</span>', obj.severity, obj.severity)
+
+    @admin.display(description="state")
+    def state(self, obj: Question):
+        state = pages.state_of(obj)
+        return format_html('<span class="klr-state klr-{}">{}</span>', state, state)
+
+    @admin.display(description="where")
+    def where(self, obj: Question):
+        found = locations(obj.evidence)
+        if not found:
+            return "-"
+        first = found[0]
+        url = (
+            reverse("admin:analysis_sourcefile_open", args=[obj.tree_id])
+            + "?"
+            + urlencode({"path": first.path, "line": str(first.line)})
         )
+        link = format_html('<a class="klr-loc" href="{}">{}</a>', url, str(first))
+        if len(found) == 1:
+            return link
+        files = len({loc.path for loc in found})
+        more = f"{len(found)} locations" + (f" in {files} files" if files > 1 else "")
+        return format_html('{}<br><span class="klr-more">{}</span>', link, more)
+
+    @admin.display(description="opened", ordering="id")
+    def opened(self, obj: Question):
+        return when(obj.opened_at)
 
     @admin.action(description="Acknowledge selected questions", permissions=["change"])
     def acknowledge(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = operations.acknowledge(queryset, request.user.get_username())
+        count = actions.acknowledge(queryset, request.user)
         self.message_user(request, f"Acknowledged {count} question(s).", messages.SUCCESS)
 
     @admin.action(description="Suppress selected questions (asks for a reason)", permissions=["change"])
     def suppress(self, request: HttpRequest, queryset: QuerySet):
         form = SuppressForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            count = operations.suppress(queryset, form.cleaned_data["reason"])
+            count = actions.suppress(queryset, form.cleaned_data["reason"], request.user)
             self.message_user(request, f"Suppressed {count} question(s).", messages.SUCCESS)
             return None
         return TemplateResponse(
@@ -198,67 +178,86 @@ class QuestionAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Unsuppress selected questions", permissions=["change"])
     def unsuppress(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = operations.unsuppress(queryset)
+        count = actions.unsuppress(queryset, request.user)
         self.message_user(request, f"Unsuppressed {count} question(s).", messages.SUCCESS)
 
     @admin.action(description="Re-analyze the files in the evidence", permissions=["change"])
     def reanalyze(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = operations.reanalyze_questions(queryset)
+        count = actions.reanalyze_questions(queryset, request.user)
         self.message_user(request, f"Sent {count} file(s) for analysis.", messages.SUCCESS)
+
+
+class FileChangeList(ChangeList):
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        # open questions per file of this page: one query, an indexed join from the page's postings
+        counts = open_questions_by_file(list(self.result_list))
+        for file in self.result_list:
+            file.open_count = len(counts[file.pk])
 
 
 @admin.register(SourceFile)
 class SourceFileAdmin(ReadOnlyAdmin):
-    list_display = [
-        "path",
-        "status",
-        "reason",
-        "size",
-        "short_hash",
-        "analyzed_at",
-        "duration",
-        "latency",
-        "tree",
-    ]
+    list_display = ["path", "state", "questions", "size_h", "analyzed", "duration", "latency"]
     list_select_related = ["tree"]
     list_filter = ["status", "reason", "tree"]
     search_fields = ["path", "=sha256"]
     # the (tree, path) unique constraint's index serves this order
     ordering = ["tree", "path"]
-    # counting open questions means scanning evidence text: affordable for one file, not a page
-    readonly_fields = ["open_questions"]
-    fieldsets = [
-        (None, {"fields": ["path", "tree", "status", "reason", "detail", "open_questions"]}),
-        ("Content", {"fields": ["sha256", "size", "seq"]}),
-        ("Timing", {"fields": ["analyzed_at", "duration_ms", "latency_ms"]}),
-    ]
     actions = ["reanalyze"]
 
-    @admin.display(description="hash")
-    def short_hash(self, obj: SourceFile) -> str:
-        return obj.sha256[:12]
+    def get_changelist(self, request: HttpRequest, **kwargs):
+        return FileChangeList
 
-    @admin.display(description="analysis ms", ordering="duration_ms")
-    def duration(self, obj: SourceFile) -> str:
-        return milliseconds(obj.duration_ms)
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        return super().changelist_view(request, {"title": "Files", **(extra_context or {})})
 
-    @admin.display(description="latency ms", ordering="latency_ms")
-    def latency(self, obj: SourceFile) -> str:
-        return milliseconds(obj.latency_ms)
+    def get_urls(self):
+        view = self.admin_site.admin_view(pages.file_by_path)
+        return [path("open/<int:tree_id>/", view, name="analysis_sourcefile_open"), *super().get_urls()]
 
-    @admin.display(description="open questions citing this file")
-    def open_questions(self, obj: SourceFile):
-        count = operations.open_questions_for(obj).count()
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        return pages.file_page(request, self, object_id)
+
+    @admin.display(description="status", ordering="status")
+    def state(self, obj: SourceFile):
+        if obj.status == SourceFile.Status.FAILED:
+            return format_html(
+                '<span class="klr-state klr-failed" title="{}">failed: {}</span>', obj.detail, obj.reason
+            )
+        return format_html('<span title="sha256 {}">{}</span>', obj.sha256[:12], obj.status)
+
+    @admin.display(description="open questions")
+    def questions(self, obj: SourceFile):
+        count = getattr(obj, "open_count", 0)
+        if not count:
+            return "0"
         url = (
             reverse("admin:analysis_question_changelist")
             + "?"
-            + urlencode({"file": obj.path, "tree__id__exact": obj.tree_id, "status__exact": "open"})
+            + urlencode({"file": obj.path, "tree__id__exact": str(obj.tree_id)})
         )
-        return format_html('<a href="{}">{}</a>', url, count)
+        return format_html('<a href="{}"><strong>{}</strong></a>', url, count)
+
+    @admin.display(description="size", ordering="size")
+    def size_h(self, obj: SourceFile) -> str:
+        return filesizeformat(obj.size)
+
+    @admin.display(description="analyzed", ordering="analyzed_at")
+    def analyzed(self, obj: SourceFile):
+        return when(obj.analyzed_at)
+
+    @admin.display(description="analysis", ordering="duration_ms")
+    def duration(self, obj: SourceFile) -> str:
+        return milliseconds(obj.duration_ms)
+
+    @admin.display(description="latency", ordering="latency_ms")
+    def latency(self, obj: SourceFile) -> str:
+        return milliseconds(obj.latency_ms)
 
     @admin.action(description="Re-analyze selected files", permissions=["change"])
     def reanalyze(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = operations.reanalyze_files(queryset)
+        count = actions.reanalyze_files(queryset, request.user)
         self.message_user(request, f"Sent {count} file(s) for analysis.", messages.SUCCESS)
 
 
@@ -281,13 +280,13 @@ class DeadLetterAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Retry selected tasks", permissions=["change"])
     def retry(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = operations.retry_dead_letters(queryset)
+        count = actions.retry_dead_letters(queryset, request.user)
         self.message_user(request, f"Sent {count} task(s) again.", messages.SUCCESS)
 
 
 @admin.register(PendingFile)
 class PendingFileAdmin(ReadOnlyAdmin):
-    list_display = ["path", "tree", "seq", "created_at", "dispatched_at", "dispatched_seq", "attempts"]
+    list_display = ["path", "tree", "created_at", "dispatched_at", "attempts"]
     list_select_related = ["tree"]
     list_filter = [DispatchedFilter, "tree"]
     search_fields = ["path"]
@@ -312,7 +311,7 @@ class TransitionAdmin(ReadOnlyAdmin):
     search_fields = ["=incident_id", "question__qid"]
     ordering = ["-id"]
 
-    @admin.display(description="latency ms", ordering="latency_ms")
+    @admin.display(description="latency", ordering="latency_ms")
     def latency(self, obj: Transition) -> str:
         return milliseconds(obj.latency_ms)
 
@@ -326,4 +325,10 @@ class TreeAdmin(ReadOnlyAdmin):
     def links(self, obj: Tree):
         questions = reverse("admin:analysis_question_changelist") + f"?tree__id__exact={obj.pk}"
         files = reverse("admin:analysis_sourcefile_changelist") + f"?tree__id__exact={obj.pk}"
-        return format_html('<a href="{}">questions</a> · <a href="{}">files</a>', questions, files)
+        channels = reverse("channels") + f"?tree={obj.pk}"
+        return format_html(
+            '<a href="{}">questions</a> · <a href="{}">files</a> · <a href="{}">channels</a>',
+            questions,
+            files,
+            channels,
+        )

@@ -6,7 +6,8 @@ import time
 from typing import Any
 
 from kloros_site.chembus.envelope import envelope, evidence_hash
-from kloros_site.chembus.signals import QUESTION_RESOLVED, signal_for_monitor
+from kloros_site.chembus.signals import QUESTION_RESOLVED, check_signal
+from monitors import signal_of
 
 # How a consumer should weigh a question it did not ask for: a low-severity question is cheap to
 # look at and worth little; a high one is worth a human's attention (autonomy 1: propose, don't act).
@@ -36,7 +37,9 @@ def question_facts(question: Any, status: str) -> dict[str, Any]:
 def envelope_for(question: Any, transition: Any) -> tuple[str, dict[str, Any]]:
     """(signal, envelope) for one transition; the envelope is stored as-is in the outbox."""
     resolved = transition.kind == "resolved"
-    signal = QUESTION_RESOLVED if resolved else signal_for_monitor(question.monitor)
+    # opened/changed go out on the signal the question's hypothesis declares (a test checks each
+    # registered one is routable, so no question can make its file a dead letter here)
+    signal = QUESTION_RESOLVED if resolved else check_signal(signal_of(question.monitor, question.hypothesis))
     facts = question_facts(question, "resolved" if resolved else "open")
     facts["transition"] = transition.kind
     return signal, envelope(

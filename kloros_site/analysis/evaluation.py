@@ -33,7 +33,9 @@ from monitors import Delta, evaluate
 from monitors.engine import affected
 
 log = logging.getLogger(__name__)
-ROWS_PER_ROUND = 2000  # ChangedKeys rows (file versions) evaluated in one transaction: bounds memory
+# ChangedKeys rows (file versions) evaluated in one transaction: bounds memory, and a round that
+# is cut off (time limit, killed worker) loses only its own work
+ROWS_PER_ROUND = 500
 
 
 def due(tree: Tree) -> bool:
@@ -41,15 +43,23 @@ def due(tree: Tree) -> bool:
     pending = PendingFile.objects.filter(tree=tree)
     changes = ChangedKeys.objects.filter(tree=tree).order_by("id").values("seq")[:1]
     # one round trip for the common answers: nothing to evaluate, or settled
-    oldest, unsettled = (
-        Tree.objects.filter(pk=tree.pk).values_list(Subquery(changes), Exists(pending.values("id"))).get()
+    oldest, unsettled, evaluated_at = (
+        Tree.objects.filter(pk=tree.pk)
+        .values_list(Subquery(changes), Exists(pending.values("id")), "evaluated_at")
+        .get()
     )
     if oldest is None:
         return False
     if not unsettled:
         return True
-    overdue = time.time_ns() - oldest > settings.KLR_EVALUATION_MAX_DELAY * 1e9
-    return overdue and pending.filter(seq__gt=oldest).exists()
+    # a trickle (changes seen after the oldest unevaluated one) waits at most the delay, and is
+    # evaluated at most once per delay: a burst's drain must not be evaluated after every file
+    delay = settings.KLR_EVALUATION_MAX_DELAY
+    if time.time_ns() - oldest < delay * 1e9:
+        return False
+    if evaluated_at is not None and timezone.now() - evaluated_at < timedelta(seconds=delay):
+        return False
+    return pending.filter(seq__gt=oldest).exists()
 
 
 def evaluated(trees: QuerySet[Tree] | None = None) -> bool:
@@ -107,7 +117,7 @@ def evaluate_tree(tree_id: int) -> int:
                 break
             written += _evaluate_rows(tree, rows)
     finally:
-        Tree.objects.filter(pk=tree.pk).update(evaluation_requested_at=None)
+        Tree.objects.filter(pk=tree.pk).update(evaluation_requested_at=None, evaluated_at=timezone.now())
     return written
 
 

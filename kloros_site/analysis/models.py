@@ -7,8 +7,11 @@ and in kloros_site.analysis.store / services.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.db import models
+from django.db.models import Count
+from django.utils import timezone
 
 from monitors.config import DEFAULT, Config
 
@@ -20,6 +23,8 @@ class Tree(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # an evaluation task was sent and has not finished: no second one is sent meanwhile
     evaluation_requested_at = models.DateTimeField(null=True, blank=True)
+    # when the last evaluation ended: a trickle that never settles is evaluated once per delay
+    evaluated_at = models.DateTimeField(null=True, blank=True)
     # the tree's [tool.kloros] (monitors.config.Config.to_json), read by the watcher and rescan:
     # workers read no files, so they analyze and evaluate with what is stored here
     config = models.JSONField(default=dict, blank=True)
@@ -29,6 +34,29 @@ class Tree(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class SourceFileQuerySet(models.QuerySet):
+    def cache_size(self) -> int:
+        """Files the analysis cache holds (tombstones of deleted files excluded)."""
+        return self.exclude(status=SourceFile.Status.DELETED).count()
+
+    def count_by_status(self) -> dict[str, int]:
+        counts = dict.fromkeys(SourceFile.Status.values, 0)
+        for row in self.values("status").annotate(n=Count("id")).order_by():
+            counts[row["status"]] = row["n"]
+        return counts
+
+    def failed_since(self, since: datetime) -> int:
+        """Files whose analysis failed at or after `since`."""
+        return self.filter(status=SourceFile.Status.FAILED, analyzed_at__gte=since).count()
+
+
+class SourceFileManager(models.Manager.from_queryset(SourceFileQuerySet)):  # type: ignore[misc]
+    def get_queryset(self) -> models.QuerySet:
+        # the stored source is read by the file and question pages only; every other query
+        # (the workers' included) leaves it in the database
+        return super().get_queryset().defer("source")
 
 
 class SourceFile(models.Model):
@@ -55,6 +83,11 @@ class SourceFile(models.Model):
     )
     reason = models.CharField(max_length=32, blank=True)
     detail = models.TextField(blank=True)
+    # what was analyzed, zlib-compressed (kloros_site.analysis.source), at most KLR_MAX_FILE_BYTES
+    # before compression: the question and file pages show it without reading the tree
+    source = models.BinaryField(null=True, blank=True, editable=False)
+
+    objects = SourceFileManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tree", "path"], name="unique_file_per_tree")]
@@ -107,9 +140,49 @@ class KeyRead(models.Model):
         indexes = [models.Index(fields=["tree", "read"])]
 
 
+SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
+# severity as a number for ordering (text order would put "high" before "low" before "medium")
+SEVERITY_ORDER = models.Case(
+    *(models.When(severity=name, then=models.Value(rank)) for name, rank in SEVERITY_RANK.items()),
+    default=models.Value(0),
+    output_field=models.IntegerField(),
+)
+
+
 class QuestionQuerySet(models.QuerySet):
     def open(self) -> QuestionQuerySet:
         return self.filter(status=Question.Status.OPEN)
+
+    def count_by(self, *fields: str) -> list[tuple[tuple[str, ...], int]]:
+        """Rows per combination of `fields`, largest first."""
+        rows = self.values(*fields).annotate(n=Count("id")).order_by("-n", *fields)
+        return [(tuple(row[f] for f in fields), row["n"]) for row in rows]
+
+    def count_by_monitor_and_status(self) -> list[tuple[str, str, int]]:
+        rows = self.values("monitor", "status").annotate(n=Count("id")).order_by("monitor", "status")
+        return [(row["monitor"], row["status"], row["n"]) for row in rows]
+
+    def active(self) -> QuestionQuerySet:
+        """Open and not suppressed: what the lists and the dashboard count as open."""
+        return self.filter(status=Question.Status.OPEN, suppressed=False)
+
+    def unhandled(self) -> QuestionQuerySet:
+        """Active and not acknowledged yet: what nobody has looked at."""
+        return self.active().filter(acknowledged_at__isnull=True)
+
+    # operator actions; kloros_site.analysis.actions adds who did it to the admin log
+
+    def acknowledge(self, username: str) -> int:
+        """Record who acknowledged; the first acknowledgement is kept."""
+        return self.filter(acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now(), acknowledged_by=username
+        )
+
+    def suppress(self, reason: str) -> int:
+        return self.update(suppressed=True, suppressed_reason=reason, suppressed_at=timezone.now())
+
+    def unsuppress(self) -> int:
+        return self.filter(suppressed=True).update(suppressed=False, suppressed_reason="", suppressed_at=None)
 
 
 class Question(models.Model):
@@ -144,10 +217,28 @@ class Question(models.Model):
         indexes = [
             models.Index(fields=["tree", "key", "status"]),
             models.Index(fields=["status", "monitor", "hypothesis"]),
+            # the question list's default page: open, not suppressed, most severe then newest
+            models.Index(
+                SEVERITY_ORDER.desc(),
+                models.F("id").desc(),
+                name="question_active_by_rank",
+                condition=models.Q(status="open", suppressed=False),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.hypothesis}: {self.question}"
+
+
+class TransitionQuerySet(models.QuerySet):
+    def unpublished(self) -> TransitionQuerySet:
+        return self.filter(published_at__isnull=True)
+
+    def count_by_kind(self) -> dict[str, int]:
+        counts = dict.fromkeys(Transition.Kind.values, 0)
+        for row in self.values("kind").annotate(n=Count("id")).order_by():
+            counts[row["kind"]] = row["n"]
+        return counts
 
 
 class Transition(models.Model):
@@ -168,6 +259,8 @@ class Transition(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     latency_ms = models.FloatField(null=True, help_text="from the file change being read to this transition")
+
+    objects = TransitionQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["published_at", "id"]), models.Index(fields=["created_at"])]
@@ -214,3 +307,28 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class RuntimeEvent(models.Model):
+    """What the pipeline measures about itself, for the runtime questions (analysis.runtime).
+
+    Rows are pruned by the periodic check once older than the longest window that reads them.
+    """
+
+    class Kind(models.TextChoices):
+        ANALYSIS = "analysis"  # a worker processed a version of `path`; detail: the outcome
+        RECYCLE = "recycle"  # a pool process was replaced for memory after analyzing `path`
+        BACKLOG = "backlog"  # the check's sample: the tree's pending rows and the queue's depth
+
+    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="runtime_events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField()
+    path = models.CharField(max_length=1024, blank=True)
+    # recycle: the process's RSS in KiB when it left; backlog: pending rows
+    value = models.FloatField(null=True)
+    # backlog: messages in the analysis queue (None: the broker did not answer)
+    depth = models.IntegerField(null=True)
+    detail = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "at"]), models.Index(fields=["tree", "kind", "at"])]

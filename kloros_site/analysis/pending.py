@@ -117,7 +117,7 @@ class Feeder:
                         self._depth = None
                         return sent
                     sent += 1
-                    self._depth += 1
+                    self._depth = (self._depth or 0) + 1  # set by _estimated_depth above
                 if len(rows) < room:  # nothing more is waiting: no need to ask the broker again
                     return sent
 
@@ -156,7 +156,7 @@ class Feeder:
                 PendingFile.objects.filter(tree=tree, path__in=unsent, seq=seq).update(dispatched_at=None)
                 self._depth = None
                 return True
-            self._depth += 1
+            self._depth = (self._depth or 0) + 1  # set by _estimated_depth above
         return True
 
     def _next_rows(self, room: int) -> list[PendingFile]:

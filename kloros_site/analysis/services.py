@@ -15,7 +15,7 @@ from collections.abc import Callable
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kloros_site.analysis import evaluation
+from kloros_site.analysis import evaluation, measurements, source
 from kloros_site.analysis.messages import FileVersion
 from kloros_site.analysis.models import ChangedKeys, PendingFile, SourceFile, Tree
 from kloros_site.analysis.store import write_postings
@@ -51,6 +51,7 @@ def record(version: FileVersion, request_evaluation: Callable[[int], None] = eva
         outcome = _record(tree, version)
     if outcome in ("stale", "unchanged"):  # (a stored version deletes its row in its transaction)
         answered(tree, version)
+    measurements.note_analysis(tree, version.path, outcome)  # measured for the runtime questions
     evaluation.request_if_due(tree, request_evaluation)
     return outcome
 
@@ -101,6 +102,7 @@ def _record(tree: Tree, version: FileVersion) -> str:
         file.duration_ms = duration_ms
         file.reason = reason
         file.detail = detail
+        file.source = source.pack(version.data)
         file.save(force_insert=current is None)  # new: one INSERT; a race with another is an IntegrityError
         changed = write_postings(file, postings, new=current is None)
         if changed:

@@ -60,12 +60,12 @@ def write_postings(file: SourceFile, postings: Mapping[str, Any] | None, new: bo
     row was inserted by this transaction, so it has no postings to compare with).
     """
     old = {} if new else dict(Posting.objects.filter(file=file).values_list("key", "payload"))
-    new = dict(postings or {})
-    changed = {k for k in old.keys() | new.keys() if k not in old or k not in new or old[k] != new[k]}
+    fresh = dict(postings or {})
+    changed = {k for k in old.keys() | fresh.keys() if k not in old or k not in fresh or old[k] != fresh[k]}
     gone = [k for k in changed if k in old]
     for chunk in chunks(gone):
         Posting.objects.filter(file=file, key__in=chunk)._raw_delete(Posting.objects.db)
-    insert_postings(file, [(k, new[k]) for k in sorted(changed) if k in new])
+    insert_postings(file, [(k, fresh[k]) for k in sorted(changed) if k in fresh])
     return changed
 
 

@@ -6,9 +6,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from kloros_site.analysis.models import SourceFile
+from kloros_site.analysis.models import SourceFile, Tree
 from kloros_site.analysis.reader import read_version
-from monitors import ENGINE_VERSION
+from kloros_site.analysis.services import analysis_version
 from monitors.walk import Walker
 
 
@@ -18,12 +18,17 @@ def stored_files(root: Path, prefix: str = "") -> dict[str, tuple[int, int, str]
     A file analyzed by other analysis code than this process runs counts as changed: its
     (size, mtime, sha256) is reported as unknown.
     """
-    rows = SourceFile.objects.filter(tree__path=str(root)).exclude(status=SourceFile.Status.DELETED)
+    tree = Tree.objects.filter(path=str(root)).first()
+    if tree is None:
+        return {}
+    # what a worker would store now: the analysis code and the tree's stored configuration
+    current = analysis_version(tree.analysis_config())
+    rows = SourceFile.objects.filter(tree=tree).exclude(status=SourceFile.Status.DELETED)
     if prefix:
         rows = rows.filter(path__startswith=prefix.rstrip("/") + "/")
     fields = rows.values_list("path", "size", "mtime_ns", "sha256", "engine_version")
     return {
-        path: (size, mtime, sha) if version == ENGINE_VERSION else (-1, -1, "")
+        path: (size, mtime, sha) if version == current else (-1, -1, "")
         for path, size, mtime, sha, version in fields
     }
 

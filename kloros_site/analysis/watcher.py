@@ -3,7 +3,9 @@
 Events for a path are coalesced for a short quiet period, then recorded as one pending row;
 the feeder reads the content when it sends the task, so it is always the newest. A kernel
 queue overflow (watchdog only logs it) or a lost watch turns into a full reconcile of the
-tree instead of lost changes.
+tree instead of lost changes; so does a database error. Django checks its connections only
+around web requests, so after a database error this long-running process closes a broken
+connection itself (close_old_connections): the next query reconnects once the server is back.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from django.db import DatabaseError, close_old_connections
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
@@ -58,8 +61,15 @@ class TreeHandler(FileSystemEventHandler):
         # a folder moved in or out brings no events for the files inside it
         if self.ignore.skips_dir(rel):
             return
-        for stored in stored_files(self.root, rel):
-            self.watcher.touch(self.root, stored)
+        try:
+            stored = list(stored_files(self.root, rel))
+        except DatabaseError:
+            # the database is away: an exception here would end watchdog's thread for good
+            close_old_connections()
+            self.watcher.reconcile_soon()
+            return
+        for path_ in stored:
+            self.watcher.touch(self.root, path_)
         if path.is_dir():
             for found, _ in self.ignore.walk(path):
                 self.watcher.touch(self.root, found)
@@ -88,6 +98,7 @@ class Watcher:
         sweep: Callable[[], int] | None = None,
         sweep_seconds: float = 5.0,
         reconfigure: Callable[[Path, Walker], int] | None = None,
+        tick: float = TICK,
     ) -> None:
         self.roots = roots
         self.ignore = ignore
@@ -100,6 +111,7 @@ class Watcher:
         # a saved pyproject.toml may change [tool.kloros]: then every file is analyzed again
         self.reconfigure = reconfigure
         self._next_sweep = 0.0
+        self.tick = tick  # the tests' watchers look again sooner than a whole second
         self._due: dict[tuple[Path, str], float] = {}
         self._reconcile = False
         self._cond = threading.Condition()
@@ -163,7 +175,7 @@ class Watcher:
                 now = time.monotonic()
                 ready = [key for key, due in self._due.items() if due <= now]
                 if not ready and not self._reconcile:
-                    waits = [due - now for due in self._due.values()] + ([TICK] if backlog else [])
+                    waits = [due - now for due in self._due.values()] + ([self.tick] if backlog else [])
                     if self.sweep:
                         waits.append(max(self._next_sweep - now, 0.0))
                     self._cond.wait(min(waits) if waits else None)
@@ -188,16 +200,24 @@ class Watcher:
                 self.feeder.feed()
                 backlog = self.feeder.has_backlog()
             except Exception:
-                # the database or broker is away: the coalesced paths were taken off the list,
-                # so rebuild the whole picture from the filesystem once it answers again
+                # the database or broker is away: rebuild the whole picture from the filesystem
+                # once it answers again, and record these paths again too: a reconcile cannot
+                # see a change whose older version a worker stores after it (a file created,
+                # its task retrying while the database is away, then deleted)
                 log.exception("could not record or send changes; reconciling when possible")
-                self._stop.wait(TICK)
+                close_old_connections()
+                self._stop.wait(self.tick)
+                for root, rel in ready:
+                    self.touch(root, rel)
                 self.reconcile_soon()
                 backlog = True
 
     def _sweep(self) -> None:
+        if self.sweep is None:  # run() only calls this with a sweep
+            return
         self._next_sweep = time.monotonic() + self.sweep_seconds
         try:
             self.sweep()
         except Exception as exc:  # the database or broker is away; the next sweep tries again
             log.warning("could not look for trees to evaluate: %s", exc)
+            close_old_connections()

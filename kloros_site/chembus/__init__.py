@@ -9,10 +9,8 @@ from kloros_site.chembus.signals import (
     EXPLORATION_QUESTION,
     INTEGRATION_QUESTION,
     KNOWLEDGE_QUESTION,
-    MONITOR_SIGNALS,
     QUESTION_RESOLVED,
     check_signal,
-    signal_for_monitor,
 )
 from kloros_site.chembus.sub import ChemSub
 
@@ -24,7 +22,6 @@ __all__ = [
     "INTEGRATION_QUESTION",
     "INTENSITY",
     "KNOWLEDGE_QUESTION",
-    "MONITOR_SIGNALS",
     "QUESTION_RESOLVED",
     "SCHEMA_VERSION",
     "ChemBusError",
@@ -38,5 +35,4 @@ __all__ = [
     "evidence_hash",
     "intensity",
     "publish",
-    "signal_for_monitor",
 ]

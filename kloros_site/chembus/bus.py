@@ -98,8 +98,10 @@ class Publisher:
         confirm_timeout: float = 10.0,
     ) -> None:
         self._owned = not isinstance(bus, Connection)
-        self.conn: Connection = (
-            connection(bus, transport_options, max_retries=max_retries) if self._owned else bus
+        self.conn = (
+            bus
+            if isinstance(bus, Connection)
+            else connection(bus, transport_options, max_retries=max_retries)
         )
         self.exchange = bus_exchange(exchange)
         self.retry_policy = {
@@ -145,7 +147,7 @@ class Publisher:
             return
         try:
             self.conn.collect()
-        except Exception as exc:  # noqa: BLE001 - discarding a broken connection must not raise
+        except Exception as exc:  # discarding a broken connection must not raise
             log.debug("ChemBus publisher: collect failed: %r", exc)
 
     def close(self) -> None:

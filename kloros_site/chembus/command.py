@@ -12,17 +12,16 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kloros_site.chembus.bus import publish
-from kloros_site.chembus.config import DEFAULT_EXCHANGE, ChemBusError
+from kloros_site.chembus.config import ChemBusError
 from kloros_site.chembus.sub import ChemSub
-from kloros_site.chembus.zmq_bridge import DEFAULT_XPUB, DEFAULT_XSUB, default_xsub, run_bridge, run_proxy
+from kloros_site.chembus.zmq_bridge import DEFAULT_XPUB, DEFAULT_XSUB, run_bridge, run_proxy
 
 
 def _bus() -> dict[str, Any]:
     return {
-        "url": getattr(settings, "CHEMBUS_URL", None),
-        # None (not {}) when unset, so KLR_CHEMBUS_TRANSPORT_OPTIONS can still apply.
-        "transport_options": getattr(settings, "CHEMBUS_TRANSPORT_OPTIONS", None),
-        "exchange": getattr(settings, "CHEMBUS_EXCHANGE", None) or DEFAULT_EXCHANGE,
+        "url": settings.CHEMBUS_URL,
+        "transport_options": settings.CHEMBUS_TRANSPORT_OPTIONS,
+        "exchange": settings.CHEMBUS_EXCHANGE,
     }
 
 
@@ -52,7 +51,7 @@ class Command(BaseCommand):
         bridge = sub.add_parser("bridge", help="forward bus messages to a ZeroMQ XSUB endpoint")
         bridge.add_argument("pattern", nargs="?", default="curiosity.#")
         bridge.add_argument("--name", default="chembus-zmq-bridge", help="its durable queue on the bus")
-        bridge.add_argument("--xsub", default=None, help=f"default: $KLR_CHEM_XSUB or {DEFAULT_XSUB}")
+        bridge.add_argument("--xsub", default=None, help="default: KLR_CHEM_XSUB")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -93,7 +92,7 @@ class Command(BaseCommand):
         run_proxy(opts["xsub"], opts["xpub"], _stop_on_signals())
 
     def _bridge(self, opts: dict[str, Any]) -> None:
-        xsub = opts["xsub"] or default_xsub()
+        xsub = opts["xsub"] or settings.CHEMBUS_XSUB
         self.stderr.write(f"chembus bridge: {opts['pattern']} -> PUB connected to {xsub}")
         count = run_bridge(opts["pattern"], xsub, _stop_on_signals(), queue_name=opts["name"], **_bus())
         self.stderr.write(f"chembus bridge: forwarded {count}")

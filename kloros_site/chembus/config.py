@@ -1,8 +1,11 @@
-"""Where the bus is: explicit arguments, then environment, then Django settings (only if configured)."""
+"""Where the bus is: explicit arguments, else the site's Django settings (only if configured).
+
+The environment is read once, by kloros_site/settings.py (KLR_CHEMBUS_URL, KLR_CHEMBUS_EXCHANGE,
+KLR_CHEMBUS_TRANSPORT_OPTIONS); a process without those settings passes url=... itself.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -24,17 +27,18 @@ def _django_setting(name: str) -> Any:
     if not (settings.configured or os.environ.get("DJANGO_SETTINGS_MODULE")):
         return None
     try:
-        return getattr(settings, name, None)
+        # the site's settings always define the CHEMBUS_* names (kloros_site/settings.py)
+        return getattr(settings, name)
     except ImproperlyConfigured:
         return None
 
 
 def resolve_url(url: str | None = None) -> str:
-    url = url or os.environ.get("KLR_CHEMBUS_URL") or _django_setting("CHEMBUS_URL")
+    url = url or _django_setting("CHEMBUS_URL")
     if not url:
         raise ChemBusError(
-            "no ChemBus URL: pass url=..., set KLR_CHEMBUS_URL, or set CHEMBUS_URL in Django settings "
-            "(e.g. redis://127.0.0.1:6379/0, amqp://guest:guest@127.0.0.1:5672//, filesystem://)"
+            "no ChemBus URL: pass url=..., or run with the site's settings (KLR_CHEMBUS_URL, default the "
+            "task broker) (e.g. redis://127.0.0.1:6379/0, amqp://guest:guest@127.0.0.1:5672//, filesystem://)"
         )
     return url
 
@@ -42,19 +46,8 @@ def resolve_url(url: str | None = None) -> str:
 def resolve_transport_options(options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     if options is not None:
         return dict(options)
-    raw = os.environ.get("KLR_CHEMBUS_TRANSPORT_OPTIONS")
-    if raw:
-        try:
-            return dict(json.loads(raw))
-        except (ValueError, TypeError) as exc:
-            raise ChemBusError(f"KLR_CHEMBUS_TRANSPORT_OPTIONS is not a JSON object: {exc}") from exc
     return dict(_django_setting("CHEMBUS_TRANSPORT_OPTIONS") or {})
 
 
 def resolve_exchange(name: str | None = None) -> str:
-    return (
-        name
-        or os.environ.get("KLR_CHEMBUS_EXCHANGE")
-        or _django_setting("CHEMBUS_EXCHANGE")
-        or DEFAULT_EXCHANGE
-    )
+    return name or _django_setting("CHEMBUS_EXCHANGE") or DEFAULT_EXCHANGE

@@ -12,13 +12,8 @@ KNOWLEDGE_QUESTION = "curiosity.knowledge_question"
 EXPLORATION_QUESTION = "curiosity.exploration_question"
 QUESTION_RESOLVED = "curiosity.question_resolved"
 
-MONITOR_SIGNALS: dict[str, str] = {
-    "integration": INTEGRATION_QUESTION,
-    "channels": INTEGRATION_QUESTION,
-    "capability": CAPABILITY_QUESTION,
-    "knowledge": KNOWLEDGE_QUESTION,
-    "exploration": EXPLORATION_QUESTION,
-}
+# Which of these a question goes out on is declared by its hypothesis (monitors.registry.Hypothesis
+# .signal; monitors.signal_of(monitor, hypothesis)), next to the monitor that asks it.
 
 # At least two words: kombu's emulated topic exchange (Redis, filesystem) turns "curiosity.#" into
 # ^curiosity\..*?$, which misses a bare "curiosity" that RabbitMQ would route. Two words or more
@@ -30,12 +25,3 @@ def check_signal(signal: str) -> str:
     if not isinstance(signal, str) or not _SIGNAL_RE.match(signal):
         raise ValueError(f"signal must be dot-separated words (at least two, no wildcards), not {signal!r}")
     return signal
-
-
-def signal_for_monitor(monitor_id: str) -> str:
-    try:
-        return MONITOR_SIGNALS[monitor_id]
-    except KeyError:
-        raise ValueError(
-            f"no ChemBus signal for monitor {monitor_id!r}; known: {sorted(MONITOR_SIGNALS)}"
-        ) from None

@@ -102,7 +102,7 @@ class ChemSub:
     def _ack(message: Message) -> None:
         try:
             message.ack()
-        except Exception as exc:  # noqa: BLE001 - channel gone; the broker redelivers it
+        except Exception as exc:  # channel gone; the broker redelivers it
             log.warning("ChemSub ack failed (%r); message will be redelivered", exc)
 
     def get(self, timeout: float | None = None) -> dict[str, Any] | None:
@@ -148,7 +148,7 @@ class ChemSub:
             if self.private:
                 # kombu's Redis and filesystem transports ignore auto_delete for topic bindings.
                 self.queue.bind(self._conn.default_channel).delete()
-        except Exception as exc:  # noqa: BLE001 - closing a dead connection must not raise
+        except Exception as exc:  # closing a dead connection must not raise
             log.debug("ChemSub(%r): cancel/delete failed: %r", self.pattern, exc)
         self._consumer = None
         self._pending.clear()

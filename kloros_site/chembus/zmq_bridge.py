@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -18,10 +17,6 @@ log = logging.getLogger(__name__)
 DEFAULT_XSUB = "tcp://127.0.0.1:5558"
 DEFAULT_XPUB = "tcp://127.0.0.1:5559"
 BRIDGE_QUEUE = "chembus-zmq-bridge"
-
-
-def default_xsub() -> str:
-    return os.environ.get("KLR_CHEM_XSUB") or DEFAULT_XSUB
 
 
 def frames(envelope: Mapping[str, Any]) -> list[bytes]:
@@ -89,7 +84,7 @@ def run_bridge(
     pub = ctx.socket(zmq.PUB)
     forwarded = 0
     try:
-        pub.connect(xsub or default_xsub())
+        pub.connect(xsub or DEFAULT_XSUB)
         with ChemSub(
             pattern, url=url, transport_options=transport_options, name=queue_name, exchange=exchange
         ) as sub:

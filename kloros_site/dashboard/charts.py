@@ -10,7 +10,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 WIDTH = 640
 HEIGHT = 200
-PAD_LEFT = 48
+PAD_LEFT = 64  # room for "1.5 s" and "250 ms"
 PAD_RIGHT = 12
 PAD_TOP = 12
 PAD_BOTTOM = 28
@@ -38,6 +38,13 @@ def _fmt(value: float) -> str:
     return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
 
 
+def _label(value: float, unit: str) -> str:
+    """An axis or point label; milliseconds from a second up read as seconds ("1.5 s", not "1500 ms")."""
+    if unit.strip() == "ms" and value >= 1000:
+        return f"{_fmt(value / 1000)} s"
+    return f"{_fmt(value)}{unit}"
+
+
 def _frame(
     title: str, labels: Sequence[str], top: float, unit: str, body: list[str], legend: list[Series]
 ) -> str:
@@ -56,7 +63,7 @@ def _frame(
         )
         parts.append(
             f'<text class="axis" x="{PAD_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{_fmt(value)}{escape(unit)}</text>"
+            f"{escape(_label(value, unit))}</text>"
         )
     # a handful of time labels is readable; thirty is not
     n = len(labels)
@@ -77,8 +84,8 @@ def _frame(
 
 
 def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], unit: str = "") -> SafeString:
-    """Grouped bars, one group per label."""
-    top = _nice_max(max((v or 0 for s in series for v in s.values), default=0))
+    """Grouped bars, one group per label (counts: the axis never shows fractions of one)."""
+    top = max(4.0, _nice_max(max((v or 0 for s in series for v in s.values), default=0)))
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
     group = plot_w / max(1, len(labels))
@@ -93,7 +100,7 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], unit:
             body.append(
                 f'<rect class="bar" x="{x:.1f}" y="{PAD_TOP + plot_h - h:.1f}" width="{bar:.1f}" '
                 f'height="{h:.1f}" fill="{s.color}"><title>{escape(s.name)} {escape(labels[i])}: '
-                f"{_fmt(value)}{escape(unit)}</title></rect>"
+                f"{escape(_label(value, unit))}</title></rect>"
             )
     return mark_safe(_frame(title, labels, top, unit, body, list(series)))
 
@@ -116,7 +123,7 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], unit
             segments[-1].append((x, y))
             body.append(
                 f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{s.color}">'
-                f"<title>{escape(s.name)} {escape(labels[i])}: {_fmt(value)}{escape(unit)}</title></circle>"
+                f"<title>{escape(s.name)} {escape(labels[i])}: {escape(_label(value, unit))}</title></circle>"
             )
         for points in segments:
             if len(points) > 1:
@@ -130,8 +137,9 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], unit
 def meter(value: int, total: int) -> SafeString:
     """A small horizontal bar for tables of counts."""
     width = 0 if total <= 0 else max(1, round(120 * value / total))
+    # scales with its cell: a fixed width overflowed narrow cards next to long hypothesis names
     return format_html(
-        '<svg class="meter" width="124" height="10" aria-hidden="true"><rect width="{}" height="10" '
-        'fill="#417690"/></svg>',
+        '<svg class="meter" width="100%" height="10" viewBox="0 0 120 10" preserveAspectRatio="none" '
+        'aria-hidden="true"><rect width="{}" height="10" fill="#417690"/></svg>',
         width,
     )

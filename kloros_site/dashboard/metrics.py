@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
@@ -62,6 +61,13 @@ class AnalyzerCollector(Collector):
             yield from self._database_metrics()
 
     def _database_metrics(self) -> Iterator[Metric]:
+        yield from self._file_metrics()
+        yield from self._question_metrics()
+        yield from self._outbox_metrics()
+        yield self._latency_metric()
+
+    @staticmethod
+    def _file_metrics() -> Iterator[Metric]:
         yield GaugeMetricFamily(
             "kloros_pending_files", "Files the watcher still owes the workers.", value=stats.pending_count()
         )
@@ -79,6 +85,9 @@ class AnalyzerCollector(Collector):
             "Files whose analysis failed in the last minute.",
             value=stats.errors_last_minute(),
         )
+
+    @staticmethod
+    def _question_metrics() -> Iterator[Metric]:
         questions = GaugeMetricFamily(
             "kloros_questions", "Questions by monitor and status.", labels=["monitor", "status"]
         )
@@ -94,13 +103,12 @@ class AnalyzerCollector(Collector):
             open_by.add_metric([hypothesis, severity], count)
         yield open_by
 
+    @staticmethod
+    def _outbox_metrics() -> Iterator[Metric]:
         transitions = CounterMetricFamily(
             "kloros_transitions", "Question transitions written to the outbox, by kind.", labels=["kind"]
         )
-        counts = dict.fromkeys(Transition.Kind.values, 0)
-        for row in Transition.objects.values("kind").annotate(n=Count("id")).order_by():
-            counts[row["kind"]] = row["n"]
-        for kind, count in counts.items():
+        for kind, count in Transition.objects.count_by_kind().items():
             transitions.add_metric([kind], count)
         yield transitions
         yield GaugeMetricFamily(
@@ -114,10 +122,12 @@ class AnalyzerCollector(Collector):
             value=DeadLetter.objects.count(),
         )
 
-        window = timedelta(seconds=float(getattr(settings, "KLR_METRICS_LATENCY_WINDOW_SECONDS", 3600)))
+    @staticmethod
+    def _latency_metric() -> Metric:
+        window = timedelta(seconds=settings.KLR_METRICS_LATENCY_WINDOW_SECONDS)
         cumulative, count, total = stats.latency_histogram(window)
         buckets = [(_le(bound), n) for bound, n in cumulative] + [("+Inf", count)]
-        yield HistogramMetricFamily(
+        return HistogramMetricFamily(
             "kloros_event_to_question_latency_seconds",
             f"From a file change being read to its question transition, over the last {window.total_seconds():.0f} s "
             "(a sliding window: use histogram_quantile on it directly, not on rate()).",

@@ -1,4 +1,4 @@
-"""Small views: the dashboard, /health, /metrics and the transitions API."""
+"""Small views: /health, /metrics and the transitions API (the dashboard is in live.py)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,14 @@ import hmac
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from kloros_site.analysis.models import Transition
-from kloros_site.dashboard import charts, metrics, stats
-
-WINDOWS = {"1h": timedelta(hours=1), "6h": timedelta(hours=6), "24h": timedelta(hours=24)}
+from kloros_site.dashboard import metrics, stats
 
 
 def bearer_ok(request: HttpRequest, token: str) -> bool:
@@ -27,59 +24,6 @@ def bearer_ok(request: HttpRequest, token: str) -> bool:
 
 def index(request: HttpRequest) -> HttpResponse:
     return redirect("dashboard")
-
-
-@require_GET
-@never_cache
-@staff_member_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    window_name = request.GET.get("window", "1h")
-    window = WINDOWS.get(window_name, WINDOWS["1h"])
-    snap = stats.snapshot()
-    buckets = stats.series(window) if snap.database else []
-    local = [timezone.localtime(b.start) for b in buckets]
-    labels = [t.strftime("%H:%M") for t in local]
-    questions_chart = charts.bar_chart(
-        "Questions opened and resolved",
-        labels,
-        [
-            charts.Series("opened", [b.opened for b in buckets], "#ba2121"),
-            charts.Series("resolved", [b.resolved for b in buckets], "#3f8a3f"),
-        ],
-    )
-    latency_chart = charts.line_chart(
-        "Event-to-question latency",
-        labels,
-        [
-            charts.Series("p50", [b.p50_ms for b in buckets], "#417690"),
-            charts.Series("p99", [b.p99_ms for b in buckets], "#e08a00"),
-        ],
-        unit=" ms",
-    )
-    breakdowns = []
-    if snap.database:
-        for name in ("monitor", "hypothesis", "severity"):
-            rows = stats.open_questions_by(name)
-            total = sum(n for _, n in rows)
-            breakdowns.append((name, [(value, n, charts.meter(n, total)) for value, n in rows]))
-    refresh = int(getattr(settings, "KLR_DASHBOARD_REFRESH_SECONDS", 5))
-    if request.GET.get("refresh") == "0":
-        refresh = 0
-    return render(
-        request,
-        "dashboard/index.html",
-        {
-            "snap": snap,
-            "breakdowns": breakdowns,
-            "questions_chart": questions_chart,
-            "latency_chart": latency_chart,
-            "window_name": window_name if window_name in WINDOWS else "1h",
-            "windows": list(WINDOWS),
-            "refresh": refresh,
-            "bucket_minutes": window.total_seconds() / 60 / max(1, len(buckets)),
-            "now": timezone.now(),
-        },
-    )
 
 
 @require_GET
@@ -117,7 +61,7 @@ def health(request: HttpRequest) -> JsonResponse:
 @require_GET
 @never_cache
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    token = getattr(settings, "KLR_METRICS_TOKEN", "")
+    token = settings.KLR_METRICS_TOKEN
     if token and not bearer_ok(request, token):
         response = HttpResponse("unauthorized\n", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
@@ -150,9 +94,7 @@ def transitions(request: HttpRequest) -> JsonResponse:
     to the live bus.
     """
     user = request.user
-    if not (user.is_authenticated and user.is_staff) and not bearer_ok(
-        request, getattr(settings, "KLR_API_TOKEN", "")
-    ):
+    if not (user.is_authenticated and user.is_staff) and not bearer_ok(request, settings.KLR_API_TOKEN):
         response = JsonResponse(
             {"error": "log in as staff or send Authorization: Bearer <token>"}, status=401
         )
@@ -163,7 +105,7 @@ def transitions(request: HttpRequest) -> JsonResponse:
         limit = _int_param(request, "limit", 100, 1, 1000)
     except ValueError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    settle = timedelta(seconds=float(getattr(settings, "KLR_TRANSITIONS_SETTLE_SECONDS", 2.0)))
+    settle = timedelta(seconds=settings.KLR_TRANSITIONS_SETTLE_SECONDS)
     rows = list(
         Transition.objects.filter(id__gt=after, created_at__lte=timezone.now() - settle)
         .order_by("id")

@@ -110,3 +110,23 @@ def test_report_shows_precision_and_round1_next_to_it(docs: Path) -> None:
     assert "| django | DEAD_CODE | 10 | 2 | 1 | 1 | 50% | 5 | 150 | 0 |" in text
     assert "| django | UNDISCOVERED_MODULE | 0 | - | - | - | - | 0 | 23 | 0 |" in text
     assert "**public-api** (django 1)\n\nA library's public name.\n" in text
+
+
+def test_each_wheel_tree_is_read_with_its_own_configuration(tmp_path: Path) -> None:
+    """The trees are unpacked inside this repository, whose pyproject.toml says kind =
+    "application": without a [tool.kloros] of its own, Django would be read as an application."""
+    from monitors.config import load
+
+    (tmp_path / "pyproject.toml").write_text('[tool.kloros]\nkind = "application"\n')  # the enclosing repo
+    (tmp_path / ".git").mkdir()
+    expected = {"django": "library", "pretix": "application", "homeassistant": "application"}
+    for name, kind in expected.items():
+        tree = TREES[name]
+        root = tmp_path / name
+        (root / tree.package).mkdir(parents=True)
+        if tree.kind == "library":
+            (root / f"{name}-1.0.dist-info").mkdir()
+        (root / "pyproject.toml").write_text(tree.config)  # as fetch() writes it
+        config = load(root)
+        assert (config.kind, config.extra["source"]) == (kind, str(root / "pyproject.toml"))
+    assert len(load(tmp_path / "homeassistant").endpoints) == 12

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-DASHBOARD_TESTS = str(Path(__file__).resolve().parents[1] / "kloros_site" / "dashboard")
-if DASHBOARD_TESTS not in sys.path:
-    sys.path.insert(0, DASHBOARD_TESTS)
+from tests.harness import REPO
+from tests.kloros_site.dashboard.operator_rows import live_workers, plain_static_storage, worker_probe
 
-from operator_rows import plain_static_storage, reset_worker_cache  # noqa: E402, F401
+__all__ = [
+    "browser",
+    "live_workers",
+    "operator",
+    "page",
+    "plain_static_storage",
+    "screenshot_dir",
+    "worker_probe",
+]
 
 CHROMIUM = "/usr/bin/chromium"
-REPO = Path(__file__).resolve().parents[2]
 
 
 # per module, not per session: while Playwright runs, every later test would be under its loop

@@ -38,7 +38,7 @@ def _reachable(url: str) -> None:
     conn = Connection(url, connect_timeout=5)
     try:
         conn.ensure_connection(max_retries=1)
-    except Exception as exc:  # noqa: BLE001 - turned into a loud failure below
+    except Exception as exc:  # turned into a loud failure below
         pytest.fail(f"broker at {url} is unreachable ({exc!r}); these tests need the real broker")
     finally:
         conn.release()

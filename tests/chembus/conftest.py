@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,13 +9,7 @@ from typing import Any
 
 import pytest
 
-# The package lives at the repository root and the helpers next to this file; depending on how pytest
-# is invoked and configured neither folder is on sys.path.
-for folder in (Path(__file__).resolve().parents[2], Path(__file__).resolve().parent):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from chembus_buses import AMQP_URL, REDIS_URL, TRANSPORTS, Bus, _cleanup, _reachable  # noqa: E402
+from tests.chembus.chembus_buses import AMQP_URL, REDIS_URL, TRANSPORTS, Bus, _cleanup, _reachable
 
 
 @pytest.fixture(params=TRANSPORTS)

@@ -12,13 +12,13 @@ from kloros_site.chembus import (
     EXPLORATION_QUESTION,
     INTEGRATION_QUESTION,
     KNOWLEDGE_QUESTION,
-    MONITOR_SIGNALS,
     QUESTION_RESOLVED,
     check_signal,
     envelope,
     evidence_hash,
-    signal_for_monitor,
 )
+from monitors import MONITORS, signal_of
+from monitors.registry import HYPOTHESES
 
 
 def test_envelope_fields() -> None:
@@ -67,9 +67,21 @@ def test_every_question_signal_matches_curiosity_star() -> None:
     signals = [INTEGRATION_QUESTION, CAPABILITY_QUESTION, KNOWLEDGE_QUESTION, EXPLORATION_QUESTION]
     for signal in [*signals, QUESTION_RESOLVED]:
         assert topic._match(one_word, signal), signal
-    assert [
-        signal_for_monitor(m) for m in ("integration", "capability", "knowledge", "exploration")
-    ] == signals
-    assert set(MONITOR_SIGNALS.values()) == set(signals)
-    with pytest.raises(ValueError):
-        signal_for_monitor("nope")
+
+
+def test_every_registered_hypothesis_goes_out_on_a_routable_question_signal() -> None:
+    """A hypothesis whose signal were missing or malformed would make every file that opens one
+    of its questions a dead letter: it must fail here instead."""
+    topic = TopicExchange(channel=None)
+    one_word = topic.key_to_pattern("curiosity.*")
+    questions = {INTEGRATION_QUESTION, CAPABILITY_QUESTION, KNOWLEDGE_QUESTION, EXPLORATION_QUESTION}
+    assert HYPOTHESES and {monitor for monitor, _ in HYPOTHESES} == {
+        m for m in MONITORS if MONITORS[m].hypotheses
+    }
+    for (monitor, hypothesis), declared in HYPOTHESES.items():
+        signal = signal_of(monitor, hypothesis)
+        assert check_signal(signal) == declared.signal, (monitor, hypothesis)
+        assert topic._match(one_word, signal) and signal in questions, (monitor, hypothesis, signal)
+    assert {h.signal for h in HYPOTHESES.values()} == questions  # every monitor's signal is used
+    with pytest.raises(KeyError):
+        signal_of("integration", "NOPE")

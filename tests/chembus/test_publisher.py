@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from chembus_buses import AMQP_URL, REDIS_URL, Bus, _cleanup, _reachable
 
 from kloros_site.chembus import ChemBusUnavailable, ChemSub, Publisher, envelope
+from tests.chembus.chembus_buses import AMQP_URL, REDIS_URL, Bus, _cleanup, _reachable
 from tests.tcp_relay import Relay
 
 SIGNAL = "curiosity.integration_question"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from chembus_buses import Bus
 
 from kloros_site.chembus import (
     INTEGRATION_QUESTION,
@@ -13,6 +12,7 @@ from kloros_site.chembus import (
     Publisher,
     envelope,
 )
+from tests.chembus.chembus_buses import Bus
 
 WAIT = 5.0  # seconds without a message before a receive loop gives up
 QUIET = 1.0  # seconds of silence that count as "nothing more is coming"

@@ -8,10 +8,10 @@ import threading
 import uuid
 
 import zmq
-from chembus_buses import Bus
 
 from kloros_site.chembus import INTEGRATION_QUESTION, Publisher, envelope
 from kloros_site.chembus.zmq_bridge import run_bridge, run_proxy
+from tests.chembus.chembus_buses import Bus
 
 
 def _free_port() -> int:

@@ -7,8 +7,7 @@ import os
 import pytest
 
 from kloros_site.analysis.models import SourceFile
-
-from ..conftest import eventually
+from tests.harness import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

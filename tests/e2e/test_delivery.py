@@ -11,9 +11,8 @@ from django.conf import settings
 
 from kloros_site.analysis.messages import sha256
 from kloros_site.analysis.models import Question, SourceFile, Transition
+from tests.harness import Listener, eventually
 from tests.tcp_relay import Relay
-
-from ..conftest import Listener, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -14,8 +14,7 @@ import pytest
 
 from kloros_site.analysis.messages import sha256
 from kloros_site.analysis.models import SourceFile
-
-from ..conftest import Process, eventually
+from tests.harness import Proc, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ROUNDS = int(os.environ.get("KLR_SOAK_ROUNDS", "30"))
@@ -23,7 +22,7 @@ WARM_UP = 10
 MB = 1024 * 1024
 
 
-def children_rss(worker: Process) -> dict[int, int]:
+def children_rss(worker: Proc) -> dict[int, int]:
     parent = psutil.Process(worker.popen.pid)
     return {child.pid: child.memory_info().rss for child in parent.children()}
 

@@ -2,7 +2,8 @@
 
 After the system goes quiet, the stored questions must equal a batch scan of the tree as it
 then stands, every file must be accounted for, and the analysis queue must never have held
-more than its bound — with a worker SIGKILLed mid-storm, or the broker restarted mid-storm.
+more than its bound — with a worker SIGKILLed mid-storm, the broker restarted mid-storm, or
+the PostgreSQL server restarted mid-storm.
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from kombu import Connection
 
 from kloros_site.analysis import evaluation
-from kloros_site.analysis.models import PendingFile, Question, SourceFile
+from kloros_site.analysis.models import DeadLetter, PendingFile, Question, SourceFile
 from kloros_site.analysis.reader import read_version
 from monitors import scan_tree
-
-from ..conftest import eventually
+from tests.harness import children, eventually, wait_for_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -145,14 +146,29 @@ def settle(root: Path) -> None:
     """Quiet: nothing pending, and every file on disk stored with its current content."""
     from kloros_site.analysis.messages import sha256
 
+    def files() -> tuple[dict[str, str], dict[str, str]]:
+        on_disk = {p.relative_to(root).as_posix(): sha256(p.read_bytes()) for p in root.rglob("*.py")}
+        stored = dict(SourceFile.objects.exclude(status="deleted").values_list("path", "sha256"))
+        return on_disk, stored
+
     def quiet() -> bool:
         if PendingFile.objects.exists() or not evaluation.evaluated():
             return False
-        on_disk = {p.relative_to(root).as_posix(): sha256(p.read_bytes()) for p in root.rglob("*.py")}
-        stored = dict(SourceFile.objects.exclude(status="deleted").values_list("path", "sha256"))
+        on_disk, stored = files()
         return on_disk == stored
 
-    eventually(quiet, timeout=300, message="the pipeline did not catch up with the tree")
+    try:
+        eventually(quiet, timeout=300)
+    except AssertionError:
+        # what is behind, so a failure says where the pipeline stopped
+        on_disk, stored = files()
+        lag = {
+            "pending": list(PendingFile.objects.values_list("path", "dispatched_at", "attempts")[:10]),
+            "evaluated": evaluation.evaluated(),
+            "not stored as on disk": sorted(p for p in on_disk if stored.get(p) != on_disk[p])[:10],
+            "stored, not on disk": sorted(stored.keys() - on_disk.keys())[:10],
+        }
+        raise AssertionError(f"the pipeline did not catch up with the tree: {lag}") from None
 
 
 def assert_matches_batch_scan(root: Path) -> None:
@@ -200,36 +216,41 @@ def test_a_worker_killed_mid_storm_loses_nothing(storm):
     assert max(probe.samples) <= BOUND
 
 
+def restart_redis(host: str, port: int) -> None:
+    """Stop the test Redis and start it again as it ran: its folder, log file and binding come from
+    the server itself (CONFIG GET), not from this machine's layout."""
+    cli = ["redis-cli", "-h", host, "-p", str(port)]
+    names = ("dir", "logfile", "bind", "save", "appendonly")
+    config = {}
+    for name in names:
+        reply = subprocess.run([*cli, "config", "get", name], check=True, capture_output=True, text=True)
+        config[name] = reply.stdout.splitlines()[1] if reply.stdout.count("\n") > 1 else ""
+    subprocess.run([*cli, "shutdown", "nosave"], capture_output=True)
+    wait_for_port(port, host, is_open=False, timeout=30)
+    argv = ["redis-server", "--daemonize", "yes", "--port", str(port)]
+    for name in names:
+        if name == "bind":
+            argv += ["--bind", *config[name].split()]
+        else:
+            argv += [f"--{name}", config[name]]
+    subprocess.run(argv, check=True)
+    wait_for_port(port, host, timeout=60)
+
+
+def restart_rabbitmq(host: str, port: int) -> None:
+    subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True)
+    wait_for_port(port, host, is_open=False, timeout=60)
+    subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True)
+    wait_for_port(port, host, timeout=120)
+
+
 def restart_broker() -> None:
-    url = settings.CELERY_BROKER_URL
-    if url.startswith("redis"):
-        subprocess.run(["redis-cli", "shutdown", "nosave"], capture_output=True)
-        time.sleep(1)
-        subprocess.run(
-            [
-                "redis-server",
-                "--daemonize",
-                "yes",
-                "--bind",
-                "127.0.0.1",
-                "-::1",
-                "--port",
-                "6379",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                "/var/lib/redis",
-                "--logfile",
-                "/var/log/redis/ci.log",
-            ],
-            check=True,
-        )
+    url = urlsplit(settings.CELERY_BROKER_URL)
+    host = url.hostname or "127.0.0.1"
+    if url.scheme.startswith("redis"):
+        restart_redis(host, url.port or 6379)
     else:
-        subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True)
-        time.sleep(1)
-        subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True)
+        restart_rabbitmq(host, url.port or 5672)
 
 
 @pytest.mark.skipif(
@@ -249,3 +270,57 @@ def test_a_broker_restart_mid_storm_loses_nothing(storm, worker):
     (root / "after_restart.py").write_text("x = 1\n")
     dispatch(read_version(root, root / "after_restart.py", 10_000))
     eventually(lambda: SourceFile.objects.filter(path="after_restart.py").exists())
+
+
+def restart_postgresql(host: str, port: str) -> None:
+    """Restart the server (a fast shutdown: every connection of every process is dropped) and
+    poll until it accepts connections again."""
+    version = max(
+        (p.name for p in Path("/etc/postgresql").iterdir()), key=lambda v: tuple(map(int, v.split(".")))
+    )
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    ready = ["pg_isready", "-q", "-h", host, "-p", port]
+    eventually(lambda: subprocess.run(ready, timeout=30).returncode == 0, 120, "PostgreSQL did not come back")
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="the embedded stack's database is a SQLite file: there is no server to restart",
+)
+def test_a_postgres_restart_mid_storm_loses_nothing(storm, request):
+    from django.db import connection
+
+    root, workers, start_worker, probe = storm
+    server = (connection.settings_dict["HOST"] or "127.0.0.1", str(connection.settings_dict["PORT"] or 5432))
+    failed: list[BaseException] = []
+
+    def restart_server() -> None:
+        try:
+            restart_postgresql(*server)
+        except BaseException as exc:  # re-raised below, on the test's own thread
+            failed.append(exc)
+
+    restart = threading.Thread(target=restart_server)
+    tree = Tree(root, 5)
+    for i in range(1500):
+        tree.step()
+        if i == 500:
+            restart.start()  # the storm goes on while the server goes down and comes back
+        elif i == 1000:
+            restart.join()  # and its last third is written after it is back
+    restart.join()
+    if failed:
+        raise failed[0]
+    connection.close()  # this process's own connection died with the server too
+
+    settle(root)
+    assert_matches_batch_scan(root)
+    assert max(probe.samples) <= BOUND
+    # nobody gave up on a file because the database was away for a moment, and nobody crashed
+    assert list(DeadLetter.objects.values_list("path", "error")) == []
+    assert [p.name for p in children(request.node) if not p.alive()] == []

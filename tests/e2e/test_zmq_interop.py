@@ -4,7 +4,6 @@ plain pyzmq SUB socket that knows nothing of this project."""
 from __future__ import annotations
 
 import json
-import socket
 import time
 import uuid
 
@@ -13,24 +12,21 @@ import zmq
 from django.conf import settings
 
 from kloros_site.chembus import ChemSub, envelope, publish
-
-from ..conftest import Process, manage
+from tests.harness import REPO, Proc, attach, free_port, manage
 
 pytestmark = pytest.mark.e2e
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_bus_messages_reach_a_plain_zmq_subscriber(stack_env, tmp_path):
+def test_bus_messages_reach_a_plain_zmq_subscriber(request, stack_env, tmp_path):
     xsub, xpub = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
     env = {**stack_env, "KLR_CHEM_XSUB": xsub}
-    proxy = Process("zmq-proxy", manage("chembus", "proxy", "--xsub", xsub, "--xpub", xpub), env, tmp_path)
+    proxy = Proc("zmq-proxy", manage("chembus", "proxy", "--xsub", xsub, "--xpub", xpub), env, tmp_path, REPO)
+    attach(request.node, proxy)
     name = f"test-bridge-{uuid.uuid4().hex[:8]}"
-    bridge = Process("zmq-bridge", manage("chembus", "bridge", "curiosity.#", "--name", name), env, tmp_path)
+    bridge = Proc(
+        "zmq-bridge", manage("chembus", "bridge", "curiosity.#", "--name", name), env, tmp_path, REPO
+    )
+    attach(request.node, bridge)
     context = zmq.Context()
     sub = context.socket(zmq.SUB)
     sub.connect(xpub)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from monitors.config import ConfigError, detect_kind, load
-from monitors.facts import extract, placeholder_facts
+from monitors.extract import extract, placeholder_facts
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

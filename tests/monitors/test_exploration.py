@@ -1,10 +1,13 @@
-from monitor_helpers import asks
+from tests.monitors.monitor_helpers import findings, questions
 
 STUB = 'def plan(x):\n    """Make a plan."""\n    raise NotImplementedError("later")\n'
 
 
 def test_unimplemented_stub():
-    assert asks({"a.py": STUB}, "UNIMPLEMENTED_STUB", "a.plan")
+    assert findings({"a.py": STUB}) == [
+        ("DEAD_CODE", "symbol.a.plan"),
+        ("UNIMPLEMENTED_STUB", "symbol.a.plan"),
+    ]
 
 
 def test_methods_private_and_abstract_stubs_are_not_asked_about():
@@ -14,13 +17,47 @@ def test_methods_private_and_abstract_stubs_are_not_asked_about():
         "c.py": "@abstractmethod\n" + STUB,
         "d.py": "def real(x):\n    if x:\n        raise NotImplementedError\n    return 1\n",
     }
-    assert not asks(files, "UNIMPLEMENTED_STUB")
+    assert findings(files) == [  # none of them is called either
+        ("DEAD_CODE", "symbol.a.Base"),
+        ("DEAD_CODE", "symbol.a.Base.run"),
+        ("DEAD_CODE", "symbol.b._plan"),
+        ("DEAD_CODE", "symbol.d.real"),
+    ]
 
 
 def test_open_todo_one_question_per_file():
-    found = asks({"a.py": "x = 1  # TODO: tune\n# FIXME broken on win\ny = 2\n"}, "OPEN_TODO")
-    assert len(found) == 1 and found[0].evidence == ("a.py:1", "a.py:2")
+    files = {"a.py": "x = 1  # TODO: tune\n# FIXME broken on win\ny = 2\n"}
+    assert findings(files) == [("OPEN_TODO", "module.a")]
+    (todo,) = questions(files)
+    assert todo.evidence == ("a.py:1", "a.py:2")
 
 
 def test_todo_inside_strings_and_xxx_are_not_markers():
-    assert not asks({"a.py": 's = "`# TODO` in text"\n# XXX: emphasis\n'}, "OPEN_TODO")
+    assert findings({"a.py": 's = "`# TODO` in text"\n# XXX: emphasis\n'}) == []
+
+
+# a scaffolding command: the TODO belongs to the code it writes, not to this module
+SCAFFOLD = """\"\"\"Write a handler module for a new event.\"\"\"
+HANDLER_TEMPLATE = '''
+def handle_{name}(event):
+    # TODO: implement {name}
+    raise NotImplementedError
+'''
+
+
+def write_handler(path, name):
+    \"\"\"Write it.\"\"\"
+    path.write_text(HANDLER_TEMPLATE.format(name=name))  # FIXME: refuses to overwrite?
+"""
+
+
+def test_todo_inside_a_code_template_string_is_not_a_marker():
+    found = [q for q in questions({"scaffold.py": SCAFFOLD}) if q.hypothesis == "OPEN_TODO"]
+    assert [q.evidence for q in found] == [("scaffold.py:11",)]
+
+
+def test_todo_questions_read_as_plain_english():
+    one = questions({"one.py": "x = 1  # TODO: later\n"})
+    two = questions({"two.py": "x = 1  # TODO: later\ny = 2  # FIXME: soon\n"})
+    assert [q.question for q in one] == ["one.py has 1 open TODO marker. Is it still planned?"]
+    assert [q.question for q in two] == ["two.py has 2 open FIXME/TODO markers. Are they still planned?"]

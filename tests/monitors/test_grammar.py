@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from monitors.facts import AnalysisError, parse
+from monitors.extract import parse
+from monitors.facts import AnalysisError
 from monitors.grammar import RUNNING, pep701_fstring
 from monitors.scan import scan_tree
 
@@ -93,7 +94,8 @@ def test_a_real_311_parser_names_312_code_as_newer_grammar(tmp_path: Path):
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     probe = (
-        "import sys; from pathlib import Path; from monitors.facts import AnalysisError, parse\n"
+        "import sys; from pathlib import Path; from monitors.extract import parse; "
+        "from monitors.facts import AnalysisError\n"
         "for path in sorted(Path(sys.argv[1]).glob('*.py')):\n"
         "    try:\n        parse(path.name, path.read_bytes())\n    except AnalysisError as exc:\n"
         "        print(path.name, exc.reason, exc)\n"

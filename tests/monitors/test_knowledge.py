@@ -1,52 +1,387 @@
-from monitor_helpers import asks, batch
-
+from monitors.config import Config
+from monitors.engine import KeyLookup
 from monitors.knowledge import KnowledgeMonitor
+from tests.monitors.monitor_helpers import batch, findings
 
-UNDOCUMENTED = "def a():\n    pass\ndef b():\n    pass\nclass C:\n    def m(self):\n        pass\n"
+UNDOCUMENTED = "def a():\n    x = 1\n    return x\ndef b():\n    x = 2\n    return x\nclass C:\n    def m(self):\n        x = 3\n        return x\n"
+UNUSED = ["C", "C.m", "a", "b"]  # nothing in these snippets calls them
+
+
+def dead(module: str, names: list[str]) -> list[tuple[str, str]]:
+    return [("DEAD_CODE", f"symbol.{module}.{name}") for name in names]
 
 
 def test_missing_docstrings_above_threshold():
-    found = asks({"pkg/mod.py": UNDOCUMENTED}, "MISSING_DOCSTRINGS")
+    found = [
+        q
+        for q in batch({"pkg/mod.py": UNDOCUMENTED}).all_questions().values()
+        if q.hypothesis == "MISSING_DOCSTRINGS"
+    ]
     assert len(found) == 1 and "pkg/mod.py:1" in found[0].evidence  # the module itself counts
+    assert findings({"pkg/mod.py": UNDOCUMENTED}) == [
+        *dead("pkg.mod", UNUSED),
+        ("MISSING_DOCSTRINGS", "module.pkg.mod"),
+    ]
 
 
 def test_documented_private_and_test_code_is_not_counted():
     documented = '"""Module."""\ndef a():\n    """A."""\ndef _b():\n    pass\nclass _C:\n    def m(self):\n        pass\n'
-    assert not asks({"mod.py": documented, "tests/test_mod.py": UNDOCUMENTED}, "MISSING_DOCSTRINGS")
+    assert findings({"mod.py": documented, "tests/test_mod.py": UNDOCUMENTED}) == dead(
+        "mod", ["_C", "_C.m", "_b", "a"]
+    )
 
 
 def test_threshold_is_configurable():
     monitor = KnowledgeMonitor(min_undocumented=10)
     store = batch({"mod.py": UNDOCUMENTED})
-    assert not monitor.evaluate("docs:mod.py", lambda key: store.postings(f"knowledge:{key}"))
-    assert KnowledgeMonitor(min_undocumented=2).evaluate(
-        "docs:mod.py", lambda key: store.postings(f"knowledge:{key}")
-    )
+    lookup = KeyLookup(store, "knowledge", "knowledge:docs:mod.py")
+    assert not monitor.evaluate("docs:mod.py", lookup)
+    assert KnowledgeMonitor(min_undocumented=2).evaluate("docs:mod.py", lookup)
 
 
 CODE = {
     "pkg/__init__.py": "",
-    "pkg/mod.py": "def func():\n    pass\nclass K:\n    def meth(self):\n        pass\n",
+    "pkg/mod.py": '"""Code the documents below name."""\ndef func():\n    """F."""\nclass K:\n    """K."""\n    def meth(self):\n        """M."""\n',
+    "pkg/__main__.py": "from pkg.mod import K, func\nfunc()\nK().meth()\n",
 }
 
 
 def test_stale_knowledge_in_markdown():
-    assert asks({**CODE, "README.md": "Call `pkg.mod.gone` first.\n"}, "STALE_KNOWLEDGE", "pkg.mod.gone")
-    assert asks({**CODE, "README.md": "Use `pkg.mod.K.old()`.\n"}, "STALE_KNOWLEDGE", "pkg.mod.K.old")
-    assert asks({**CODE, "README.md": "See `pkg.other`.\n"}, "STALE_KNOWLEDGE", "pkg.other")
+    assert findings({**CODE, "README.md": "Call `pkg.mod.gone` first.\n"}) == [
+        ("STALE_KNOWLEDGE", "symbol.pkg.mod.gone")
+    ]
+    assert findings({**CODE, "README.md": "Use `pkg.mod.K.old()`.\n"}) == [
+        ("STALE_KNOWLEDGE", "symbol.pkg.mod.K.old")
+    ]
+    assert findings({**CODE, "README.md": "See `pkg.other`.\n"}) == [("STALE_KNOWLEDGE", "symbol.pkg.other")]
 
 
 def test_existing_and_foreign_symbols_are_not_stale():
     doc = "`pkg.mod.func` and ``pkg.mod.K.meth()`` and `os.path.join` and `pkg.mod`\n"
-    assert not asks({**CODE, "README.md": doc}, "STALE_KNOWLEDGE")
+    assert findings({**CODE, "README.md": doc}) == []
 
 
 def test_autodoc_directives_and_roles():
     rst = ".. autofunction:: pkg.mod.func\n.. autoclass:: pkg.mod.Gone\n\nSee :func:`~pkg.mod.vanished`.\n"
-    found = {q.capability_key for q in asks({**CODE, "docs/api.rst": rst}, "STALE_KNOWLEDGE")}
-    assert found == {"symbol.pkg.mod.Gone", "symbol.pkg.mod.vanished"}
+    assert findings({**CODE, "docs/api.rst": rst}) == [
+        ("STALE_KNOWLEDGE", "symbol.pkg.mod.Gone"),
+        ("STALE_KNOWLEDGE", "symbol.pkg.mod.vanished"),
+    ]
 
 
 def test_docstring_roles_are_checked():
     src = 'def f():\n    """Like :func:`pkg.mod.gone`."""\n'
-    assert asks({**CODE, "pkg/user.py": src}, "STALE_KNOWLEDGE", "pkg.mod.gone")
+    assert findings({**CODE, "pkg/user.py": src}) == [
+        ("DEAD_CODE", "symbol.pkg.user.f"),
+        ("STALE_KNOWLEDGE", "symbol.pkg.mod.gone"),
+        ("UNDISCOVERED_MODULE", "module.pkg.user"),
+    ]
+
+
+def test_documentation_names_modules_as_they_are_imported_not_by_their_src_path():
+    files = {
+        "src/kloros/__init__.py": "",
+        "src/kloros/bus.py": '"""The bus."""\nclass ChemPub:\n    """Publishes."""\n',
+        "src/kloros/__main__.py": "from kloros.bus import ChemPub\n",
+        "README.md": "Publish with `kloros.bus.ChemPub`, not `kloros.bus.Publisher`.\n",
+    }
+    assert findings(files) == [("STALE_KNOWLEDGE", "symbol.kloros.bus.Publisher")]
+
+
+# -- what MISSING_DOCSTRINGS does not ask for -------------------------------------------
+
+# django/contrib/sessions/backends/base.py and cache.py (5.2), shortened
+SESSION_BASE = '''"""Session base."""
+class SessionBase:
+    """Base class for all Session classes."""
+
+    def create(self):
+        """Create a new session instance, saved once with empty data."""
+        raise NotImplementedError("subclasses of SessionBase must provide a create() method")
+
+    def load(self):
+        """Load the session data and return a dictionary."""
+        raise NotImplementedError("subclasses of SessionBase must provide a load() method")
+
+    async def aload(self):
+        return await sync_to_async(self.load)()
+
+    async def acreate(self):
+        return await sync_to_async(self.create)()
+'''
+CACHE_STORE = """from django.contrib.sessions.backends.base import CreateError, SessionBase
+
+
+class SessionStore(SessionBase):
+    \"\"\"A cache-based session store.\"\"\"
+
+    def load(self):
+        try:
+            session_data = self._cache.get(self.cache_key)
+        except Exception:
+            session_data = None
+        if session_data is not None:
+            return session_data
+        self._session_key = None
+        return {}
+
+    async def aload(self):
+        try:
+            session_data = await self._cache.aget(await self.acache_key())
+        except Exception:
+            session_data = None
+        if session_data is not None:
+            return session_data
+        self._session_key = None
+        return {}
+
+    def create(self):
+        for i in range(10000):
+            self._session_key = self._get_new_session_key()
+            try:
+                self.save(must_create=True)
+            except CreateError:
+                continue
+            self.modified = True
+            return
+        raise RuntimeError("Unable to create a new session key.")
+
+    async def acreate(self):
+        for i in range(10000):
+            self._session_key = await self._aget_new_session_key()
+            try:
+                await self.asave(must_create=True)
+            except CreateError:
+                continue
+            self.modified = True
+            return
+        raise RuntimeError("Unable to create a new session key.")
+"""
+SESSIONS = {
+    "django/__init__.py": "",
+    "django/contrib/__init__.py": "",
+    "django/contrib/sessions/__init__.py": "",
+    "django/contrib/sessions/backends/__init__.py": "",
+    "django/contrib/sessions/backends/base.py": SESSION_BASE,
+    "django/contrib/sessions/backends/cache.py": CACHE_STORE,
+}
+
+
+def docs_evidence(files, config=None):
+    asked = [q for q in batch(files).all_questions().values() if q.hypothesis == "MISSING_DOCSTRINGS"]
+    return sorted(e for q in asked for e in q.evidence)
+
+
+def test_overrides_of_documented_base_methods_need_no_docstring_of_their_own():
+    # load and create inherit the base's documentation; aload and acreate have none to inherit
+    assert docs_evidence(SESSIONS) == [
+        "django/contrib/sessions/backends/cache.py:1",
+        "django/contrib/sessions/backends/cache.py:17",
+        "django/contrib/sessions/backends/cache.py:38",
+    ]
+
+
+# django/db/backends/dummy/base.py (5.2), whole but for the imports
+DUMMY = '''"""Dummy database backend for Django."""
+def complain(*args, **kwargs):
+    raise ImproperlyConfigured(
+        "settings.DATABASES is improperly configured. "
+        "Please supply the ENGINE value."
+    )
+
+
+def ignore(*args, **kwargs):
+    pass
+
+
+class DatabaseOperations(BaseDatabaseOperations):
+    quote_name = complain
+
+
+class DatabaseClient(BaseDatabaseClient):
+    runshell = complain
+
+
+class DatabaseCreation(BaseDatabaseCreation):
+    create_test_db = ignore
+    destroy_test_db = ignore
+    serialize_db_to_string = ignore
+
+
+class DatabaseIntrospection(BaseDatabaseIntrospection):
+    get_table_list = complain
+    get_table_description = complain
+    get_relations = complain
+    get_indexes = complain
+
+
+class DatabaseWrapper(BaseDatabaseWrapper):
+    operators = {}
+    _cursor = complain
+    ensure_connection = complain
+    client_class = DatabaseClient
+    creation_class = DatabaseCreation
+    introspection_class = DatabaseIntrospection
+    ops_class = DatabaseOperations
+
+    def is_usable(self):
+        return True
+'''
+
+
+def test_one_statement_bodies_need_no_docstring():
+    # complain is one raise, ignore a pass, is_usable one return, the classes declare attributes:
+    # left is DatabaseWrapper (1), below the threshold of 3
+    assert docs_evidence({"dummy/base.py": DUMMY}) == []
+    # the classes' own public functions are asked about: two more undocumented helpers reach 3
+    helpers = DUMMY + "\n\ndef check(settings):\n    name = settings.get('ENGINE')\n    return name\n"
+    helpers += "\n\ndef reset(settings):\n    settings.clear()\n    return settings\n"
+    assert docs_evidence({"dummy/base.py": helpers}) == [
+        "dummy/base.py:34",
+        "dummy/base.py:47",
+        "dummy/base.py:52",
+    ]
+
+
+# django/db/models/fields/related_descriptors.py (5.2): a manager class made per relation
+MANAGER_FACTORY = '''"""Related descriptors."""
+def create_reverse_many_to_one_manager(superclass, rel):
+    """Create a manager for the reverse side of a many-to-one relation."""
+
+    class RelatedManager(superclass, AltersData):
+        def add(self, *objs, bulk=True):
+            self._check_fk_val()
+            self._remove_prefetched_objects()
+            db = router.db_for_write(self.model, instance=self.instance)
+
+        def create(self, **kwargs):
+            self._check_fk_val()
+            self._remove_prefetched_objects()
+            kwargs[self.field.name] = self.instance
+            db = router.db_for_write(self.model, instance=self.instance)
+            return super(RelatedManager, self.db_manager(db)).create(**kwargs)
+
+        def get_or_create(self, **kwargs):
+            self._check_fk_val()
+            kwargs[self.field.name] = self.instance
+            db = router.db_for_write(self.model, instance=self.instance)
+            return super(RelatedManager, self.db_manager(db)).get_or_create(**kwargs)
+
+    return RelatedManager
+'''
+
+
+def test_classes_nested_in_functions_are_not_asked_for_docstrings():
+    assert docs_evidence({"related_descriptors.py": MANAGER_FACTORY}) == []
+
+
+# -- generated files ---------------------------------------------------------------------
+
+GRPC = '''# Generated by the gRPC Python protocol compiler plugin. DO NOT EDIT!
+"""Client and server classes corresponding to protobuf-defined services."""
+import grpc
+
+
+class GreeterServicer(object):
+    def SayHello(self, request, context):
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
+    def SayHelloAgain(self, request, context):
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
+
+def add_GreeterServicer_to_server(servicer, server):
+    rpc_method_handlers = {"SayHello": grpc.unary_unary_rpc_method_handler(servicer.SayHello)}
+    generic_handler = grpc.method_handlers_generic_handler("helloworld.Greeter", rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+'''
+GENERATED = {"api/v1/greeter_pb2_grpc.py": GRPC, "api/v2/greeter_pb2_grpc.py": GRPC}
+USES = {
+    "serve.py": "from api.v1.greeter_pb2_grpc import add_GreeterServicer_to_server\nfrom api.v2 import greeter_pb2_grpc\n"
+}
+
+
+def test_generated_files_are_asked_neither_docstrings_nor_duplicates():
+    hand_written = {path: source.split("\n", 1)[1] for path, source in GENERATED.items()}
+    unused = [  # DEAD_CODE is not about who wrote the code: generated or not, nothing calls these
+        ("DEAD_CODE", f"symbol.api.{v}.greeter_pb2_grpc.GreeterServicer{m}")
+        for v in ("v1", "v2")
+        for m in ("", ".SayHelloAgain")
+    ]
+    assert findings({**hand_written, **USES}) == [
+        *unused,
+        ("DUPLICATE_RESPONSIBILITY", "module.api.v1.greeter_pb2_grpc"),
+        ("MISSING_DOCSTRINGS", "module.api.v1.greeter_pb2_grpc"),
+        ("MISSING_DOCSTRINGS", "module.api.v2.greeter_pb2_grpc"),
+    ]
+    assert findings({**GENERATED, **USES}) == unused
+    assert findings({**hand_written, **USES}, Config(generated=("*_pb2_grpc.py",))) == unused
+
+
+def test_an_override_of_a_base_imported_through_its_package_is_documented_there():
+    # django/core/management/__init__.py re-exports BaseCommand; commands import it from there
+    base = '"""Base."""\nclass BaseCommand:\n    """A command."""\n\n    def add_arguments(self, parser):\n        """Entry point for subclassed commands to add custom arguments."""\n\n    def handle(self, *args, **options):\n        """The actual logic of the command."""\n        raise NotImplementedError\n'
+    command = 'from django.core.management import BaseCommand\n\n\nclass Command(BaseCommand):\n    help = "Deletes stale content types in the database."\n\n    def add_arguments(self, parser):\n        parser.add_argument("--noinput", action="store_false", dest="interactive")\n        parser.add_argument("--database", default="default")\n\n    def handle(self, **options):\n        db = options["database"]\n        return db\n'
+    files = {
+        "django/__init__.py": "",
+        "django/core/__init__.py": "",
+        "django/core/management/__init__.py": "from django.core.management.base import BaseCommand, CommandError\n",
+        "django/core/management/base.py": base,
+        "django/core/management/commands/__init__.py": "",
+        "django/core/management/commands/remove_stale.py": command,
+    }
+    assert docs_evidence(files) == []
+
+
+# django/contrib/postgres/lookups.py (5.2): classes that only declare what a framework reads
+LOOKUPS = '''"""Lookups."""
+from django.db.models import Transform
+from django.db.models.lookups import PostgresOperatorLookup
+
+
+class DataContains(PostgresOperatorLookup):
+    lookup_name = "contains"
+    postgres_operator = "@>"
+
+
+class ContainedBy(PostgresOperatorLookup):
+    lookup_name = "contained_by"
+    postgres_operator = "<@"
+
+
+class Overlap(PostgresOperatorLookup):
+    lookup_name = "overlap"
+    postgres_operator = "&&"
+'''
+
+# this project at round 1: kloros_site/chembus/command.py, a Django management command
+COMMAND = '''"""ChemBus command."""
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "ChemBus: listen to or publish on the bus, or run the ZeroMQ proxy/bridge."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        listen = sub.add_parser("listen")
+        listen.add_argument("pattern")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        action = opts["action"]
+        getattr(self, action)(**opts)
+
+    def listen(self, pattern: str, **opts: Any) -> None:
+        for envelope in ChemSub(pattern):
+            self.stdout.write(json.dumps(envelope))
+'''
+
+
+def test_declarative_classes_and_overrides_of_framework_bases_need_no_docstring():
+    assert docs_evidence({"lookups.py": LOOKUPS}) == []
+    # add_arguments and handle override Django's documented hooks; listen is the command's own
+    assert docs_evidence({"command.py": COMMAND}) == []

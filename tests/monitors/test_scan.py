@@ -1,8 +1,7 @@
 from pathlib import Path
 
-from monitor_helpers import batch
-
 from monitors import WATCHED_SUFFIXES, AnalysisError, analyze, iter_source_files, scan_tree
+from tests.monitors.monitor_helpers import batch
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -31,7 +30,7 @@ def test_a_package_root_is_named_as_it_is_imported(tmp_path: Path):
 
 def test_scan_tree_equals_in_memory_batch_and_reports_failures(tmp_path: Path):
     files = {
-        "a.py": 'emit("t.x")\n',
+        "a.py": 'ChemPub().emit("t.x")\n',
         "b.py": "def f(:\n",
         "c.py": "class K:\n    def m(self):\n        self.q.x()\n",
     }

@@ -3,29 +3,18 @@ watcher and the workers too), and incremental == batch when comments come and go
 
 from __future__ import annotations
 
-import textwrap
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitors import MemoryStore, Question, analyze, apply, rebuild
+from monitors import MemoryStore, Question, apply
 from monitors.config import Config
 from monitors.scan import unused_suppressions
 from monitors.suppress import ALL, scan_python, scan_text
-from tests.monitors.test_incremental import batch as batch_of_sources
-from tests.monitors.test_incremental import postings, replay
+from tests.monitors.monitor_helpers import batch, postings
+from tests.monitors.test_incremental import replay
 from tests.monitors.tree_strategies import PATHS, content, python_statement
 
 PUB = "from bus import ChemPub; "  # a ChemBus publisher from outside the tree, on the line it is used
-
-
-def batch(files: dict[str, str], config: Config | None = None) -> MemoryStore:
-    store = MemoryStore()
-    config = config or Config()
-    for path, source in files.items():
-        store.replace_postings(path, analyze(path, textwrap.dedent(source).encode(), config))
-    rebuild(store, config)
-    return store
 
 
 def asked(store: MemoryStore) -> list[tuple[str, tuple[str, ...]]]:
@@ -203,6 +192,6 @@ def test_incremental_equals_batch_while_suppressions_come_and_go(ops):
             del files[path]
             statements.pop(path, None)
             replay(seen, apply(store, path, None))
-    expected = batch_of_sources(files).all_questions()
+    expected = batch(files, dedent=False).all_questions()
     assert store.all_questions() == expected
     assert seen == expected

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -12,19 +10,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
-
-from operator_rows import (  # noqa: E402
-    plain_static_storage,  # noqa: F401
+from kloros_site.analysis.messages import FileVersion, sha256
+from kloros_site.analysis.models import DeadLetter, PendingFile, Posting, SourceFile
+from tests.kloros_site.dashboard.operator_rows import (
+    plain_static_storage,  # noqa: F401  (a fixture, used by name)
     question,
-    reset_worker_cache,  # noqa: F401
     source_file,
     transition,
     tree,
+    worker_probe,  # noqa: F401  (a fixture, used by name)
 )
-
-from kloros_site.analysis.messages import FileVersion, sha256  # noqa: E402
-from kloros_site.analysis.models import DeadLetter, PendingFile, SourceFile  # noqa: E402
 
 QUESTIONS = reverse("admin:analysis_question_changelist")
 
@@ -67,7 +62,8 @@ def test_question_list_shows_evidence_and_filters(admin_client):
 
     page = admin_client.get(QUESTIONS)
     html = page.content.decode()
-    assert "<code>pkg/a.py:3</code><br><code>pkg/b.py:9</code>" in html
+    # evidence is collapsed to its first location (a link to the file at that line) and a count
+    assert '>pkg/a.py:3</a><br><span class="klr-more">2 locations in 2 files</span>' in html
     assert page.context["cl"].show_full_result_count is False
 
     assert ids(admin_client.get(QUESTIONS, {"hypothesis": "ORPHANED_QUEUE"})) == {orphan.pk}
@@ -145,10 +141,17 @@ def test_suppress_asks_for_a_reason_then_suppresses(admin_client):
 def test_file_page_counts_open_questions_citing_it(admin_client):
     root = tree()
     file = source_file(root, path="pkg/a.py", sha256="ab" * 32, size=10, duration_ms=1.5, latency_ms=20)
-    question(root, evidence=["pkg/a.py:1"])
-    question(root, evidence=["pkg/a.py:7", "x.py:1"])
-    question(root, evidence=["pkg/a.py:2"], status="resolved")
-    question(root, evidence=["pkg/aa.py:2"])
+    other = source_file(root, path="pkg/aa.py")
+    cited = [
+        question(root, evidence=["pkg/a.py:1"]),
+        question(root, evidence=["pkg/a.py:7", "x.py:1"]),
+        question(root, evidence=["pkg/a.py:2"], status="resolved"),
+    ]
+    elsewhere = question(root, evidence=["pkg/aa.py:2"])
+    # as the monitors do, each cited file posts under its question's key (the pages join on it)
+    for q in cited:
+        Posting.objects.create(tree=root, file=file, key=q.key, payload={})
+    Posting.objects.create(tree=root, file=other, key=elsewhere.key, payload={})
 
     listing = admin_client.get(reverse("admin:analysis_sourcefile_changelist")).content.decode()
     assert "pkg/a.py" in listing and "abababababab" in listing

@@ -16,8 +16,8 @@ from kloros_site.analysis.messages import FileVersion, sha256
 from kloros_site.analysis.models import ChangedKeys, KeyRead, Question, Transition, Tree
 from kloros_site.analysis.services import record
 from kloros_site.analysis.store import as_engine_question
-from monitors import MemoryStore, analyze_or_placeholder, rebuild
-from tests.monitors.tree_strategies import operations
+from tests.monitors.monitor_helpers import batch
+from tests.monitors.tree_strategies import operations, replay_edits
 
 pytestmark = pytest.mark.django_db
 ROOT = "/srv/tree"
@@ -42,14 +42,6 @@ def extract(path: str, source: str | None, requested: list[int] | None = None) -
     return record(version(path, source), (requested if requested is not None else []).append)
 
 
-def batch(files: dict[str, str]) -> dict:
-    store = MemoryStore()
-    for path, source in files.items():
-        store.replace_postings(path, analyze_or_placeholder(path, source.encode())[0])
-    rebuild(store)
-    return store.all_questions()
-
-
 @settings(
     max_examples=25,
     deadline=None,
@@ -62,24 +54,14 @@ def test_batched_evaluation_in_the_database_equals_batch(whole_tree, monkeypatch
     monkeypatch.setattr(store, "BIG_BATCH", 0 if whole_tree else store.BIG_BATCH)
     with transaction.atomic():
         files: dict[str, str] = {}
-        for (op, path, arg), end in zip(ops, ends_batch, strict=False):
-            if op == "write":
-                files[path] = arg
-                extract(path, arg)
-            elif op == "delete" and path in files:
-                del files[path]
-                extract(path, None)
-            elif op == "move" and path in files and arg != path:
-                files[arg] = files.pop(path)
-                extract(path, None)
-                extract(arg, files[arg])
+        for _, end in zip(replay_edits(ops, files, extract), ends_batch, strict=False):
             if end and Tree.objects.exists():
                 evaluation.evaluate_tree(Tree.objects.get(path=ROOT).pk)
         if Tree.objects.exists():
             evaluation.evaluate_tree(Tree.objects.get(path=ROOT).pk)
             assert not ChangedKeys.objects.exists()
         stored = {row.qid: as_engine_question(row) for row in Question.objects.open()}
-        assert stored == batch(files)
+        assert stored == batch(files, dedent=False).all_questions()
         transaction.set_rollback(True)
 
 
@@ -174,3 +156,25 @@ def test_keys_that_read_only_themselves_store_no_reads():
     reads = list(KeyRead.objects.values_list("key", "read"))
     assert ("integration:name:helper", "integration:used:helper") in reads  # reads of others are kept
     assert not [(k, r) for k, r in reads if k == r]
+
+
+def test_a_burst_draining_is_not_evaluated_after_every_file(settings):
+    """Changes keep arriving (a branch switch's events still coming in) and the oldest change is
+    overdue: one evaluation, then none until the delay has passed since it ended."""
+    settings.KLR_EVALUATION_MAX_DELAY = 0.05
+    requested: list[int] = []
+    extract("a.py", "x = 1\n", requested)
+    tree = Tree.objects.get()
+    time.sleep(0.06)
+    evaluation.evaluate_tree(tree.pk)  # the trickle's evaluation just ended
+    requested.clear()
+    pending.request(ROOT, ["q.py"], seq=next_seq())  # the tree is not settled from here on
+    extract("b.py", "y = 1\n", requested)  # an older change waits ...
+    time.sleep(0.06)  # ... longer than the delay
+    pending.request(ROOT, ["c.py"], seq=next_seq())  # and a newer one is seen
+    Tree.objects.update(evaluated_at=timezone.now())  # but an evaluation has only just ended
+    extract("d.py", "z = 1\n", requested)
+    assert requested == []
+    Tree.objects.update(evaluated_at=timezone.now() - timedelta(seconds=1))
+    extract("e.py", "w = 1\n", requested)
+    assert requested == [tree.pk]

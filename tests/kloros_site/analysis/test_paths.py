@@ -49,3 +49,17 @@ def test_the_tree_configuration_is_stored_for_the_workers_and_a_change_is_notice
     (tmp_path / "pyproject.toml").write_text('[tool.kloros]\nkind = "application"\ntests = ["checks/**"]\n')
     assert remember_config(tmp_path) is True
     assert Tree.objects.get().analysis_config().tests == ("checks/**",)
+
+
+def test_nothing_has_changed_in_a_tree_analyzed_with_its_own_configuration(tmp_path):
+    # seen in the latency bench: `manage.py watch` after `manage.py rescan` of the same unchanged
+    # tree found all of its 500 files "changed since last run" and analyzed them again
+    from kloros_site.analysis.paths import remember_config
+    from kloros_site.analysis.reader import read_version
+    from kloros_site.analysis.services import record
+
+    write(tmp_path, {"pyproject.toml": '[tool.kloros]\nkind = "application"\n', "a.py": "x = 1\n"})
+    assert remember_config(tmp_path) is True  # as watch and rescan do first
+    for rel in ("a.py", "pyproject.toml"):
+        record(read_version(tmp_path, tmp_path / rel, 1 << 20))
+    assert list(changed_paths(tmp_path, walker_for(tmp_path), 1 << 20)) == []

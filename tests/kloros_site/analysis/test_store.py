@@ -9,22 +9,11 @@ from hypothesis import HealthCheck, given, settings
 
 from kloros_site.analysis.models import Question, SourceFile, Tree
 from kloros_site.analysis.store import DatabaseStore, as_engine_question
-from monitors import MemoryStore, analyze_or_placeholder, apply, rebuild
+from monitors import apply
+from tests.monitors.monitor_helpers import batch, postings
 from tests.monitors.tree_strategies import operations
 
 pytestmark = pytest.mark.django_db
-
-
-def postings(path: str, source: str) -> dict:
-    return analyze_or_placeholder(path, source.encode())[0]
-
-
-def batch(files: dict[str, str]) -> dict:
-    store = MemoryStore()
-    for path, source in files.items():
-        store.replace_postings(path, postings(path, source))
-    rebuild(store)
-    return store.all_questions()
 
 
 def apply_to_database(tree: Tree, path: str, source: str | None) -> None:
@@ -60,7 +49,7 @@ def test_database_store_equals_batch(ops):
                 apply_to_database(tree, path, None)
                 apply_to_database(tree, arg, files[arg])
         stored = {row.qid: as_engine_question(row) for row in Question.objects.open().filter(tree=tree)}
-        assert stored == batch(files)
+        assert stored == batch(files, dedent=False).all_questions()
         transaction.set_rollback(True)
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from kloros_site.analysis.models import PendingFile
+from kloros_site.analysis.models import PendingFile, SourceFile
 from kloros_site.analysis.paths import walker_for
 from kloros_site.analysis.pending import Feeder
 from kloros_site.analysis.services import record
@@ -33,7 +33,8 @@ def watch(tmp_path, wait_until):
     watchers = []
 
     def start() -> Watcher:
-        watcher = Watcher([root], {root: walker_for(root)}, Feeder(sent.append, lambda: 0, 1000, 60), 10_000)
+        feeder = Feeder(sent.append, lambda: 0, 1000, 60)
+        watcher = Watcher([root], {root: walker_for(root)}, feeder, 10_000, tick=0.1)
         watcher.start()
         thread = threading.Thread(target=watcher.run, daemon=True)
         thread.start()
@@ -146,6 +147,68 @@ def test_changes_taken_while_the_database_fails_are_reconciled(watch, wait_until
     (root / "a.py").write_text("x = 1\n")
     wait_until(lambda: "a.py" in sent.paths(), message="a change lost while the database failed")
     assert failures
+
+
+def test_a_deletion_the_database_refused_is_recorded_after_an_older_version_is_stored(
+    watch, wait_until, monkeypatch
+):
+    # seen in the PostgreSQL restart storm: a.py created and sent, its task retrying while the
+    # database is away; a.py deleted, and that event refused; the reconcile then saw a.py neither
+    # stored nor on disk, the retried task stored its creation, and the deletion was lost
+    root, sent, start = watch
+    start()
+    (root / "a.py").write_text("x = 1\n")
+    wait_until(lambda: sent.paths() == ["a.py"])
+    from django.db import OperationalError
+
+    from kloros_site.analysis import pending as pending_module
+
+    real_upsert = pending_module._upsert
+    failures = []
+
+    def away_once(*args, **kwargs):
+        if not failures:
+            failures.append(args)
+            raise OperationalError("the connection is closed")
+        return real_upsert(*args, **kwargs)
+
+    monkeypatch.setattr(pending_module, "_upsert", away_once)
+    (root / "a.py").unlink()
+    wait_until(lambda: len(sent) == 2, message=f"the deletion was not sent again: {sent}")
+    assert failures
+    assert [(v.path, v.deleted) for v in sent] == [("a.py", False), ("a.py", True)]
+    sent.work()  # the creation (older) is stored first, the deletion after it
+    assert list(SourceFile.objects.values_list("path", "status")) == [("a.py", "deleted")]
+
+
+def test_a_folder_moved_in_while_the_database_is_away_is_reconciled_and_watching_goes_on(
+    watch, tmp_path, wait_until, monkeypatch
+):
+    root, sent, start = watch
+    outside = tmp_path / "outside"
+    (outside / "pkg").mkdir(parents=True)
+    (outside / "pkg" / "a.py").write_text("a = 1\n")
+    start()
+    from django.db import OperationalError
+
+    from kloros_site.analysis import watcher as watcher_module
+
+    real_stored_files = watcher_module.stored_files
+    failures = []
+
+    def away_once(*args, **kwargs):
+        if not failures:
+            failures.append(args)
+            raise OperationalError("the connection is closed")
+        return real_stored_files(*args, **kwargs)
+
+    # the folder's event looks its stored files up on watchdog's own thread
+    monkeypatch.setattr(watcher_module, "stored_files", away_once)
+    shutil.move(str(outside / "pkg"), str(root / "pkg"))
+    wait_until(lambda: "pkg/a.py" in sent.paths(), message=f"sent: {sent.paths()}")
+    assert failures
+    (root / "later.py").write_text("b = 1\n")  # events still arrive: the thread lived on
+    wait_until(lambda: "later.py" in sent.paths(), message=f"sent: {sent.paths()}")
 
 
 def test_a_new_file_in_a_big_folder_sends_that_file_only(watch, wait_until):

@@ -1,11 +1,5 @@
-from __future__ import annotations
+"""The operator surfaces' fixtures for every test under this folder."""
 
-import sys
-from pathlib import Path
+from tests.kloros_site.dashboard.operator_rows import live_workers, plain_static_storage, worker_probe
 
-# helpers live next to this file; with --import-mode=importlib no test folder is on sys.path
-HERE = str(Path(__file__).resolve().parent)
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-
-from operator_rows import plain_static_storage, reset_worker_cache  # noqa: E402, F401
+__all__ = ["live_workers", "plain_static_storage", "worker_probe"]

@@ -11,6 +11,8 @@ import pytest
 from django.utils import timezone
 
 from kloros_site.analysis.models import Question, SourceFile, Transition, Tree
+from kloros_site.dashboard import probes
+from kloros_site.dashboard.probes import Worker
 
 _ids = itertools.count(1)
 
@@ -26,13 +28,30 @@ def plain_static_storage(settings) -> None:
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
-@pytest.fixture(autouse=True)
-def reset_worker_cache() -> Iterator[None]:
-    from kloros_site.dashboard import stats
+class StubProbe:
+    """Stands in for the worker broadcast, which waits its whole timeout (1 s) on every request."""
 
-    stats._cache.at = float("-inf")
-    yield
-    stats._cache.at = float("-inf")
+    def __init__(self) -> None:
+        self.workers: list[Worker] = []
+
+    def __call__(self) -> list[Worker]:
+        return list(self.workers)
+
+
+@pytest.fixture(autouse=True)
+def worker_probe() -> Iterator[StubProbe]:
+    """Workers are found by the stub (none unless a test adds some); `live_workers` for the real ones."""
+    stub = StubProbe()
+    probes.use_worker_probe(stub)
+    yield stub
+    probes.use_worker_probe(None)
+
+
+@pytest.fixture
+def live_workers(worker, worker_probe):
+    """The real broadcast, answered by the session's worker process."""
+    probes.use_worker_probe(None)
+    return worker
 
 
 def tree(path: str = "/srv/src") -> Tree:

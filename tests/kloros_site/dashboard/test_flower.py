@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
+from tests.harness import REPO, Proc, attach, celery, free_port, manage
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-REPO = Path(__file__).resolve().parents[3]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get_json(url: str):
@@ -28,30 +20,20 @@ def get_json(url: str):
 
 
 @pytest.fixture
-def flower(stack_env, tmp_path, wait_until):
+def flower(request, stack_env, tmp_path, wait_until):
     port = free_port()
-    log_path = tmp_path / "flower.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "kloros_site",
-                "flower",
-                f"--port={port}",
-                "--address=127.0.0.1",
-            ],
-            cwd=REPO,
-            env={**stack_env, "FLOWER_UNAUTHENTICATED_API": "true"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = Proc(
+        "flower",
+        celery("flower", f"--port={port}", "--address=127.0.0.1"),
+        {**stack_env, "FLOWER_UNAUTHENTICATED_API": "true"},
+        tmp_path,
+        REPO,
+    )
+    attach(request.node, process)
     base = f"http://127.0.0.1:{port}"
 
     def workers_seen():
-        assert process.poll() is None, f"flower exited:\n{log_path.read_text()}"
+        assert process.alive(), f"flower exited:\n{process.output()}"
         try:
             return [
                 name for name in get_json(f"{base}/api/workers?refresh=1") if name.startswith("test-worker@")
@@ -60,17 +42,10 @@ def flower(stack_env, tmp_path, wait_until):
             return []
 
     try:
-        wait_until(
-            workers_seen, timeout=60, message=f"flower never listed the worker:\n{log_path.read_text()}"
-        )
+        wait_until(workers_seen, timeout=60, message=f"flower never listed the worker:\n{process.output()}")
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.stop(timeout=15)
 
 
 def test_flower_lists_the_analysis_tasks_of_a_rescan(worker, flower, stack_env, tmp_path, wait_until):
@@ -81,7 +56,7 @@ def test_flower_lists_the_analysis_tasks_of_a_rescan(worker, flower, stack_env, 
         (root / name).write_text(f'ChemPub().emit("curiosity.{name[:-3]}")\n')
 
     rescan = subprocess.run(
-        [sys.executable, str(REPO / "manage.py"), "rescan", str(root)],
+        manage("rescan", str(root)),
         cwd=REPO,
         env=stack_env,
         capture_output=True,
@@ -104,3 +79,5 @@ def test_flower_lists_the_analysis_tasks_of_a_rescan(worker, flower, stack_env, 
         assert task["name"] == "kloros.analyze_file"
         assert task["worker"].startswith("test-worker@")
         assert task["result"] == "'analyzed'"
+        # the task shows the file it analyzes, never the content it carries
+        assert "data_b64" not in task["args"] and "data_b64" not in (task.get("kwargs") or "")

@@ -6,9 +6,9 @@ import json
 
 import pytest
 from django.conf import settings as django_settings
-from operator_rows import question, source_file
 
 from kloros_site.celery import app
+from tests.kloros_site.dashboard.operator_rows import question, source_file
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def assert_no_secrets(body: str) -> None:
     assert "Traceback" not in body and "/" not in body.replace("\\/", "")
 
 
-def test_healthy_with_a_live_worker(client, worker):
+def test_healthy_with_a_live_worker(client, live_workers):
     source_file()
     question()
     question(status="resolved")

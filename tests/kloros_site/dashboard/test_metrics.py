@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from operator_rows import question, source_file, transition, tree
 from prometheus_client.parser import text_string_to_metric_families
 
 from kloros_site.analysis.models import DeadLetter, PendingFile
+from tests.kloros_site.dashboard.operator_rows import question, source_file, transition, tree
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def test_metrics_reflect_the_database(client):
     assert m[(f"{hist}_sum", ())] == pytest.approx(20.73)
 
 
-def test_worker_memory_is_exported_per_worker(client, worker):
+def test_worker_memory_is_exported_per_worker(client, live_workers):
     m = scrape(client)
     memory = {labels: value for (name, labels), value in m.items() if name == "kloros_worker_memory_bytes"}
     assert memory, "no worker memory gauge while a worker runs"

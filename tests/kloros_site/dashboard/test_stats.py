@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from kombu import Exchange, Queue
-from operator_rows import question, source_file, transition, tree
 
 from kloros_site.analysis.models import DeadLetter, PendingFile
 from kloros_site.celery import app
 from kloros_site.dashboard import stats
+from tests.kloros_site.dashboard.operator_rows import question, source_file, transition, tree
 
 pytestmark = pytest.mark.django_db
 

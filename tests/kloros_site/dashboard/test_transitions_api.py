@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from operator_rows import question, transition
+
+from tests.kloros_site.dashboard.operator_rows import question, transition
 
 pytestmark = pytest.mark.django_db
 URL = "/api/transitions"

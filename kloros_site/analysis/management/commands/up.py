@@ -14,7 +14,7 @@ from kloros_site.analysis.management.commands.watch import watched_roots
 
 
 class Command(BaseCommand):
-    help = "Run the whole stack in the foreground: watcher, worker, web UI and Flower. Ctrl-C stops it."
+    help = "Run the whole stack in the foreground: watcher, worker, beat, web UI and Flower. Ctrl-C stops it."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("paths", nargs="*", help="folders to watch (default: KLR_WATCH_PATHS, else .)")
@@ -25,27 +25,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, paths, host, port, flower_port, concurrency, **options) -> None:
         roots = watched_roots(paths)
-        python = sys.executable
         password_file = settings.STATE_DIR / "admin_password"
         password = password_file.read_text().strip() if password_file.exists() else ""
         env = {**os.environ, "KLR_WATCH_PATHS": os.pathsep.join(map(str, roots)), "PYTHONUNBUFFERED": "1"}
-        manage = [python, str(Path(settings.BASE_DIR) / "manage.py")]
-        celery = [python, "-m", "celery", "-A", "kloros_site"]
-        flower_auth = [f"--basic-auth=admin:{password}"] if password else []
-        commands = {
-            "worker": [*celery, "worker", f"--concurrency={concurrency}", "--loglevel=INFO"],
-            "watcher": [*manage, "watch", *map(str, roots)],
-            "web": [
-                python,
-                "-m",
-                "gunicorn",
-                "kloros_site.wsgi",
-                f"--bind={host}:{port}",
-                "--workers=2",
-                "--access-logfile=-",
-            ],
-            "flower": [*celery, "flower", f"--address={host}", f"--port={flower_port}", *flower_auth],
-        }
+        commands = self._commands(roots, host, port, flower_port, concurrency, password)
         children = {
             name: subprocess.Popen(argv, env=env, cwd=settings.BASE_DIR) for name, argv in commands.items()
         }
@@ -58,6 +41,47 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         time.sleep(3)
+        self._banner(roots, host, port, flower_port, password, password_file)
+        failed = ""
+        while not stopping:
+            for name, child in children.items():
+                if child.poll() is not None:
+                    failed = f"{name} exited with status {child.returncode}"
+                    stopping = True
+            time.sleep(0.5)
+        self._stop(children)
+        if failed:
+            raise CommandError(f"{failed}; stopped the others")
+
+    @staticmethod
+    def _commands(
+        roots: list[Path], host: str, port: int, flower_port: int, concurrency: int, password: str
+    ) -> dict[str, list[str]]:
+        python = sys.executable
+        manage = [python, str(Path(settings.BASE_DIR) / "manage.py")]
+        celery = [python, "-m", "celery", "-A", "kloros_site"]
+        flower_auth = [f"--basic-auth=admin:{password}"] if password else []
+        return {
+            "worker": [*celery, "worker", f"--concurrency={concurrency}", "--loglevel=INFO"],
+            "watcher": [*manage, "watch", *map(str, roots)],
+            # periodic tasks: the outbox sweep and the runtime questions (in memory, no schedule file)
+            "beat": [*celery, "beat", "--scheduler=celery.beat:Scheduler", "--loglevel=INFO"],
+            "web": [
+                python,
+                "-m",
+                "gunicorn",
+                "kloros_site.wsgi",
+                f"--bind={host}:{port}",
+                "--workers=2",
+                # one line per request drowned everything else: only with KLR_ACCESS_LOG=true
+                *(["--access-logfile=-"] if settings.KLR_ACCESS_LOG else []),
+            ],
+            "flower": [*celery, "flower", f"--address={host}", f"--port={flower_port}", *flower_auth],
+        }
+
+    def _banner(
+        self, roots: list[Path], host: str, port: int, flower_port: int, password: str, password_file: Path
+    ) -> None:
         base = f"http://{host}:{port}"
         broker = settings.CELERY_BROKER_URL.split("://")[0]
         self.stdout.write(self.style.SUCCESS("\nKLoROS integration analyzer is running"))
@@ -75,13 +99,9 @@ class Command(BaseCommand):
         )
         self.stdout.write("  bus         python manage.py chembus listen 'curiosity.#'")
         self.stdout.write("  Ctrl-C stops everything.\n")
-        failed = ""
-        while not stopping:
-            for name, child in children.items():
-                if child.poll() is not None:
-                    failed = f"{name} exited with status {child.returncode}"
-                    stopping = True
-            time.sleep(0.5)
+
+    @staticmethod
+    def _stop(children: dict[str, subprocess.Popen]) -> None:
         for child in children.values():
             if child.poll() is None:
                 child.terminate()
@@ -90,5 +110,3 @@ class Command(BaseCommand):
                 child.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 child.kill()
-        if failed:
-            raise CommandError(f"{failed}; stopped the others")

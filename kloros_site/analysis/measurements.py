@@ -1,0 +1,69 @@
+"""What the pipeline measures about itself, for the runtime questions (kloros_site.analysis.runtime).
+
+Workers call `note_analysis` for every file version they process (`note_evaluation` when they
+evaluate a tree) and `note_recycle` when a pool process leaves for memory; the periodic check
+calls `sample_backlog`. Each is at most one small insert.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db.models import Count
+from django.utils import timezone
+
+from kloros_site.analysis.models import PendingFile, RuntimeEvent, Tree
+
+log = logging.getLogger(__name__)
+Kind = RuntimeEvent.Kind
+
+# what this process worked on last, (tree id, path) of an analysis or (tree id, "") of an
+# evaluation: a pool process recycled for memory is recycled right after it
+_last_work: tuple[int, str] | None = None
+
+
+def note_analysis(tree: Tree, path: str, outcome: str) -> None:
+    """A worker has processed one version of `path` (services.record calls this)."""
+    global _last_work
+    _last_work = (tree.pk, path)
+    try:
+        RuntimeEvent.objects.create(
+            tree=tree, kind=Kind.ANALYSIS, at=timezone.now(), path=path, detail=outcome[:64]
+        )
+    except Exception:  # a lost measurement must not fail an analysis that is already stored
+        log.warning("could not record the analysis of %s", path, exc_info=True)
+
+
+def note_evaluation(tree_id: int) -> None:
+    """An evaluation of the tree starts in this process."""
+    global _last_work
+    _last_work = (tree_id, "")
+
+
+def forget_last_work() -> None:
+    """A task starts: until it analyzes something, the process has nothing to blame."""
+    global _last_work
+    _last_work = None
+
+
+def note_recycle(rss_kb: float, worker: str) -> bool:
+    """This pool process leaves for memory: recorded against what it did last, if anything."""
+    if _last_work is None:
+        return False
+    tree_id, path = _last_work
+    if not Tree.objects.filter(pk=tree_id).exists():
+        return False
+    RuntimeEvent.objects.create(
+        tree_id=tree_id, kind=Kind.RECYCLE, at=timezone.now(), path=path, value=rss_kb, detail=worker[:64]
+    )
+    return True
+
+
+def sample_backlog(now: datetime, queue_depth: int | None) -> None:
+    """One backlog sample per tree: its pending rows, and how many messages the queue held."""
+    pending = dict(PendingFile.objects.values_list("tree").annotate(n=Count("id")).order_by())
+    RuntimeEvent.objects.bulk_create(
+        RuntimeEvent(tree_id=pk, kind=Kind.BACKLOG, at=now, value=pending.get(pk, 0), depth=queue_depth)
+        for pk in Tree.objects.values_list("pk", flat=True)
+    )

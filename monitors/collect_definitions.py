@@ -1,0 +1,231 @@
+"""Facts about definitions: functions, classes, their members, and their structural hashes.
+
+A mixin of the one FactCollector walk (monitors/visitor.py, monitors/collector.py). Covers
+what DEAD_CODE and MISSING_DOCSTRINGS list (definitions), what UNINITIALIZED_COMPONENT
+checks (classes: bases, declared attributes, `self.x.method()` uses) and what
+DUPLICATE_RESPONSIBILITY compares (clone digests of function and class bodies).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from monitors.clones import Unit
+from monitors.facts import ClassFacts, Clone, Definition
+from monitors.visitor import Scope, Visitor, callee_name, docstring, dotted
+
+# Decorators that change how a function is called, not whether something calls it.
+PLAIN_DECORATORS = {"staticmethod", "classmethod", "property", "functools.cached_property", "cached_property"}
+ATTRIBUTE_CALLS = {"hasattr", "getattr", "setattr", "__setattr__", "delattr", "vars"}
+
+
+COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match,
+            ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)  # fmt: skip
+if hasattr(ast, "TryStar"):
+    COMPOUND += (ast.TryStar,)
+
+
+def is_trivial(body: list[ast.stmt]) -> bool:
+    """One simple statement after an optional docstring: `return self.x`, `pass`, `quote_name = complain`."""
+    body = body[1:] if docstring(body) else body
+    return len(body) == 1 and not isinstance(body[0], COMPOUND)
+
+
+def is_declarative(body: list[ast.stmt]) -> bool:
+    """A class body without methods: it declares what a framework reads (`lookup_name = "contains"`)."""
+    return not any(isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) for stmt in body)
+
+
+def is_stub(body: list[ast.stmt]) -> bool:
+    """Only `raise NotImplementedError` (after an optional docstring)."""
+    body = body[1:] if docstring(body) else body
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
+        return False
+    exc = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
+    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+
+
+class DefinitionFacts(Visitor):
+    # -- functions and methods ---------------------------------------------------
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        facts = self.facts
+        parent = self.scopes[-1] if self.scopes else None
+        qualname = self.qualify(node.name)
+        decorators = [dotted(d.func if isinstance(d, ast.Call) else d) or "?" for d in node.decorator_list]
+        registering = [d for d in decorators if d not in PLAIN_DECORATORS]
+        doc = docstring(node.body)
+        in_class = parent is not None and parent.kind == "class"
+        kind = "function" if parent is None else "method" if in_class else None
+        # a method of a class made inside a function is an implementation detail of that function
+        nested = in_class and parent.cls is None
+        if kind and not facts.is_test and not nested:
+            owner = parent.qualname if in_class else ""
+            facts.definitions.append(
+                Definition(qualname, node.name, kind, node.lineno, bool(registering), doc is not None, owner,
+                           is_trivial(node.body))
+            )  # fmt: skip
+        if parent is None:
+            if node.name == "__getattr__":  # PEP 562: the module answers for any name
+                facts.open_namespace = True
+            self.module_function(node)
+            if not registering and is_stub(node.body) and not node.name.startswith("_"):
+                facts.stubs.append((qualname, node.lineno))
+        self.bind(node.name, qualname)
+        if in_class and parent.cls is not None:
+            if node.name in ("__getattr__", "__getattribute__"):
+                parent.cls.dynamic = True
+            elif node.name == "__init_subclass__":
+                parent.cls.registers = True
+            if any(d.split(".")[-1] == "abstractmethod" for d in decorators):
+                parent.cls.abstract = True
+        if doc is not None:
+            self.docstring_seen(doc)
+
+        self.visit_all(node.decorator_list)
+        hashed = not facts.is_test and (parent is None or (in_class and len(self.scopes) == 1))
+        if hashed:
+            self.units.append(Unit(qualname, node.lineno))
+        self.visit(node.args)
+        if node.returns:
+            self.visit(node.returns)
+        self.scopes.append(self.function_scope(node, parent, in_class, qualname, decorators))
+        self.visit_all(node.body[1:] if doc is not None else node.body)
+        self.scopes.pop()
+        if hashed:
+            self.finish_unit(node.name, method=in_class)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def function_scope(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, parent: Scope | None, in_class: bool,
+        qualname: str, decorators: list[str],
+    ) -> Scope:  # fmt: skip
+        if in_class:
+            args = node.args.posonlyargs + node.args.args
+            self_name = args[0].arg if args and "staticmethod" not in decorators else None
+            return Scope("function", qualname, parent.cls, self_name)
+        if parent is not None:  # nested function: closes over the method's `self`
+            return Scope("function", qualname, parent.cls, parent.self_name)
+        return Scope("function", qualname, None, None)
+
+    def finish_unit(self, name: str, method: bool) -> None:
+        unit = self.units.pop()
+        digest = unit.digest()
+        if self.units:
+            outer = self.units[-1]
+            outer.word(name)
+            outer.word(digest)
+            outer.nodes += unit.nodes
+            outer.statements += unit.statements
+        if not unit.big_enough():
+            return
+        if method:
+            self.pending_methods.append((unit, digest))
+        else:
+            self.facts.clones.append(Clone(unit.qualname, unit.line, digest))
+
+    # -- classes -----------------------------------------------------------------
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        facts = self.facts
+        parent = self.scopes[-1] if self.scopes else None
+        qualname = self.qualify(node.name)
+        doc = docstring(node.body)
+        in_function = any(scope.kind == "function" for scope in self.scopes)
+        cls = ClassFacts(qualname, node.lineno, bases=[dotted(b) or "?" for b in node.bases])
+        for keyword in node.keywords:
+            if keyword.arg == "metaclass":
+                cls.abstract = (dotted(keyword.value) or "").endswith("ABCMeta")
+        if not in_function:
+            facts.classes.append(cls)
+        if parent is None and not facts.is_test:
+            # class keywords go to a base's __init_subclass__, which registers it (domain=DOMAIN)
+            decorated = bool(node.decorator_list) or any(k.arg != "metaclass" for k in node.keywords)
+            facts.definitions.append(
+                Definition(qualname, node.name, "class", node.lineno, decorated, doc is not None, "",
+                           is_declarative(node.body))
+            )  # fmt: skip
+        self.bind(node.name, qualname)
+        if doc is not None:
+            self.docstring_seen(doc)
+
+        self.visit_all(node.decorator_list)
+        self.visit_all(node.bases)
+        self.visit_all(node.keywords)
+        hashed = parent is None and not facts.is_test
+        if hashed:
+            self.units.append(Unit(qualname, node.lineno))
+            self.pending_methods = []
+        self.scopes.append(Scope("class", qualname, None if in_function else cls, None))
+        self.visit_all(node.body[1:] if doc is not None else node.body)
+        self.scopes.pop()
+        if hashed:
+            unit = self.units.pop()
+            digest = unit.digest()
+            if self.units:  # the module's unit
+                self.units[-1].word(node.name)
+                self.units[-1].word(digest)
+                self.units[-1].nodes += unit.nodes
+                self.units[-1].statements += unit.statements
+            for method, method_digest in self.pending_methods:
+                facts.clones.append(Clone(method.qualname, method.line, method_digest, digest))
+            if unit.big_enough():
+                facts.clones.append(Clone(qualname, node.lineno, digest))
+
+    def finish_module_unit(self) -> None:
+        """A module with two or more top-level definitions whose whole body is a clone: one question
+        for the copied file, and its definitions point at it (as a class's methods at the class)."""
+        unit = self.units.pop()
+        facts = self.facts
+        if sum(d.kind != "method" for d in facts.definitions) < 2 or not unit.big_enough():
+            return
+        digest = unit.digest()
+        facts.clones = [c if c.parent else Clone(c.qualname, c.line, c.digest, digest) for c in facts.clones]
+        facts.clones.append(Clone(facts.module, 1, digest, "", file=True))
+
+    def resolve_bases(self) -> None:
+        for cls in self.facts.classes:
+            cls.bases = [self.resolve(base) for base in cls.bases]
+
+    # -- components: what a class sets and uses on self --------------------------
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        self.facts.refs.add(node.attr)
+        if self.units:
+            self.units[-1].word(node.attr)
+        if not isinstance(node.ctx, ast.Load):
+            self.facts.attr_stores.add(node.attr)
+        scope = self.self_scope
+        if scope is not None and scope.cls is not None:
+            value = node.value
+            if isinstance(value, ast.Name) and value.id == scope.self_name:
+                if not isinstance(node.ctx, ast.Load):
+                    scope.cls.attrs.add(node.attr)
+                elif node.attr == "__dict__":
+                    scope.cls.dynamic = True
+        self.visit(node.value)
+
+    def self_call(self, node: ast.Call) -> None:
+        scope = self.self_scope
+        if scope is None or scope.cls is None:
+            return
+        cls, me = scope.cls, scope.self_name
+        func = node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Attribute)
+            and isinstance(func.value.value, ast.Name)
+            and func.value.value.id == me
+        ):
+            cls.uses.append((func.value.attr, node.lineno))
+        callee = callee_name(func)
+        args = node.args
+        if callee in ATTRIBUTE_CALLS and args and isinstance(args[0], ast.Name) and args[0].id == me:
+            name = args[1].value if len(args) > 1 and isinstance(args[1], ast.Constant) else None
+            if not isinstance(name, str):
+                cls.dynamic = True  # vars(self), setattr(self, computed, ...)
+            elif callee in ("setattr", "__setattr__"):
+                cls.attrs.add(name)
+            else:
+                cls.guarded.add(name)
