@@ -32,7 +32,7 @@ def module_objects(c: ChannelCollector) -> None:
             constant(c, f"{module}.{name}", bindings)
     for cls in c.classes.values():
         enum = any(last_name(b).endswith("Enum") for b in cls.bases)
-        for name, bindings in cls.env.names.items():
+        for name, bindings in cls.body_names.items():
             if enum or name.isupper():
                 constant(c, f"{cls.qualname}.{name}", bindings)
         for attr, bindings in cls.attrs.items():  # self.bus = EventBus(): for obj.bus.fire() elsewhere
@@ -54,7 +54,26 @@ def constant(c: ChannelCollector, dotted: str, bindings: list) -> None:
 
 
 def queues(c: ChannelCollector) -> None:
-    got: set[tuple[ClassInfo, str]] = set()  # the class itself gets from self.<attr>
+    got = queue_gets(c)
+    found: dict[ClassInfo, set[str]] = {}
+    for cls, attr, value, env in c.queue_candidates:
+        if (cls, attr) in got or not isinstance(value, ast.Call):
+            continue
+        made = c.ev.obj(value, env)
+        if made and made[0] == "instance" and is_queue_class(made[1]):
+            found.setdefault(cls, set()).add(attr)
+    for cls, attrs in found.items():  # rare: walk the class for iteration and hand-offs
+        if cls.node is None:
+            continue
+        for attr, (puts, consumed) in sorted(queue_uses(cls.node, attrs).items()):
+            if puts and not consumed:
+                c.out.queues.append((cls.qualname, attr, sorted(puts)))
+
+
+def queue_gets(c: ChannelCollector) -> set[tuple[ClassInfo, str]]:
+    """`x.<attr>.get()` anywhere (posted: other modules' queues may be got from here), and the
+    (class, attr) pairs a class gets from itself through `self.<attr>`."""
+    got: set[tuple[ClassInfo, str]] = set()
     for name in QUEUE_GETS:
         for node, env in c.calls.get(name, ()):
             receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
@@ -69,17 +88,7 @@ def queues(c: ChannelCollector) -> None:
             plain = all(isinstance(a, ast.Constant) and not isinstance(a.value, str) for a in node.args)
             if plain and (name.startswith("get") or not node.args):  # not dict.get(key), list.pop(i)
                 c.out.queue_reads.add(receiver.attr)
-    found: dict[ClassInfo, set[str]] = {}
-    for cls, attr, value, env in c.queue_candidates:
-        if (cls, attr) in got or not isinstance(value, ast.Call):
-            continue
-        made = c.ev.obj(value, env)
-        if made and made[0] == "instance" and is_queue_class(made[1]):
-            found.setdefault(cls, set()).add(attr)
-    for cls, attrs in found.items():  # rare: walk the class for iteration and hand-offs
-        for attr, (puts, consumed) in sorted(queue_uses(cls.node, attrs).items()):
-            if puts and not consumed:
-                c.out.queues.append((cls.qualname, attr, sorted(puts)))
+    return got
 
 
 def export_wrappers(c: ChannelCollector) -> None:

@@ -54,7 +54,7 @@ class Spec:
 class ChannelFacts:
     endpoints: set[tuple[str, str, str, int]] = field(default_factory=set)  # (kind, role, topic, line)
     via: set[tuple[str, str, int]] = field(default_factory=set)  # (role, constant of another module, line)
-    calls: set[tuple[str, Slot, str, int, bool]] = field(
+    calls: set[tuple[str, Slot | None, str, int, bool]] = field(
         default_factory=set
     )  # (callable, slot, value, line, is_sym)
     wrappers: dict[str, set[Spec]] = field(default_factory=dict)  # callable -> how it takes a topic
@@ -95,14 +95,14 @@ class ChannelCollector(ScopeRecorder):
         self.active = self.mode != "none"
         self.reads: set[str] = set()
         if self.mode == "light":
-            self.assign = self.assign_light  # type: ignore[method-assign]
-            self.call = self.call_light  # type: ignore[method-assign]
-            self.loop, self.entered = ignore2, ignore1  # type: ignore[method-assign,assignment]
+            for hook, replacement in (("assign", self.assign_light), ("call", self.call_light),
+                                      ("loop", ignore2), ("entered", ignore1)):  # fmt: skip
+                setattr(self, hook, replacement)
         elif self.mode == "none":
             for hook, noop in NO_HOOKS.items():
                 setattr(self, hook, noop)
-        if self.mode != "full" and any(hint in source for hint in QUEUE_READ_HINTS):  # type: ignore[operator]
-            self.reads = {m.decode() for m in QUEUE_READ.findall(source)}  # type: ignore[arg-type]
+        if source is not None and self.mode != "full" and any(hint in source for hint in QUEUE_READ_HINTS):
+            self.reads = {m.decode() for m in QUEUE_READ.findall(source)}
 
     def walk_mode(self, source: bytes) -> str:
         """ "full" where an endpoint, a wrapper of one, a signal use or a queue may be; "light" in
@@ -116,11 +116,10 @@ class ChannelCollector(ScopeRecorder):
 
     def assign_light(self, targets: list[ast.expr], value: ast.expr) -> None:
         """Light walk: module and class assignments, and anything a call makes (`bus = EventBus()`)."""
-        kind = value.__class__
         if (
             self.env.kind != "function"
-            or (kind is ast.Call and root_of(value.func) in self.tree_names)  # type: ignore[attr-defined]
-            or (kind is ast.Attribute and value.attr in SIGNAL_METHODS)  # type: ignore[attr-defined]
+            or (isinstance(value, ast.Call) and root_of(value.func) in self.tree_names)
+            or (isinstance(value, ast.Attribute) and value.attr in SIGNAL_METHODS)
         ):
             ScopeRecorder.assign(self, targets, value)
 
@@ -163,24 +162,23 @@ class ChannelCollector(ScopeRecorder):
         """What exports need of a file that gets no full walk: module and class assignments, and
         `self.x = Class(...)` in methods (channel_exports.module_objects reads nothing else)."""
         for stmt in body:
-            kind = stmt.__class__
-            if kind is ast.Assign:
-                self.assign(stmt.targets, stmt.value)  # type: ignore[attr-defined]
-            elif kind is ast.AnnAssign and stmt.value is not None:  # type: ignore[attr-defined]
-                self.assign([stmt.target], stmt.value)  # type: ignore[attr-defined]
-            elif kind is ast.ClassDef:
-                name = f"{qualname}.{stmt.name}" if qualname else stmt.name  # type: ignore[attr-defined]
-                self.enter_class(stmt, name)  # type: ignore[arg-type]
+            if isinstance(stmt, ast.Assign):
+                self.assign(stmt.targets, stmt.value)
+            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+                self.assign([stmt.target], stmt.value)
+            elif isinstance(stmt, ast.ClassDef):
+                name = f"{qualname}.{stmt.name}" if qualname else stmt.name
+                self.enter_class(stmt, name)
                 self.scan(stmt.body, name)
                 self.leave()
-            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-                name = f"{qualname}.{stmt.name}" if qualname else stmt.name  # type: ignore[attr-defined]
+            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                name = f"{qualname}.{stmt.name}" if qualname else stmt.name
                 self.defs.add(name)
                 cls = self.env.cls if self.env.kind == "class" else None
-                args = stmt.args.posonlyargs + stmt.args.args  # type: ignore[attr-defined]
-                if cls is not None and args and stmt.name == "__init__":  # type: ignore[attr-defined]
-                    self.constructed(stmt.body, cls, args[0].arg)  # type: ignore[attr-defined]
-            elif kind in COMPOUND:
+                args = stmt.args.posonlyargs + stmt.args.args
+                if cls is not None and args and stmt.name == "__init__":
+                    self.constructed(stmt.body, cls, args[0].arg)
+            elif isinstance(stmt, COMPOUND):
                 self.scan_blocks(stmt, qualname)
 
     def scan_blocks(self, stmt: ast.stmt, qualname: str) -> None:
@@ -192,12 +190,11 @@ class ChannelCollector(ScopeRecorder):
     def constructed(self, body: list[ast.stmt], cls: ClassInfo, me: str) -> None:
         """`self.bus = EventBus()` anywhere in a method's statements."""
         for stmt in body:
-            kind = stmt.__class__
-            if kind is ast.Assign and stmt.value.__class__ is ast.Call:  # type: ignore[attr-defined]
-                for target in stmt.targets:  # type: ignore[attr-defined]
-                    if target.__class__ is ast.Attribute and getattr(target.value, "id", None) == me:
-                        cls.attrs.setdefault(target.attr, []).append((stmt.value, self.module, ()))  # type: ignore[attr-defined]
-            elif kind in COMPOUND:
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
+                for target in stmt.targets:
+                    if isinstance(target, ast.Attribute) and getattr(target.value, "id", None) == me:
+                        cls.attrs.setdefault(target.attr, []).append((stmt.value, self.module, ()))
+            elif isinstance(stmt, COMPOUND):
                 for part in ("body", "orelse", "finalbody"):
                     self.constructed(getattr(stmt, part, []), cls, me)
                 for handler in getattr(stmt, "handlers", []):
@@ -232,7 +229,7 @@ class ChannelCollector(ScopeRecorder):
         self.tree_calls, self.tree_names, self.signal_refs = [], set(), []
         self.calls, self.classes, self.funcs, self.wrappers = {}, {}, {}, {}
         self.defs, self.done, self.reaching = set(), set(), {}
-        self.ev = None  # type: ignore[assignment]
+        del self.ev
 
     def drain(self) -> None:
         while self.work:
@@ -263,10 +260,10 @@ class ChannelCollector(ScopeRecorder):
         cls = self.classes.get(dotted) if origin == "local" else None
         if cls is None:
             return [(f"{dotted}.{method}", origin)]
-        found = [(f"{dotted}.{method}", "local")]
+        called = [(f"{dotted}.{method}", "local")]
         if method not in cls.methods and not any(method in c.methods for c in self.ev.ancestors(cls)):
-            found += [(f"{b}.{method}", o) for b, o in self.bases(cls) if o != "local"]
-        return found
+            called += [(f"{b}.{method}", o) for b, o in self.bases(cls) if o != "local"]
+        return called
 
     def bases(self, cls: ClassInfo) -> list[tuple[str, str]]:
         if cls.resolved is None:
@@ -349,24 +346,24 @@ class ChannelCollector(ScopeRecorder):
             return
         unknown = [p for p in alt if not isinstance(p, str)]
         if not unknown:
-            topic = "".join(alt)  # type: ignore[arg-type]
+            text = "".join(p for p in alt if isinstance(p, str))
             if spec.role == "forward":
-                if TOPIC.fullmatch(topic):
-                    self.out.calls.add((spec.target, spec.slot, topic, line, False))  # type: ignore[arg-type]
-            elif (topic := normal_topic(topic, spec.role)) is not None:
+                if TOPIC.fullmatch(text):
+                    self.out.calls.add((spec.target, spec.slot, text, line, False))
+            elif (topic := normal_topic(text, spec.role)) is not None:
                 self.out.endpoints.add(("channel", spec.role, topic, line))
             return
         part = unknown[0]
         if isinstance(part, Param):
             func = self.funcs.get(part.callable)
             if func is not None and part.name in func.params:
-                tpl = tuple(None if p is part else p for p in alt)
+                tpl = tuple(None if p is part else str(p) for p in alt)
                 self.add_wrapper(
                     func, Spec(spec.role, func.params[part.name], part.name, tpl, spec.target, spec.slot)
                 )
         elif isinstance(part, Sym) and len(alt) == 1:
             if spec.role == "forward":
-                self.out.calls.add((spec.target, spec.slot, part.dotted, line, True))  # type: ignore[arg-type]
+                self.out.calls.add((spec.target, spec.slot, part.dotted, line, True))
             else:
                 self.out.via.add((spec.role, part.dotted, line))
 
@@ -422,7 +419,7 @@ class ChannelCollector(ScopeRecorder):
             return name in what.annotations
         if shallow:
             return False
-        key = (name, id(scope))
+        key = (name or "", id(scope))
         if key not in self.reaching:  # an object made by a call into the tree: one level deep
             self.reaching[key] = any(
                 isinstance(b[0], ast.Call) and self.reaches_tree(root_name(b[0].func), b[1], True)

@@ -91,6 +91,11 @@ class ClassInfo:
     tree: bool | None = None  # reaches another module of the tree (channel_facts.tree_class)
     tree_hint: bool = False  # a base or an attribute comes from the tree (known during the walk)
 
+    @property
+    def body_names(self) -> dict[str, list[Binding]]:
+        """Names bound in the class body (empty once released)."""
+        return self.env.names if self.env is not None else {}
+
 
 class Env:
     """A module, class or function scope; names map to every binding they get (flow-insensitive)."""
@@ -253,14 +258,14 @@ class ScopeRecorder:
         env = self.env
         made = (
             bool(self.tree_names)
-            and binding[0].__class__ is ast.Call
+            and type(binding[0]) is ast.Call
             and root_of(binding[0].func) in self.tree_names
         )
         if isinstance(target, ast.Name):
             env.names.setdefault(target.id, []).append(binding)
-            if binding[0].__class__ is ast.Attribute and binding[0].attr in SIGNAL_METHODS:  # type: ignore[attr-defined]
+            if type(binding[0]) is ast.Attribute and binding[0].attr in SIGNAL_METHODS:
                 self.signal_refs.append((binding[0], env))  # send_prerun = signals.task_prerun.send
-            if env.kind == "class" and not binding[2]:
+            if env.kind == "class" and env.cls is not None and not binding[2]:
                 self.queue_candidates.append((env.cls, target.id, binding[0], env))
             if made:  # bus = EventBus()
                 self.tree_names.add(target.id)
@@ -300,17 +305,24 @@ class ScopeRecorder:
         if not self.tree_names or not (node.args or node.keywords):
             return
         func = node.func
-        if func.__class__ is ast.Attribute and func.value.__class__ is ast.Name:  # type: ignore[attr-defined]
-            root = func.value.id  # type: ignore[attr-defined]
+        root: str | None
+        if type(func) is ast.Attribute and type(func.value) is ast.Name:
+            root = func.value.id
         else:
-            root = func.id if func.__class__ is ast.Name else root_of(func)  # type: ignore[attr-defined]
+            root = func.id if type(func) is ast.Name else root_of(func)
         env = self.env
+        if root is None:
+            return
         if root in self.tree_names or (root == env.self_name and env.cls is not None and env.cls.tree_hint):
             self.tree_calls.append((node, env, root))
 
 
 def root_of(expr: ast.expr) -> str | None:
     """`a` of `a.b.c`, of `a(...).b` and of `a`."""
-    while expr.__class__ is ast.Attribute or expr.__class__ is ast.Call:
-        expr = expr.value if expr.__class__ is ast.Attribute else expr.func  # type: ignore[attr-defined]
-    return expr.id if expr.__class__ is ast.Name else None  # type: ignore[attr-defined]
+    while True:
+        if type(expr) is ast.Attribute:
+            expr = expr.value
+        elif type(expr) is ast.Call:
+            expr = expr.func
+        else:
+            return expr.id if type(expr) is ast.Name else None

@@ -182,7 +182,7 @@ class Evaluator:
         return None
 
     def class_values(self, cls: ClassInfo, attr: str) -> Values:
-        return union([self.item_values(i) for b in cls.env.names.get(attr, ()) for i in self.bound(b)])
+        return union([self.item_values(i) for b in cls.body_names.get(attr, ()) for i in self.bound(b)])
 
     def family(self, cls: ClassInfo) -> list[ClassInfo]:
         """The class, its local bases, and the local subclasses that may override its constants."""
@@ -218,11 +218,11 @@ class Evaluator:
         key = (id(expr), id(env), "items")
         if key in self.busy:
             return None  # x = x + [...]
-        self.busy.add(key)  # type: ignore[arg-type]
+        self.busy.add(key)
         try:
             return self._items(expr, env)
         finally:
-            self.busy.discard(key)  # type: ignore[arg-type]
+            self.busy.discard(key)
 
     def _items(self, expr: ast.expr, env: Env) -> list[Item] | None:
         if isinstance(expr, ast.List | ast.Tuple | ast.Set):
@@ -237,7 +237,7 @@ class Evaluator:
         if isinstance(expr, ast.Name | ast.Attribute):
             owner = self.obj(expr, env)
             if owner is not None and owner[0] == "dotted" and owner[1] in self.classes:
-                members = self.classes[owner[1]].env.names  # iterating an Enum class: its members
+                members = self.classes[owner[1]].body_names  # iterating an Enum class: its members
                 return [i for bs in members.values() for b in bs for i in self.bound(b)]
             vals = self.values(expr, env)
             if vals is not None and all(len(a) == 1 and isinstance(a[0], Sym) for a in vals):
@@ -255,7 +255,7 @@ class Evaluator:
             owner = self.obj(expr.value, env)
             cls = self.classes.get(owner[1]) if owner and owner[2] == "local" else None
             if cls is not None:
-                bindings = [b for c in self.family(cls) for b in c.env.names.get(expr.attr, ())]
+                bindings = [b for c in self.family(cls) for b in c.body_names.get(expr.attr, ())]
         out: list[Item] = []
         for binding in bindings:
             for item in self.bound(binding):
@@ -301,7 +301,7 @@ class Evaluator:
             owner = self.obj(expr.value, env)
             cls = self.classes.get(owner[1]) if owner and owner[2] == "local" else None
             if cls is not None:
-                return [(b[0], b[1]) for b in cls.env.names.get(expr.attr, ()) if isinstance(b[0], ast.Dict)]
+                return [(b[0], b[1]) for b in cls.body_names.get(expr.attr, ()) if isinstance(b[0], ast.Dict)]
         return []
 
     # -- objects -----------------------------------------------------------------
@@ -341,7 +341,7 @@ class Evaluator:
     def member_obj(self, cls: ClassInfo, kind: str, attr: str, depth: int) -> Obj | None:
         """`Cls.attr`, `self.attr`, `instance.attr` of a class of this module (or its bases here)."""
         for c in [cls, *self.ancestors(cls)]:
-            bindings = c.env.names.get(attr, []) if c.env else []
+            bindings = c.body_names.get(attr, [])
             if kind != "dotted":
                 bindings = bindings + c.attrs.get(attr, [])
             for expr2, env2, path in bindings:
