@@ -101,20 +101,3 @@ def test_batched_evaluation_equals_batch(ops, ends_batch):
     expected = batch(files, dedent=False).all_questions()
     assert store.all_questions() == expected
     assert seen == expected
-
-
-def test_a_question_moving_to_another_key_stays_open_for_a_subscriber():
-    """Found by the property test: MISSING_WIRING for pkg.a is asked by import:pkg (`from . import a`)
-    until a file imports pkg.a itself, then by import:pkg.a; one evaluation resolved it under the
-    old key and opened it under the new one, and a subscriber replaying the delta lost it."""
-    store, seen = MemoryStore(), {}
-    ops = [
-        ("pkg/b.py", "from . import a\n"),
-        ("pkg/__init__.py", "from pkg.a import fire\n"),
-        ("pkg/__init__.py", ""),
-    ]
-    files = {}
-    for path, source in ops:
-        files[path] = source
-        replay(seen, apply(store, path, postings(path, source)))
-        assert seen == batch(files).all_questions()
