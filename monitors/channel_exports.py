@@ -31,7 +31,7 @@ def module_objects(c: ChannelCollector) -> None:
         if name.isupper():
             constant(c, f"{module}.{name}", bindings)
     for cls in c.classes.values():
-        enum = any(last_name(b).endswith("Enum") for b in cls.bases)
+        enum = cls.enum
         for name, bindings in cls.body_names.items():
             if enum or name.isupper():
                 constant(c, f"{cls.qualname}.{name}", bindings)

@@ -111,12 +111,10 @@ class ChannelCollector(ScopeRecorder):
         (channel_endpoints.LIGHT_WALK_HINTS); else "none"."""
         if self.table.triggered(source):
             return "full"
-        if not any(hint in source for hint in LIGHT_WALK_HINTS):
-            return "none"
         top = self.top.encode()
-        if self.script or b"from ." in source or b"from " + top in source or b"import " + top in source:
-            return "light"
-        return "none"
+        if not (self.script or b"from ." in source or b"from " + top in source or b"import " + top in source):
+            return "none"
+        return "light" if any(hint in source for hint in LIGHT_WALK_HINTS) else "none"
 
     def assign_light(self, targets: list[ast.expr], value: ast.expr) -> None:
         """Light walk: module and class assignments, and anything a call makes (`bus = EventBus()`)."""
@@ -165,11 +163,14 @@ class ChannelCollector(ScopeRecorder):
     def scan(self, body: list[ast.stmt], qualname: str) -> None:
         """What exports need of a file that gets no full walk: module and class assignments, and
         `self.x = Class(...)` in methods (channel_exports.module_objects reads nothing else)."""
+        enum = self.env.kind == "class" and self.env.cls is not None and self.env.cls.enum
         for stmt in body:
             if isinstance(stmt, ast.Assign):
-                self.assign(stmt.targets, stmt.value)
+                if enum or exported(stmt.targets, stmt.value):
+                    self.assign(stmt.targets, stmt.value)
             elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-                self.assign([stmt.target], stmt.value)
+                if enum or exported([stmt.target], stmt.value):
+                    self.assign([stmt.target], stmt.value)
             elif isinstance(stmt, ast.ClassDef):
                 name = f"{qualname}.{stmt.name}" if qualname else stmt.name
                 self.enter_class(stmt, name)
@@ -439,6 +440,12 @@ class ChannelCollector(ScopeRecorder):
             roots = {root_name(e) for e in made + cls.bases}
             cls.tree = any(self.reaches_tree(r, self.module, True) for r in roots if r)
         return cls.tree
+
+
+def exported(targets: list[ast.expr], value: ast.expr) -> bool:
+    """What channel_exports.module_objects reads of an assignment: an UPPER constant (or one a
+    constant is built from: those are upper case too, by convention), or an object a call makes."""
+    return isinstance(value, ast.Call) or any(isinstance(t, ast.Name) and t.id.isupper() for t in targets)
 
 
 def root_name(expr: ast.expr) -> str | None:

@@ -92,6 +92,11 @@ class ClassInfo:
     tree_hint: bool = False  # a base or an attribute comes from the tree (known during the walk)
 
     @property
+    def enum(self) -> bool:
+        """Named like an Enum on some base (enum.Enum, StrEnum, IntEnum): its members are constants."""
+        return any(last_name(base).endswith("Enum") for base in self.bases)
+
+    @property
     def body_names(self) -> dict[str, list[Binding]]:
         """Names bound in the class body (empty once released)."""
         return self.env.names if self.env is not None else {}
