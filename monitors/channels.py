@@ -52,7 +52,7 @@ ORPHANED_CONSUMER = Hypothesis(
     "Channel '{name}' is subscribed to but nothing in the tree emits it. Is a producer missing?",
     INTEGRATION_QUESTION,
     variants=(
-        ("pattern", "Subscription '{name}' matches no channel anything in the tree emits. Is it stale?"),
+        ("pattern", "Nothing in the tree emits a channel that subscription '{name}' matches. Is it stale?"),
         (
             "signal",
             "Django signal '{name}' is connected to but nothing in the tree sends it. Is a sender missing?",

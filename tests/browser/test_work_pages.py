@@ -15,8 +15,9 @@ from tests.kloros_site.analysis.wired_tree import ingest
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 MORE = {
-    "app/jobs.py": '"""Jobs."""\n\n\ndef run(bus):\n    bus.emit("jobs.done")\n    bus.emit("jobs.failed")\n',
-    "app/audit.py": '"""Audit."""\n\nfrom app import missing_module\n\n\ndef watch():\n    ChemSub("jobs.*")\n',
+    # a real ChemBus publisher (a bare `bus.emit` of unknown origin is no channel), lines kept
+    "app/jobs.py": '"""Jobs."""\nfrom bus import ChemPub\nbus = ChemPub()\ndef run():\n    bus.emit("jobs.done")\n    bus.emit("jobs.failed")\n',
+    "app/audit.py": '"""Audit."""\nfrom bus import ChemSub\nfrom app import missing_module\n\n\ndef watch():\n    ChemSub("jobs.*")\n',
 }
 
 
@@ -144,7 +145,7 @@ def test_dashboard_updates_in_place_after_a_file_is_saved(
     expect(page.locator("#open-questions")).to_have_text("0")
     page.evaluate("window.__notReloaded = true")
 
-    (root / "saved.py").write_text('bus.emit("curiosity.saved_in_place")\n')
+    (root / "saved.py").write_text('from bus import ChemPub\nChemPub().emit("curiosity.saved_in_place")\n')
 
     expect(page.locator("#recent")).to_contain_text("curiosity.saved_in_place", timeout=60_000)
     expect(page.locator("#open-questions")).to_have_text("1")

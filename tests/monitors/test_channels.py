@@ -6,7 +6,7 @@ Each test compares the full sorted list of the channels monitor's (hypothesis, c
 from pathlib import Path
 
 from monitors.config import DEFAULT, Config, Endpoint
-from tests.monitors.monitor_helpers import findings
+from tests.monitors.monitor_helpers import findings, questions
 
 HYPOTHESES = {"ORPHANED_QUEUE", "ORPHANED_CONSUMER"}
 
@@ -674,3 +674,10 @@ def test_a_file_without_endpoints_exports_what_a_full_walk_would():
     for path, source in QUIET.items():
         assert channel_postings(path, source, walk=False) == channel_postings(path, source, walk=True), path
         assert channel_postings(path, source, walk=False), path  # it does export something
+
+
+def test_a_stale_wildcard_subscription_reads_as_plain_english():
+    asked = questions({"sub.py": 'from bus import ChemSub\nChemSub("ghost.*", print)\n'})
+    assert [q.question for q in asked] == [
+        "Nothing in the tree emits a channel that subscription 'ghost.*' matches. Is it stale?"
+    ]
