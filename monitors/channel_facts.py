@@ -26,6 +26,7 @@ from monitors.channel_endpoints import (
     STDLIB,
     TOPIC,
     TOPIC_KEYWORDS,
+    is_partial,
     is_receiver_decorator,
     is_signal_class,
     normal_topic,
@@ -61,7 +62,8 @@ class ChannelFacts:
     wrappers: dict[str, set[Spec]] = field(default_factory=dict)  # callable -> how it takes a topic
     consts: set[tuple[str, str]] = field(default_factory=set)  # (dotted constant, topic-like value)
     instances: set[tuple[str, str]] = field(default_factory=set)  # (module-level name, its class)
-    signals: set[tuple[str, int]] = field(default_factory=set)  # Django Signal() objects defined here
+    # Django Signal() objects defined here: (dotted, line, documented by an attribute docstring)
+    signals: set[tuple[str, int, bool]] = field(default_factory=set)
     queues: list[tuple[str, str, list[int]]] = field(default_factory=list)  # (class, attr, put lines)
     queue_reads: set[str] = field(default_factory=set)  # attrs something gets from: obj.<attr>.get()
 
@@ -137,6 +139,7 @@ class ChannelCollector(ScopeRecorder):
         return "tree" if self.in_tree(dotted) else "external"
 
     def finish(self, tree: ast.Module | None = None, aliases: dict[str, str] | None = None) -> ChannelFacts:
+        self.documented = documented_names(tree.body if tree else [])
         if self.mode == "none":
             for hook in NO_HOOKS:
                 delattr(self, hook)
@@ -147,7 +150,7 @@ class ChannelCollector(ScopeRecorder):
         self.wrappers: dict[str, set[Spec]] = {}
         self.done: set[tuple[int, Spec | str]] = set()
         self.reaching: dict[tuple[str, int], bool] = {}
-        self.work: list[str] = sorted(self.table.names | SIGNAL_METHODS.keys() | {"receiver"})
+        self.work: list[str] = sorted(self.table.names | SIGNAL_METHODS.keys() | {"receiver", "partial"})
         try:
             if self.active:
                 self.resolve()
@@ -206,6 +209,7 @@ class ChannelCollector(ScopeRecorder):
                     self.constructed(handler.body, cls, me)
 
     def resolve(self) -> None:
+        self.members()
         for ref, env in self.signal_refs:  # a bound send/connect kept in a name is used through it
             topic = self.signal_topic(ref.value, env)
             if topic:
@@ -235,6 +239,21 @@ class ChannelCollector(ScopeRecorder):
         self.calls, self.classes, self.funcs, self.wrappers = {}, {}, {}, {}
         self.defs, self.done, self.reaching = set(), set(), {}
         del self.ev
+
+    def members(self) -> None:
+        """`x.append(item)` makes item an element of x (iterated later: for d in x: send(*d))."""
+        for name, path in (("append", ("member",)), ("appendleft", ("member",)), ("add", ("member",)),
+                           ("extend", ("iter", "member"))):  # fmt: skip
+            for node, env in self.calls.get(name, ()):
+                func = node.func
+                if (
+                    isinstance(func, ast.Attribute)
+                    and isinstance(func.value, ast.Name)
+                    and len(node.args) == 1
+                ):
+                    found = self.ev.find(func.value.id, env)
+                    scope = found[2] if found and found[0] == "bindings" else env
+                    scope.names.setdefault(func.value.id, []).append((node.args[0], env, path))
 
     def drain(self) -> None:
         while self.work:
@@ -305,12 +324,18 @@ class ChannelCollector(ScopeRecorder):
             if topic:
                 self.out.endpoints.add(("signal", SIGNAL_METHODS[func.attr], topic, node.lineno))
         for dotted, _ in self.callees(node, env):
-            if is_receiver_decorator(dotted) and node.args:
-                first = node.args[0]
-                for sig in first.elts if isinstance(first, ast.List | ast.Tuple) else [first]:
+            if is_receiver_decorator(dotted):
+                first = argument(node, 0, "signal")  # @receiver(sig) / @receiver(signal=sig)
+                for sig in (
+                    first.elts if isinstance(first, ast.List | ast.Tuple) else [first] if first else []
+                ):
                     topic = self.signal_topic(sig, env)
                     if topic:
                         self.out.endpoints.add(("signal", "consumer", topic, node.lineno))
+            if is_partial(dotted) and node.args:  # partial(f, a, b) is f(a, b, ...) called later
+                later = ast.Call(func=node.args[0], args=node.args[1:], keywords=node.keywords)
+                ast.copy_location(later, node)
+                self.handle(later, env)
             for spec in self.specs(dotted):
                 if (id(node), spec) not in self.done:
                     self.done.add((id(node), spec))
@@ -338,6 +363,10 @@ class ChannelCollector(ScopeRecorder):
     def apply(self, spec: Spec, node: ast.Call, env: Env) -> None:
         arg = argument(node, spec.pos, spec.kw)
         if arg is None:
+            spread = starred(node, spec.pos)  # send(hass, *dispatch): the topic is inside a tuple
+            if spread is not None:
+                for alt in self.ev.element(spread[0], env, spread[1]) or ():
+                    self.classify(substitute(spec.tpl, alt), spec, node.lineno)
             return
         vals = self.ev.values(arg, env)
         if vals is None and isinstance(arg, ast.Dict | ast.List | ast.Tuple | ast.Set | ast.Name):
@@ -442,6 +471,22 @@ class ChannelCollector(ScopeRecorder):
         return cls.tree
 
 
+def documented_names(body: list[ast.stmt]) -> set[str]:
+    """Module-level names assigned right before a string: an attribute docstring (Sphinx), which
+    is how an application documents a hook for plugins (pretix: `checkin_created = EventPluginSignal()`
+    followed by \"\"\"Arguments: ...\"\"\")."""
+    found: set[str] = set()
+    for stmt, after in zip(body, body[1:], strict=False):
+        if (
+            isinstance(stmt, ast.Assign)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
+            found.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+    return found
+
+
 def exported(targets: list[ast.expr], value: ast.expr) -> bool:
     """What channel_exports.module_objects reads of an assignment: an UPPER constant (or one a
     constant is built from: those are upper case too, by convention), or an object a call makes."""
@@ -466,6 +511,16 @@ def argument(node: ast.Call, pos: int | None, kw: str | None) -> ast.expr | None
                 return None
             if i == pos:
                 return arg
+    return None
+
+
+def starred(node: ast.Call, pos: int | None) -> tuple[ast.expr, int] | None:
+    """(the starred expression, the index in it) of positional argument `pos` after a `*x`."""
+    if pos is None:
+        return None
+    for i, arg in enumerate(node.args):
+        if isinstance(arg, ast.Starred):
+            return (arg.value, pos - i) if i <= pos else None
     return None
 
 

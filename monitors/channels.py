@@ -137,8 +137,10 @@ class ChannelsMonitor(Monitor):
             postings[f"wrapper:{callable_}"] = sorted((spec_json(s) for s in specs), key=json.dumps)
         for dotted, cls in found.instances:
             add_item(postings, f"instance:{dotted}", None, cls)
-        for dotted, line in found.signals:
+        for dotted, line, documented in found.signals:
             add_line(postings, f"signal:{dotted}", "defined", line)
+            if documented:
+                add_line(postings, f"signal:{dotted}", "documented", line)
         for cls, attr, lines in found.queues:
             add_item(postings, f"queue:{attr}", "producer", [cls, lines])
         for attr in found.queue_reads:
@@ -267,6 +269,8 @@ class ChannelsMonitor(Monitor):
         if producers and not consumers:
             if lookup.config.library and not name.rpartition(".")[2].startswith("_"):
                 return []  # a library sends its public signals for the applications that use it
+            if evidence(entries, "documented"):
+                return []  # documented for plugins: its receivers live outside the tree by design
             return [
                 self.question(
                     lookup, "ORPHANED_QUEUE", subject, producers, capability, variant="signal", name=name
