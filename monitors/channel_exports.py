@@ -27,7 +27,9 @@ def module_objects(c: ChannelCollector) -> None:
             if made and made[0] == "instance" and made[2] != "stdlib":
                 c.out.instances.add((f"{module}.{name}", made[1]))
                 if is_signal_class(made[1]):
-                    c.out.signals.add((f"{module}.{name}", value.lineno, name in c.documented))
+                    # documented for plugins, or kept for old ones (pretix: DeprecatedSignal)
+                    external = name in c.documented or made[1].rpartition(".")[2].startswith("Deprecated")
+                    c.out.signals.add((f"{module}.{name}", value.lineno, external))
         if name.isupper():
             constant(c, f"{module}.{name}", bindings)
     for cls in c.classes.values():

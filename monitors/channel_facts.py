@@ -145,7 +145,8 @@ class ChannelCollector(ScopeRecorder):
                 delattr(self, hook)
             self.scan(tree.body if tree else [], self.facts.module)
             self.module.aliases.update(aliases or {})
-        self.ev = Evaluator(self.module, self.classes, self.origin, QUEUE_CLASSES)
+        self.ev = Evaluator(self.module, self.classes, self.origin, QUEUE_CLASSES, self.arguments)
+        self.passed: dict[tuple[str, str], list] = {}
         self.out = ChannelFacts()
         self.wrappers: dict[str, set[Spec]] = {}
         self.done: set[tuple[int, Spec | str]] = set()
@@ -236,9 +237,24 @@ class ChannelCollector(ScopeRecorder):
             cls.attrs, cls.methods, cls.bases, cls.lineage, cls.node, cls.env = {}, {}, [], None, None, None
         self.envs, self.stack, self.scopes_with_imports, self.queue_candidates = [], [], [], []
         self.tree_calls, self.tree_names, self.signal_refs = [], set(), []
-        self.calls, self.classes, self.funcs, self.wrappers = {}, {}, {}, {}
+        self.calls, self.classes, self.funcs, self.wrappers, self.passed = {}, {}, {}, {}, {}
         self.defs, self.done, self.reaching = set(), set(), {}
         del self.ev
+
+    def arguments(self, func: Func, name: str) -> list:
+        """Bindings of what this module's own calls of `func` pass as parameter `name`
+        (speaker.setup passes `dispatches` to self.async_setup, which sends each of them)."""
+        key = (func.callable, name)
+        if key not in self.passed:
+            self.passed[key] = []  # a recursive function ends here
+            found = []
+            for node, env in self.calls.get(func.callable.rpartition(".")[2], ()):
+                if any(dotted == func.callable for dotted, _ in self.callees(node, env)):
+                    arg = argument(node, func.params.get(name), name)
+                    if arg is not None:
+                        found.append((arg, env, ()))
+            self.passed[key] = found
+        return self.passed[key]
 
     def members(self) -> None:
         """`x.append(item)` makes item an element of x (iterated later: for d in x: send(*d))."""

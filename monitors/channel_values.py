@@ -11,6 +11,7 @@ defines). Only names are followed, never calls: the analyzed code is never run.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from typing import Any
 
 from monitors.channel_scopes import Binding, ClassInfo, Env, Item, Obj, Param, Sym, Values, concat, union
@@ -20,10 +21,17 @@ class Evaluator:
     """Values and objects of expressions, given the scopes the collector built for one file."""
 
     def __init__(
-        self, module: Env, classes: dict[str, ClassInfo], origin: Any, lower_classes: Any = ()
+        self,
+        module: Env,
+        classes: dict[str, ClassInfo],
+        origin: Any,
+        lower_classes: Any = (),
+        arguments: Any = None,
     ) -> None:
         self.module = module
         self.lower_classes = lower_classes  # classes not named like one
+        # (func, parameter) -> bindings of what this module's calls pass it (channel_facts.arguments)
+        self.arguments: Callable[[Any, str], list[Binding]] = arguments or (lambda func, name: [])
         self.classes = classes  # local classes by qualname
         self.origin = origin  # dotted -> "local" | "tree" | "stdlib" | "external" | "unbound"
         self.busy: set[tuple[int, ...] | tuple[int, int, str]] = set()
@@ -281,6 +289,8 @@ class Evaluator:
             found = self.find(expr.id, env)
             if found and found[0] == "bindings":
                 bindings = found[1]
+            elif found and found[0] == "param":  # a collection handed in: what local callers pass
+                bindings = self.arguments(found[1], expr.id)
         else:
             owner = self.obj(expr.value, env)
             cls = self.classes.get(owner[1]) if owner and owner[2] == "local" else None

@@ -108,6 +108,9 @@ class ChannelsMonitor(Monitor):
 
     def postings(self, facts: FileFacts) -> Postings:
         postings: Postings = {}
+        if facts.kind == "template":  # {% eventsignal event "pretix.control.signals.order_info" %}
+            for dotted, line in facts.dotted_strings.items():
+                add_line(postings, f"signal:{dotted}", "template", line)
         found = facts.channels
         if found is None:
             return postings
@@ -276,7 +279,7 @@ class ChannelsMonitor(Monitor):
                     lookup, "ORPHANED_QUEUE", subject, producers, capability, variant="signal", name=name
                 )
             ]
-        if consumers and not producers:
+        if consumers and not producers and not evidence(entries, "template"):  # a template tag may send it
             return [
                 self.question(
                     lookup, "ORPHANED_CONSUMER", subject, consumers, capability, variant="signal", name=name

@@ -717,6 +717,11 @@ def pretix(**files: str) -> dict[str, str]:
 def test_a_documented_plugin_signal_is_sent_for_receivers_outside_the_tree():  # [plugin-signal]
     sender = "from pretix.base.signals import checkin_created\n\ndef checkin(c):\n    checkin_created.send(c.event, checkin=c)\n"
     assert channels(pretix(**{"pretix/base/services/checkin.py": sender})) == []
+    deprecated = "class DeprecatedSignal(EventPluginSignal):\n    pass\n\nregister_sales_channels = DeprecatedSignal()  # TODO: remove me\n"
+    files = pretix(**{"pretix/base/channels.py": "from pretix.base.signals import register_sales_channels\n\n"
+                      "def channels():\n    return register_sales_channels.send(None)\n"})  # fmt: skip
+    files["pretix/base/signals.py"] += deprecated
+    assert channels(files) == []  # kept for old plugins outside the tree
 
 
 def test_a_receiver_named_like_the_signal_and_one_taking_the_signal_by_keyword():  # [missed-receiver]
@@ -823,3 +828,40 @@ def test_a_send_bound_with_partial_and_called_later():  # [partial-send] sonos/_
         "ha/sonos/speaker.py": ha_listener("SONOS_CHECK_ACTIVITY"),
     }
     assert channels(files, HA_CONFIG) == []
+
+
+def test_tuples_handed_to_a_method_that_spreads_them_into_the_send():  # [container-topic] the real sonos code
+    speaker = (
+        "from ha.helpers.dispatcher import async_dispatcher_send\n"
+        "from .const import SONOS_CREATE_LEVELS, SONOS_SPEAKER_ADDED\n\n"
+        "class SonosSpeaker:\n"
+        "    async def async_setup(self, entry, has_battery, dispatches):\n"
+        "        for dispatch in dispatches:\n"
+        "            async_dispatcher_send(self.hass, *dispatch)\n\n"
+        "    def setup(self, entry):\n"
+        "        dispatches = [(SONOS_CREATE_LEVELS, self)]\n"
+        "        dispatches.append((SONOS_SPEAKER_ADDED, self.soco.uid))\n"
+        "        self.hass.create_task(self.async_setup(entry, False, dispatches))\n"
+    )
+    files = {
+        **HA,
+        "ha/sonos/__init__.py": "",
+        "ha/sonos/const.py": 'SONOS_CREATE_LEVELS = "sonos_create_levels"\nSONOS_SPEAKER_ADDED = "sonos_speaker_added"\n',
+        "ha/sonos/speaker.py": speaker,
+        "ha/sonos/number.py": ha_listener("SONOS_CREATE_LEVELS", "SONOS_SPEAKER_ADDED"),
+    }
+    assert channels(files, HA_CONFIG) == []
+
+
+def test_a_signal_named_in_a_template_tag_is_sent_from_the_template():  # [template-send] pretix
+    files = pretix(**{
+        "pretix/control/signals.py": "from django.dispatch import Signal\n\norder_info = Signal()\n",
+        "pretix/plugins/badges/signals.py": "from django.dispatch import receiver\n\n"
+        "from pretix.control.signals import order_info\n\n\n@receiver(order_info)\ndef info(sender, **kw):\n    return ''\n",
+    })  # fmt: skip
+    assert channels(files) == [("ORPHANED_CONSUMER", "signal.pretix.control.signals.order_info")]
+    template = (
+        '{% load eventsignal %}\n{% eventsignal event "pretix.control.signals.order_info" order=order %}\n'
+    )
+    files["pretix/control/templates/pretixcontrol/order/index.html"] = template
+    assert channels(files) == []
