@@ -17,6 +17,8 @@ from django.db.models import Q, QuerySet
 
 from kloros_site.analysis.models import SEVERITY_RANK, Posting, Question, SourceFile
 from kloros_site.analysis.runtime import evidence_files
+from monitors import MONITORS
+from monitors.engine import asks_questions
 
 
 @dataclass(frozen=True, order=True)
@@ -86,7 +88,7 @@ def open_questions_by_file(files: list[SourceFile], *, suppressed: bool = False)
     # the keys as a list, not a subquery: PostgreSQL then probes the (tree, key, status) index
     # once per key instead of hashing every open question of the table
     posted = Posting.objects.filter(file_id__in=list(found)).values_list("key", flat=True)
-    keys = sorted({key for key in posted if key_kind(key) not in FACT_KINDS})
+    keys = sorted({key for key in posted if can_ask(key)})
     seen: set[int] = set()
     for i in range(0, len(keys), KEYS_PER_QUERY):
         candidates = Question.objects.open().filter(
@@ -110,29 +112,13 @@ def open_questions_by_file(files: list[SourceFile], *, suppressed: bool = False)
 # keys per query: with a few hundred PostgreSQL probes the (tree, key, status) index; with
 # thousands it reads the whole table instead
 KEYS_PER_QUERY = 250
-# key kinds that only carry facts other keys read; no monitor asks a question under them, and
-# they are most of a file's postings (every name it uses). Monitor.question_kinds says the same
-# from the monitors' side once they declare it.
-FACT_KINDS = frozenset(
-    {
-        "used",
-        "imported",
-        "childimported",
-        "prefix",
-        "attrstore",
-        "strprefix",
-        "subclass",
-        "produced",
-        "package",
-        "loader",
-    }
-)
 
 
-def key_kind(key: str) -> str:
-    """ "integration:channel:x" -> "channel"."""
-    parts = key.split(":", 2)
-    return parts[1] if len(parts) > 1 else ""
+def can_ask(key: str) -> bool:
+    """Whether a question can live under this key: the monitors' own declaration of their question
+    kinds (most of a file's postings, every name it uses, are facts other keys read). A key of a
+    monitor this code does not know is kept: nothing says it cannot hold a question."""
+    return key.partition(":")[0] not in MONITORS or asks_questions(key)
 
 
 def severity_rank(severity: str) -> int:
