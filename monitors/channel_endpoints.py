@@ -38,8 +38,9 @@ BUS_ENDPOINTS: tuple[Endpoint, ...] = (
 # Any class named ...Signal counts (django.dispatch.Signal, ModelSignal, pretix's EventPluginSignal).
 # Only module-level objects count: class attributes named Signal are Qt's, which emit and connect.
 SIGNAL_CLASS_SUFFIX = "Signal"
+# `_live_receivers`: pretix's runperiodic calls each receiver itself instead of sending
 SIGNAL_METHODS = {"send": "producer", "send_robust": "producer", "asend": "producer",
-                  "asend_robust": "producer", "connect": "consumer"}  # fmt: skip
+                  "asend_robust": "producer", "_live_receivers": "producer", "connect": "consumer"}  # fmt: skip
 RECEIVER_DECORATORS = ("dispatch.receiver",)  # @receiver(signal) / @receiver([s1, s2])
 
 # In-process queues held as attributes: put/appended to, and nothing ever gets, pops or iterates them.
@@ -61,6 +62,14 @@ WALK_TRIGGERS = {b"Signal(", b"receiver(", b"deque(", b"Queue("}
 # Where a call into another module of the tree passes a topic: its first argument, or one of these.
 TOPIC_KEYWORDS = frozenset({"topic", "signal", "channel", "event", "event_type", "subject", "pattern",
                             "routing_key", "name"})  # fmt: skip
+# A file importing the tree gets the light walk only if it may pass a topic on by keyword
+# (`Listener(topic="jobs.done")`) or use an imported signal: a walk of every file importing its
+# own package cost the stdlib scan 10%. A positional call into another module's wrapper
+# (`audit("user.viewed")`) from a file naming no endpoint is seen once the wrapper is declared
+# in [tool.kloros] endpoints (its name then makes the file walked, and the call an endpoint).
+LIGHT_WALK_HINTS = (b"topic=", b"signal=", b"channel=", b"event=", b"event_type=", b"routing_key=",
+                    b"subject=", b"pattern=", b".send(", b".send_robust(", b".connect(",
+                    b"._live_receivers(")  # fmt: skip
 
 # A topic: dot-separated words; "*" and "#" are AMQP wildcards when they are a whole word.
 TOPIC = re.compile(r"[\w\-*#:/]+(?:\.[\w\-*#:/]+)*")
@@ -87,7 +96,10 @@ class Table:
         # Source that mentions none of these words has no endpoint, no wrapper of one, no signal
         # and no queue: its channel facts come from a cheap scan of its statements (see
         # channel_facts.ChannelCollector); this saves the full walk on most files.
-        self.triggers = tuple(sorted({f"{n}(".encode() for n in self.names} | WALK_TRIGGERS))
+        # A configured name counts anywhere (partial(async_dispatcher_send, ...), an import of it);
+        # the defaults only as a call: "emit" alone is in "submit".
+        configured = {e.callable.rpartition(".")[2].encode() for e in extra}
+        self.triggers = tuple(sorted({f"{n}(".encode() for n in self.names} | configured | WALK_TRIGGERS))
         # class names among them: a subclass of one inherits its endpoints
         self.classes = frozenset(
             part for e in self.entries for part in e.callable.split(".") if part[:1].isupper()
@@ -110,6 +122,13 @@ def suffix_match(dotted: str, name: str) -> bool:
 
 def is_signal_class(dotted: str) -> bool:
     return dotted.rpartition(".")[2].endswith(SIGNAL_CLASS_SUFFIX)
+
+
+PARTIALS = ("functools.partial",)  # partial(send, hass, SIGNAL): a call made later, with these arguments
+
+
+def is_partial(dotted: str) -> bool:
+    return dotted in PARTIALS
 
 
 def is_receiver_decorator(dotted: str) -> bool:

@@ -27,11 +27,13 @@ def module_objects(c: ChannelCollector) -> None:
             if made and made[0] == "instance" and made[2] != "stdlib":
                 c.out.instances.add((f"{module}.{name}", made[1]))
                 if is_signal_class(made[1]):
-                    c.out.signals.add((f"{module}.{name}", value.lineno))
+                    # documented for plugins, or kept for old ones (pretix: DeprecatedSignal)
+                    external = name in c.documented or made[1].rpartition(".")[2].startswith("Deprecated")
+                    c.out.signals.add((f"{module}.{name}", value.lineno, external))
         if name.isupper():
             constant(c, f"{module}.{name}", bindings)
     for cls in c.classes.values():
-        enum = any(last_name(b).endswith("Enum") for b in cls.bases)
+        enum = cls.enum
         for name, bindings in cls.body_names.items():
             if enum or name.isupper():
                 constant(c, f"{cls.qualname}.{name}", bindings)

@@ -1,68 +1,46 @@
 """The collector side of the channels monitor: what one file says about channels.
 
 FactCollector calls the hooks of monitors/channel_scopes.py during its one walk (imports,
-definitions, assignments, loops, calls); they only record scopes and bindings. `finish` then
-resolves, for this file alone: which calls are endpoints (by what the receiver is, through monitors/channel_endpoints.py),
-what topics they carry (monitors/channel_values.py), which local functions and classes wrap an
-endpoint (their parameter flows into a topic: each call site with a known value is then an
-endpoint, through any number of wrappers), and what other modules may need to finish the job:
-constants and instances this module defines, wrappers it exports (monitors/channel_exports.py),
-and calls into modules of the tree whose meaning only those modules know. The monitor
-(monitors/channels.py) joins them.
+definitions, assignments, loops, calls; monitors/collect_channels.py); they only record
+scopes and bindings. `finish` then resolves, for this file alone: which calls are endpoints
+(by what the receiver is: monitors/channel_endpoints.py), what topics they carry
+(monitors/channel_values.py), which local functions and classes wrap an endpoint (their
+parameter flows into a topic: each call site with a known value is then an endpoint, through
+any number of wrappers), calls into other modules of the tree (monitors/channel_tree.py) and
+what other modules need of this one (monitors/channel_exports.py). A file that names no
+endpoint gets no full walk: a light one, or a scan of its statements (monitors/channel_scan.py).
+The records it produces are in monitors/channel_records.py; the monitor (monitors/channels.py)
+joins them across the tree.
 """
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 
 from monitors import channel_exports as exports
+from monitors import channel_scan as statements
+from monitors import channel_tree as tree_calls
 from monitors.channel_endpoints import (
+    LIGHT_WALK_HINTS,
     QUEUE_CLASSES,
     QUEUE_READ,
     QUEUE_READ_HINTS,
     SIGNAL_METHODS,
     STDLIB,
     TOPIC,
-    TOPIC_KEYWORDS,
+    is_partial,
     is_receiver_decorator,
     is_signal_class,
     normal_topic,
     table_for,
 )  # fmt: skip
-from monitors.channel_scopes import Alt, ClassInfo, Env, Func, Param, ScopeRecorder, Sym, join, root_of
+from monitors.channel_records import ChannelFacts, Spec, argument, starred, substitute
+from monitors.channel_scopes import Alt, ClassInfo, Env, Func, Param, ScopeRecorder, Sym, root_of
 from monitors.channel_values import Evaluator
 from monitors.config import Config
 from monitors.facts import FileFacts
 
 Slot = int | str  # where an argument is passed: its position, or its keyword
-
-
-@dataclass(frozen=True)
-class Spec:
-    """How a callable takes a topic: a role, where the argument is, and what the topic is built from it."""
-
-    role: str  # "producer", "consumer", or "forward": passed on to `target` at `slot`, meaning unknown here
-    pos: int | None
-    kw: str | None
-    tpl: tuple[str | None, ...] = (None,)  # the topic; None where the argument goes
-    target: str = ""
-    slot: Slot | None = None
-
-
-@dataclass
-class ChannelFacts:
-    endpoints: set[tuple[str, str, str, int]] = field(default_factory=set)  # (kind, role, topic, line)
-    via: set[tuple[str, str, int]] = field(default_factory=set)  # (role, constant of another module, line)
-    calls: set[tuple[str, Slot | None, str, int, bool]] = field(
-        default_factory=set
-    )  # (callable, slot, value, line, is_sym)
-    wrappers: dict[str, set[Spec]] = field(default_factory=dict)  # callable -> how it takes a topic
-    consts: set[tuple[str, str]] = field(default_factory=set)  # (dotted constant, topic-like value)
-    instances: set[tuple[str, str]] = field(default_factory=set)  # (module-level name, its class)
-    signals: set[tuple[str, int]] = field(default_factory=set)  # Django Signal() objects defined here
-    queues: list[tuple[str, str, list[int]]] = field(default_factory=list)  # (class, attr, put lines)
-    queue_reads: set[str] = field(default_factory=set)  # attrs something gets from: obj.<attr>.get()
 
 
 def ignore0() -> None:
@@ -80,7 +58,6 @@ def ignore2(_a: object, _b: object) -> None:
 # a file that needs no full walk gets these instead of the hooks: the cheapest possible calls
 NO_HOOKS = {"bound": ignore2, "enter_function": ignore2, "enter_class": ignore2, "leave": ignore0,
             "assign": ignore2, "loop": ignore2, "entered": ignore1, "call": ignore2}  # fmt: skip
-COMPOUND = (ast.If, ast.Try, ast.With, ast.For, ast.While, ast.TryStar, ast.AsyncWith, ast.AsyncFor)
 
 
 class ChannelCollector(ScopeRecorder):
@@ -105,14 +82,15 @@ class ChannelCollector(ScopeRecorder):
             self.reads = {m.decode() for m in QUEUE_READ.findall(source)}
 
     def walk_mode(self, source: bytes) -> str:
-        """ "full" where an endpoint, a wrapper of one, a signal use or a queue may be; "light" in
-        a file that imports from the tree (it may call another module's wrapper); else "none"."""
+        """ "full" where an endpoint, a wrapper of one or a queue may be; "light" in a file that
+        imports from the tree and may pass a topic on by keyword or use an imported signal
+        (channel_endpoints.LIGHT_WALK_HINTS); else "none"."""
         if self.table.triggered(source):
             return "full"
         top = self.top.encode()
-        if self.script or b"from ." in source or b"from " + top in source or b"import " + top in source:
-            return "light"
-        return "none"
+        if not (self.script or b"from ." in source or b"from " + top in source or b"import " + top in source):
+            return "none"
+        return "light" if any(hint in source for hint in LIGHT_WALK_HINTS) else "none"
 
     def assign_light(self, targets: list[ast.expr], value: ast.expr) -> None:
         """Light walk: module and class assignments, and anything a call makes (`bus = EventBus()`)."""
@@ -135,17 +113,19 @@ class ChannelCollector(ScopeRecorder):
         return "tree" if self.in_tree(dotted) else "external"
 
     def finish(self, tree: ast.Module | None = None, aliases: dict[str, str] | None = None) -> ChannelFacts:
+        self.documented = statements.documented_names(tree.body if tree else [])
         if self.mode == "none":
             for hook in NO_HOOKS:
                 delattr(self, hook)
-            self.scan(tree.body if tree else [], self.facts.module)
+            statements.scan(self, tree.body if tree else [], self.facts.module)
             self.module.aliases.update(aliases or {})
-        self.ev = Evaluator(self.module, self.classes, self.origin, QUEUE_CLASSES)
+        self.ev = Evaluator(self.module, self.classes, self.origin, QUEUE_CLASSES, self.arguments)
+        self.passed: dict[tuple[str, str], list] = {}
         self.out = ChannelFacts()
         self.wrappers: dict[str, set[Spec]] = {}
         self.done: set[tuple[int, Spec | str]] = set()
         self.reaching: dict[tuple[str, int], bool] = {}
-        self.work: list[str] = sorted(self.table.names | SIGNAL_METHODS.keys() | {"receiver"})
+        self.work: list[str] = sorted(self.table.names | SIGNAL_METHODS.keys() | {"receiver", "partial"})
         try:
             if self.active:
                 self.resolve()
@@ -158,49 +138,8 @@ class ChannelCollector(ScopeRecorder):
             self.release()
         return self.out
 
-    def scan(self, body: list[ast.stmt], qualname: str) -> None:
-        """What exports need of a file that gets no full walk: module and class assignments, and
-        `self.x = Class(...)` in methods (channel_exports.module_objects reads nothing else)."""
-        for stmt in body:
-            if isinstance(stmt, ast.Assign):
-                self.assign(stmt.targets, stmt.value)
-            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-                self.assign([stmt.target], stmt.value)
-            elif isinstance(stmt, ast.ClassDef):
-                name = f"{qualname}.{stmt.name}" if qualname else stmt.name
-                self.enter_class(stmt, name)
-                self.scan(stmt.body, name)
-                self.leave()
-            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-                name = f"{qualname}.{stmt.name}" if qualname else stmt.name
-                self.defs.add(name)
-                cls = self.env.cls if self.env.kind == "class" else None
-                args = stmt.args.posonlyargs + stmt.args.args
-                if cls is not None and args and stmt.name == "__init__":
-                    self.constructed(stmt.body, cls, args[0].arg)
-            elif isinstance(stmt, COMPOUND):
-                self.scan_blocks(stmt, qualname)
-
-    def scan_blocks(self, stmt: ast.stmt, qualname: str) -> None:
-        for part in ("body", "orelse", "finalbody"):
-            self.scan(getattr(stmt, part, []), qualname)
-        for handler in getattr(stmt, "handlers", []):
-            self.scan(handler.body, qualname)
-
-    def constructed(self, body: list[ast.stmt], cls: ClassInfo, me: str) -> None:
-        """`self.bus = EventBus()` anywhere in a method's statements."""
-        for stmt in body:
-            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
-                for target in stmt.targets:
-                    if isinstance(target, ast.Attribute) and getattr(target.value, "id", None) == me:
-                        cls.attrs.setdefault(target.attr, []).append((stmt.value, self.module, ()))
-            elif isinstance(stmt, COMPOUND):
-                for part in ("body", "orelse", "finalbody"):
-                    self.constructed(getattr(stmt, part, []), cls, me)
-                for handler in getattr(stmt, "handlers", []):
-                    self.constructed(handler.body, cls, me)
-
     def resolve(self) -> None:
+        self.members()
         for ref, env in self.signal_refs:  # a bound send/connect kept in a name is used through it
             topic = self.signal_topic(ref.value, env)
             if topic:
@@ -209,7 +148,7 @@ class ChannelCollector(ScopeRecorder):
         for node, env, root in self.tree_calls:  # calls that may lead into another module of the tree
             if self.mode == "light" and getattr(node.func, "attr", None) in SIGNAL_METHODS:
                 self.handle(node, env)  # imported_signal.send(...): the light walk keeps no other calls
-            self.speculate(node, env, root)
+            tree_calls.speculate(self, node, env, root)
         if self.tree_calls:
             self.drain()
         exports.module_objects(self)
@@ -227,9 +166,39 @@ class ChannelCollector(ScopeRecorder):
             cls.attrs, cls.methods, cls.bases, cls.lineage, cls.node, cls.env = {}, {}, [], None, None, None
         self.envs, self.stack, self.scopes_with_imports, self.queue_candidates = [], [], [], []
         self.tree_calls, self.tree_names, self.signal_refs = [], set(), []
-        self.calls, self.classes, self.funcs, self.wrappers = {}, {}, {}, {}
+        self.calls, self.classes, self.funcs, self.wrappers, self.passed = {}, {}, {}, {}, {}
         self.defs, self.done, self.reaching = set(), set(), {}
         del self.ev
+
+    def arguments(self, func: Func, name: str) -> list:
+        """Bindings of what this module's own calls of `func` pass as parameter `name`
+        (speaker.setup passes `dispatches` to self.async_setup, which sends each of them)."""
+        key = (func.callable, name)
+        if key not in self.passed:
+            self.passed[key] = []  # a recursive function ends here
+            found = []
+            for node, env in self.calls.get(func.callable.rpartition(".")[2], ()):
+                if any(dotted == func.callable for dotted, _ in self.callees(node, env)):
+                    arg = argument(node, func.params.get(name), name)
+                    if arg is not None:
+                        found.append((arg, env, ()))
+            self.passed[key] = found
+        return self.passed[key]
+
+    def members(self) -> None:
+        """`x.append(item)` makes item an element of x (iterated later: for d in x: send(*d))."""
+        for name, path in (("append", ("member",)), ("appendleft", ("member",)), ("add", ("member",)),
+                           ("extend", ("iter", "member"))):  # fmt: skip
+            for node, env in self.calls.get(name, ()):
+                func = node.func
+                if (
+                    isinstance(func, ast.Attribute)
+                    and isinstance(func.value, ast.Name)
+                    and len(node.args) == 1
+                ):
+                    found = self.ev.find(func.value.id, env)
+                    scope = found[2] if found and found[0] == "bindings" else env
+                    scope.names.setdefault(func.value.id, []).append((node.args[0], env, path))
 
     def drain(self) -> None:
         while self.work:
@@ -300,12 +269,18 @@ class ChannelCollector(ScopeRecorder):
             if topic:
                 self.out.endpoints.add(("signal", SIGNAL_METHODS[func.attr], topic, node.lineno))
         for dotted, _ in self.callees(node, env):
-            if is_receiver_decorator(dotted) and node.args:
-                first = node.args[0]
-                for sig in first.elts if isinstance(first, ast.List | ast.Tuple) else [first]:
+            if is_receiver_decorator(dotted):
+                first = argument(node, 0, "signal")  # @receiver(sig) / @receiver(signal=sig)
+                for sig in (
+                    first.elts if isinstance(first, ast.List | ast.Tuple) else [first] if first else []
+                ):
                     topic = self.signal_topic(sig, env)
                     if topic:
                         self.out.endpoints.add(("signal", "consumer", topic, node.lineno))
+            if is_partial(dotted) and node.args:  # partial(f, a, b) is f(a, b, ...) called later
+                later = ast.Call(func=node.args[0], args=node.args[1:], keywords=node.keywords)
+                ast.copy_location(later, node)
+                self.handle(later, env)
             for spec in self.specs(dotted):
                 if (id(node), spec) not in self.done:
                     self.done.add((id(node), spec))
@@ -333,6 +308,10 @@ class ChannelCollector(ScopeRecorder):
     def apply(self, spec: Spec, node: ast.Call, env: Env) -> None:
         arg = argument(node, spec.pos, spec.kw)
         if arg is None:
+            spread = starred(node, spec.pos)  # send(hass, *dispatch): the topic is inside a tuple
+            if spread is not None:
+                for alt in self.ev.element(spread[0], env, spread[1]) or ():
+                    self.classify(substitute(spec.tpl, alt), spec, node.lineno)
             return
         vals = self.ev.values(arg, env)
         if vals is None and isinstance(arg, ast.Dict | ast.List | ast.Tuple | ast.Set | ast.Name):
@@ -377,99 +356,3 @@ class ChannelCollector(ScopeRecorder):
         if default is not None:  # a call that leaves it out uses the default: an endpoint of its own
             for alt in self.ev.values(default, func.env) or ():
                 self.classify(substitute(spec.tpl, alt), spec, func.line)
-
-    def speculate(self, node: ast.Call, env: Env, root: str) -> None:
-        """A call into another module of the tree: record the values it passes, its meaning is known there."""
-        args = [
-            (slot, arg)
-            for slot, arg in slots(node)
-            if (slot == 0 or slot in TOPIC_KEYWORDS) and self.may_carry_topic(arg, env)
-        ]
-        if not args or not self.reaches_tree(root, env):
-            return
-        for dotted, origin in self.callees(node, env):
-            if origin != "tree" or self.specs(dotted):
-                continue
-            for slot, arg in args:
-                for alt in self.ev.values(arg, env) or ():
-                    self.classify(alt, Spec("forward", None, None, (None,), dotted, slot), node.lineno)
-
-    @staticmethod
-    def may_carry_topic(arg: ast.expr, env: Env) -> bool:
-        """Cheaply: a literal topic, a parameter, a CONSTANT or Enum member, a string built from them."""
-        if isinstance(arg, ast.Constant):
-            return isinstance(arg.value, str) and TOPIC.fullmatch(arg.value) is not None
-        if isinstance(arg, ast.Name):
-            return arg.id.isupper() or (env.func is not None and arg.id in env.func.params)
-        if isinstance(arg, ast.Attribute):
-            return arg.attr.isupper() or arg.attr == "value"
-        return isinstance(arg, ast.JoinedStr | ast.BinOp)
-
-    def reaches_tree(self, name: str | None, env: Env, shallow: bool = False) -> bool:
-        """Cheaply: can a call rooted at `name` land in another module of the tree?"""
-        found = self.ev.find(name, env) if name else None
-        if found is None:
-            return False
-        kind, what, scope = found
-        if kind == "alias":
-            return what in self.classes or self.origin(what) == "tree"
-        if kind == "self":
-            return not shallow and self.tree_class(what)
-        if kind == "param":
-            return name in what.annotations
-        if shallow:
-            return False
-        key = (name or "", id(scope))
-        if key not in self.reaching:  # an object made by a call into the tree: one level deep
-            self.reaching[key] = any(
-                isinstance(b[0], ast.Call) and self.reaches_tree(root_name(b[0].func), b[1], True)
-                for b in what
-            )
-        return self.reaching[key]
-
-    def tree_class(self, cls: ClassInfo) -> bool:
-        """A class with a base, or an attribute made, in another module of the tree."""
-        if cls.tree is None:
-            cls.tree = False  # a cycle ends here
-            made = [b[0].func for bs in cls.attrs.values() for b in bs if isinstance(b[0], ast.Call)]
-            roots = {root_name(e) for e in made + cls.bases}
-            cls.tree = any(self.reaches_tree(r, self.module, True) for r in roots if r)
-        return cls.tree
-
-
-def root_name(expr: ast.expr) -> str | None:
-    """`a` of `a.b.c(...)`, of `a(...).b` and of `a`."""
-    while isinstance(expr, ast.Attribute | ast.Call):
-        expr = expr.value if isinstance(expr, ast.Attribute) else expr.func
-    return expr.id if isinstance(expr, ast.Name) else None
-
-
-def argument(node: ast.Call, pos: int | None, kw: str | None) -> ast.expr | None:
-    if kw:
-        for keyword in node.keywords:
-            if keyword.arg == kw:
-                return keyword.value
-    if pos is not None:
-        for i, arg in enumerate(node.args):
-            if isinstance(arg, ast.Starred):
-                return None
-            if i == pos:
-                return arg
-    return None
-
-
-def slots(node: ast.Call) -> list[tuple[Slot, ast.expr]]:
-    out: list[tuple[Slot, ast.expr]] = []
-    for i, arg in enumerate(node.args):
-        if isinstance(arg, ast.Starred):
-            break
-        out.append((i, arg))
-    return out + [(k.arg, k.value) for k in node.keywords if k.arg]
-
-
-def substitute(tpl: tuple[str | None, ...], alt: Alt) -> Alt | None:
-    parts: list = []
-    for piece in tpl:
-        parts.extend(alt if piece is None else (piece,))
-    joined = join([tuple(parts)])
-    return joined[0] if joined else None

@@ -92,6 +92,11 @@ class ClassInfo:
     tree_hint: bool = False  # a base or an attribute comes from the tree (known during the walk)
 
     @property
+    def enum(self) -> bool:
+        """Named like an Enum on some base (enum.Enum, StrEnum, IntEnum): its members are constants."""
+        return any(last_name(base).endswith("Enum") for base in self.bases)
+
+    @property
     def body_names(self) -> dict[str, list[Binding]]:
         """Names bound in the class body (empty once released)."""
         return self.env.names if self.env is not None else {}
@@ -190,15 +195,16 @@ class ScopeRecorder:
 
     def bound(self, name: str, target: str | None) -> None:
         """An import or definition binds `name` to `target` in the current scope."""
-        if target:
-            self.env.aliases[name] = target
-            if self.env.kind == "function" and self.env not in self.scopes_with_imports:
-                self.scopes_with_imports.append(self.env)
-            here = self.env.qualname
-            # a def or class of this scope (bound from inside it: the walk enters it first)
-            defined = target == here or target == (f"{here}.{name}" if here else name)
-            if not defined and self.in_tree(target):
-                self.tree_names.add(name)
+        if not target:
+            return
+        here = self.env.qualname
+        if target == here:
+            return  # a def or class bound from inside itself (the walk enters it first): see enter_*
+        self.env.aliases[name] = target
+        if self.env.kind == "function" and self.env not in self.scopes_with_imports:
+            self.scopes_with_imports.append(self.env)
+        if target != (f"{here}.{name}" if here else name) and self.in_tree(target):  # not defined here
+            self.tree_names.add(name)
 
     def enter_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> None:
         outer = self.env
@@ -216,7 +222,7 @@ class ScopeRecorder:
         elif outer.kind == "function":
             env.cls, env.self_name = outer.cls, outer.self_name  # a closure over the method's self
         func = env.func = Func(callable_, node.lineno, node.args, bound, outer)
-        outer.aliases[node.name] = qualname
+        outer.aliases.setdefault(node.name, qualname)  # @receiver(x) before `def x` sees the import
         if self.tree_names:
             for arg in node.args.args + node.args.kwonlyargs:  # hass: HomeAssistant
                 if arg.annotation is not None and root_of(arg.annotation) in self.tree_names:
@@ -233,7 +239,7 @@ class ScopeRecorder:
         outer = self.env
         env = Env("class", qualname, outer.parent if outer.kind == "class" else outer)
         env.cls = ClassInfo(qualname, node, env, list(node.bases))
-        outer.aliases[node.name] = qualname
+        outer.aliases.setdefault(node.name, qualname)  # @receiver(x) before `def x` sees the import
         env.cls.tree_hint = any(root_of(base) in self.tree_names for base in node.bases)
         self.classes[qualname] = env.cls
         self.defs.add(qualname)

@@ -11,6 +11,7 @@ defines). Only names are followed, never calls: the analyzed code is never run.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from typing import Any
 
 from monitors.channel_scopes import Binding, ClassInfo, Env, Item, Obj, Param, Sym, Values, concat, union
@@ -20,10 +21,17 @@ class Evaluator:
     """Values and objects of expressions, given the scopes the collector built for one file."""
 
     def __init__(
-        self, module: Env, classes: dict[str, ClassInfo], origin: Any, lower_classes: Any = ()
+        self,
+        module: Env,
+        classes: dict[str, ClassInfo],
+        origin: Any,
+        lower_classes: Any = (),
+        arguments: Any = None,
     ) -> None:
         self.module = module
         self.lower_classes = lower_classes  # classes not named like one
+        # (func, parameter) -> bindings of what this module's calls pass it (channel_facts.arguments)
+        self.arguments: Callable[[Any, str], list[Binding]] = arguments or (lambda func, name: [])
         self.classes = classes  # local classes by qualname
         self.origin = origin  # dotted -> "local" | "tree" | "stdlib" | "external" | "unbound"
         self.busy: set[tuple[int, ...] | tuple[int, int, str]] = set()
@@ -57,6 +65,8 @@ class Evaluator:
             for item in items:
                 if step == "iter":
                     nxt += self.items_of(item) or []
+                elif step == "member":  # x.append(item): an element of x, not a value of it
+                    nxt += [("member", item[1], item[2])] if item[0] == "expr" else []
                 else:
                     nxt += self.index(item, step)
             items = nxt
@@ -111,7 +121,31 @@ class Evaluator:
             return union([self.values(v, env) for v in expr.values])
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "str":
             return self.values(expr.args[0], env) if len(expr.args) == 1 else None
+        if isinstance(expr, ast.Subscript) or is_get(expr):
+            return union([self.item_values(item) for item in self.looked_up(expr, env)])
         return None
+
+    def looked_up(self, expr: ast.expr, env: Env) -> list[Item]:
+        """What `MAP[key]` or `MAP.get(key)` can be: the value under a literal key, else any value
+        (a dict of constants: SIGNAL_MAP[update_type]); any element of a list or tuple."""
+        base = expr.value if isinstance(expr, ast.Subscript) else expr.func.value  # type: ignore[attr-defined]
+        key = expr.slice if isinstance(expr, ast.Subscript) else expr.args[0]  # type: ignore[attr-defined]
+        dicts = self.dict_literals(base, env)
+        if dicts:
+            wanted = key.value if isinstance(key, ast.Constant) else None
+            chosen = [(v, e) for d, e in dicts for k, v in zip(d.keys, d.values, strict=True)
+                      if wanted is None or (isinstance(k, ast.Constant) and k.value == wanted)]  # fmt: skip
+            return [("expr", v, e) for v, e in chosen or [(v, e) for d, e in dicts for v in d.values]]
+        return (self.items(base, env) or []) if isinstance(expr, ast.Subscript) else []
+
+    def element(self, expr: ast.expr, env: Env, i: int) -> Values:
+        """The values of element `i` of what `expr` holds: `*dispatch` of dispatches.append((SIGNAL, x))."""
+        bindings: list[Binding] = [(expr, env, ())]
+        if isinstance(expr, ast.Name):
+            found = self.find(expr.id, env)
+            bindings = found[1] if found and found[0] == "bindings" else []
+        held = [item for binding in bindings for item in self.bound(binding)]
+        return union([self.item_values(part) for item in held for part in self.index(item, i)])
 
     def fstring(self, expr: ast.JoinedStr, env: Env) -> Values:
         result: Values = [("",)]
@@ -210,6 +244,8 @@ class Evaluator:
     def items_of(self, item: Item) -> list[Item] | None:
         if item[0] == "vals":
             return [item]  # iterating an imported constant: one of its values
+        if item[0] == "member":
+            return [("expr", item[1], item[2])]
         if item[0] == "expr":
             return self.items(item[1], item[2])
         return None
@@ -225,6 +261,8 @@ class Evaluator:
             self.busy.discard(key)
 
     def _items(self, expr: ast.expr, env: Env) -> list[Item] | None:
+        if isinstance(expr, ast.Subscript) or is_get(expr):  # for signal in MAP.get(kind, ()):
+            return [i for item in self.looked_up(expr, env) for i in self.items_of(item) or []] or None
         if isinstance(expr, ast.List | ast.Tuple | ast.Set):
             return [("expr", e, env) for e in expr.elts if not isinstance(e, ast.Starred)]
         if isinstance(expr, ast.Dict):
@@ -251,6 +289,8 @@ class Evaluator:
             found = self.find(expr.id, env)
             if found and found[0] == "bindings":
                 bindings = found[1]
+            elif found and found[0] == "param":  # a collection handed in: what local callers pass
+                bindings = self.arguments(found[1], expr.id)
         else:
             owner = self.obj(expr.value, env)
             cls = self.classes.get(owner[1]) if owner and owner[2] == "local" else None
@@ -370,3 +410,13 @@ class Evaluator:
             if found_obj is not None:
                 return found_obj
         return None
+
+
+def is_get(expr: ast.expr) -> bool:
+    """`MAP.get(key)` / `MAP.get(key, default)`."""
+    return (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Attribute)
+        and expr.func.attr == "get"
+        and 1 <= len(expr.args) <= 2
+    )

@@ -108,6 +108,9 @@ class ChannelsMonitor(Monitor):
 
     def postings(self, facts: FileFacts) -> Postings:
         postings: Postings = {}
+        if facts.kind == "template":  # {% eventsignal event "pretix.control.signals.order_info" %}
+            for dotted, line in facts.dotted_strings.items():
+                add_line(postings, f"signal:{dotted}", "template", line)
         found = facts.channels
         if found is None:
             return postings
@@ -137,8 +140,10 @@ class ChannelsMonitor(Monitor):
             postings[f"wrapper:{callable_}"] = sorted((spec_json(s) for s in specs), key=json.dumps)
         for dotted, cls in found.instances:
             add_item(postings, f"instance:{dotted}", None, cls)
-        for dotted, line in found.signals:
+        for dotted, line, documented in found.signals:
             add_line(postings, f"signal:{dotted}", "defined", line)
+            if documented:
+                add_line(postings, f"signal:{dotted}", "documented", line)
         for cls, attr, lines in found.queues:
             add_item(postings, f"queue:{attr}", "producer", [cls, lines])
         for attr in found.queue_reads:
@@ -267,12 +272,14 @@ class ChannelsMonitor(Monitor):
         if producers and not consumers:
             if lookup.config.library and not name.rpartition(".")[2].startswith("_"):
                 return []  # a library sends its public signals for the applications that use it
+            if evidence(entries, "documented"):
+                return []  # documented for plugins: its receivers live outside the tree by design
             return [
                 self.question(
                     lookup, "ORPHANED_QUEUE", subject, producers, capability, variant="signal", name=name
                 )
             ]
-        if consumers and not producers:
+        if consumers and not producers and not evidence(entries, "template"):  # a template tag may send it
             return [
                 self.question(
                     lookup, "ORPHANED_CONSUMER", subject, consumers, capability, variant="signal", name=name

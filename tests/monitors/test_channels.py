@@ -417,15 +417,27 @@ def test_small_subscriber_class_taking_topic():  # real: it hid consumers, so pr
     assert channels(files) == []
 
 
-def test_wrappers_across_modules_two_levels():
+def test_wrappers_across_modules_two_levels():  # each hop passes the topic on by keyword
+    files = {
+        "app/__init__.py": "",
+        "app/bus.py": PUB
+        + "_pub = ChemPub()\n\ndef publish_event(event, **facts):\n    _pub.emit(event, **facts)\n",
+        "app/audit.py": "from app.bus import publish_event\n\ndef audit(event):\n    publish_event(event=event, audit=True)\n",
+        "app/views.py": "from app.audit import audit\n\ndef view():\n    audit(event='user.viewed')\n",
+    }
+    assert channels(files) == [("ORPHANED_QUEUE", "channel.user.viewed")]
+
+
+def test_a_positional_call_into_another_modules_wrapper_once_it_is_declared():
     files = {
         "app/__init__.py": "",
         "app/bus.py": PUB
         + "_pub = ChemPub()\n\ndef publish_event(name, **facts):\n    _pub.emit(name, **facts)\n",
-        "app/audit.py": "from app.bus import publish_event\n\ndef audit(event):\n    publish_event(event, audit=True)\n",
-        "app/views.py": "from app.audit import audit\n\ndef view():\n    audit('user.viewed')\n",
+        "app/views.py": "from app.bus import publish_event\n\ndef view():\n    publish_event('user.viewed')\n",
     }
-    assert channels(files) == [("ORPHANED_QUEUE", "channel.user.viewed")]
+    assert channels(files) == []  # views.py names no endpoint: it gets no full walk
+    config = Config(endpoints=(Endpoint("app.bus.publish_event", "producer", 0),))
+    assert channels(files, config) == [("ORPHANED_QUEUE", "channel.user.viewed")]
 
 
 def test_a_method_of_a_class_defined_in_another_module():
@@ -434,7 +446,7 @@ def test_a_method_of_a_class_defined_in_another_module():
         "app/bus.py": PUB + "class EventBus:\n    def __init__(self):\n        self._pub = ChemPub()\n"
         "    def fire(self, topic):\n        self._pub.emit(topic)\n",
         "app/svc.py": "from app.bus import EventBus\n\nclass Svc:\n    def __init__(self):\n"
-        "        self.events = EventBus()\n    def go(self):\n        self.events.fire('svc.done')\n",
+        "        self.events = EventBus()\n    def go(self):\n        self.events.fire(topic='svc.done')\n",
     }
     assert channels(files) == [("ORPHANED_QUEUE", "channel.svc.done")]
 
@@ -669,3 +681,187 @@ def test_a_stale_wildcard_subscription_reads_as_plain_english():
     assert [q.question for q in asked] == [
         "Nothing in the tree emits a channel that subscription 'ghost.*' matches. Is it stale?"
     ]
+
+
+# -- precision round 3: false positives read on pretix and Home Assistant -----------------
+
+PRETIX_SIGNALS = """
+from django.dispatch import Signal
+
+
+class EventPluginSignal(Signal):
+    pass
+
+
+register_ticket_outputs = EventPluginSignal()
+sendmail_view_classes = EventPluginSignal()
+periodic_task = EventPluginSignal()
+checkin_created = EventPluginSignal()
+\"\"\"
+Arguments: ``checkin``
+
+This signal is sent out every time a check-in is created.
+\"\"\"
+"""
+
+
+def pretix(**files: str) -> dict[str, str]:
+    return {
+        "pretix/__init__.py": "",
+        "pretix/base/__init__.py": "",
+        "pretix/base/signals.py": PRETIX_SIGNALS,
+        **files,
+    }
+
+
+def test_a_documented_plugin_signal_is_sent_for_receivers_outside_the_tree():  # [plugin-signal]
+    sender = "from pretix.base.signals import checkin_created\n\ndef checkin(c):\n    checkin_created.send(c.event, checkin=c)\n"
+    assert channels(pretix(**{"pretix/base/services/checkin.py": sender})) == []
+    deprecated = "class DeprecatedSignal(EventPluginSignal):\n    pass\n\nregister_sales_channels = DeprecatedSignal()  # TODO: remove me\n"
+    files = pretix(**{"pretix/base/channels.py": "from pretix.base.signals import register_sales_channels\n\n"
+                      "def channels():\n    return register_sales_channels.send(None)\n"})  # fmt: skip
+    files["pretix/base/signals.py"] += deprecated
+    assert channels(files) == []  # kept for old plugins outside the tree
+
+
+def test_a_receiver_named_like_the_signal_and_one_taking_the_signal_by_keyword():  # [missed-receiver]
+    files = pretix(**{
+        "pretix/api/serializers/order.py": "from pretix.base.signals import register_ticket_outputs\n\n"
+        "def outputs(event):\n    return register_ticket_outputs.send(event)\n",
+        "pretix/plugins/ticketoutputpdf/signals.py": "from django.dispatch import receiver\n\n"
+        "from pretix.base.signals import (\n    register_ticket_outputs,\n)\n\n\n"
+        '@receiver(register_ticket_outputs, dispatch_uid="output_pdf")\n'
+        "def register_ticket_outputs(sender, **kwargs):\n    return None\n",
+        "pretix/plugins/sendmail/views.py": "from pretix.base.signals import sendmail_view_classes\n\n"
+        "def views(event):\n    return sendmail_view_classes.send(event)\n",
+        "pretix/plugins/sendmail/signals.py": "from django.dispatch import receiver\n\n"
+        "from pretix.base.signals import sendmail_view_classes\n\n\n"
+        '@receiver(signal=sendmail_view_classes, dispatch_uid="sendmail_views")\n'
+        "def views(sender, **kwargs):\n    return []\n",
+    })  # fmt: skip
+    assert channels(files) == []
+
+
+def test_receivers_called_one_by_one_are_a_send():  # [manual-dispatch] pretix runperiodic
+    runner = (
+        "from pretix.base.signals import periodic_task\n\ndef handle(self):\n"
+        "    for receiver in periodic_task._live_receivers(self)[0]:\n        receiver(signal=periodic_task, sender=self)\n"
+    )
+    connect = "from pretix.base.signals import periodic_task\nperiodic_task.connect(cleanup)\n"
+    files = pretix(
+        **{"pretix/base/management/commands/runperiodic.py": runner, "pretix/base/apps.py": connect}
+    )
+    assert channels(files) == []
+
+
+HA_CONFIG = Config(
+    endpoints=(
+        Endpoint("ha.helpers.dispatcher.async_dispatcher_send", "producer", 1),
+        Endpoint("ha.helpers.dispatcher.async_dispatcher_connect", "consumer", 1),
+    )
+)
+HA = {
+    "ha/__init__.py": "",
+    "ha/helpers/__init__.py": "",
+    "ha/helpers/dispatcher.py": "def async_dispatcher_send(hass, signal, *args):\n    pass\n\n"
+    "def async_dispatcher_connect(hass, signal, target):\n    pass\n",
+}
+
+
+def ha_listener(*names: str) -> str:
+    lines = "".join(f"    async_dispatcher_connect(hass, {n}, print)\n" for n in names)
+    return f"from ha.helpers.dispatcher import async_dispatcher_connect\nfrom .const import {', '.join(names)}\n\ndef setup(hass):\n{lines}"
+
+
+def test_a_signal_taken_from_a_map_of_constants():  # [container-topic] rachio/webhooks.py:107
+    files = {
+        **HA,
+        "ha/rachio/__init__.py": "",
+        "ha/rachio/const.py": 'SIGNAL_CONTROLLER = "rachio_controller"\nSIGNAL_ZONE = "rachio_zone"\n',
+        "ha/rachio/webhooks.py": "from ha.helpers.dispatcher import async_dispatcher_send\n"
+        "from .const import SIGNAL_CONTROLLER, SIGNAL_ZONE\n\n"
+        'SIGNAL_MAP = {"controller": SIGNAL_CONTROLLER, "zone": SIGNAL_ZONE}\n\n'
+        "def handle(hass, update_type, data):\n    async_dispatcher_send(hass, SIGNAL_MAP[update_type], data)\n",
+        "ha/rachio/switch.py": ha_listener("SIGNAL_CONTROLLER", "SIGNAL_ZONE"),
+    }
+    assert channels(files, HA_CONFIG) == []
+
+
+def test_signals_looped_over_from_a_map_get():  # [container-topic] netatmo/data_handler.py:370
+    files = {
+        **HA,
+        "ha/netatmo/__init__.py": "",
+        "ha/netatmo/const.py": 'NETATMO_CREATE_FAN = "netatmo_create_fan"\nNETATMO_CREATE_LIGHT = "netatmo_create_light"\n',
+        "ha/netatmo/data_handler.py": "from ha.helpers.dispatcher import async_dispatcher_send\n"
+        "from .const import NETATMO_CREATE_FAN, NETATMO_CREATE_LIGHT\n\n"
+        'TYPE_SIGNAL_MAP = {"fan": [NETATMO_CREATE_FAN], "light": (NETATMO_CREATE_LIGHT,)}\n\n'
+        "def setup(self, kind):\n    for signal in TYPE_SIGNAL_MAP.get(kind, []):\n"
+        "        async_dispatcher_send(self.hass, signal, self)\n",
+        "ha/netatmo/fan.py": ha_listener("NETATMO_CREATE_FAN"),
+        "ha/netatmo/light.py": ha_listener("NETATMO_CREATE_LIGHT"),
+    }
+    assert channels(files, HA_CONFIG) == []
+
+
+def test_tuples_appended_then_spread_into_the_send():  # [container-topic] sonos/speaker.py:215
+    files = {
+        **HA,
+        "ha/sonos/__init__.py": "",
+        "ha/sonos/const.py": 'SONOS_CREATE_SWITCH = "sonos_create_switch"\nSONOS_SPEAKER_ADDED = "sonos_speaker_added"\n',
+        "ha/sonos/speaker.py": "from ha.helpers.dispatcher import async_dispatcher_send\n"
+        "from .const import SONOS_CREATE_SWITCH, SONOS_SPEAKER_ADDED\n\n"
+        "def setup(self, uid):\n    dispatches = []\n    dispatches.append((SONOS_CREATE_SWITCH, self))\n"
+        "    dispatches.append((SONOS_SPEAKER_ADDED, uid))\n    for dispatch in dispatches:\n"
+        "        async_dispatcher_send(self.hass, *dispatch)\n",
+        "ha/sonos/switch.py": ha_listener("SONOS_CREATE_SWITCH", "SONOS_SPEAKER_ADDED"),
+    }
+    assert channels(files, HA_CONFIG) == []
+
+
+def test_a_send_bound_with_partial_and_called_later():  # [partial-send] sonos/__init__.py:613
+    files = {
+        **HA,
+        "ha/sonos/__init__.py": "from functools import partial\n\nfrom ha.helpers.dispatcher import async_dispatcher_send\n"
+        "from .const import SONOS_CHECK_ACTIVITY\n\n"
+        "def setup(self, hass):\n    track(hass, partial(async_dispatcher_send, self.hass, SONOS_CHECK_ACTIVITY), 60)\n",
+        "ha/sonos/const.py": 'SONOS_CHECK_ACTIVITY = "sonos_check_activity"\n',
+        "ha/sonos/speaker.py": ha_listener("SONOS_CHECK_ACTIVITY"),
+    }
+    assert channels(files, HA_CONFIG) == []
+
+
+def test_tuples_handed_to_a_method_that_spreads_them_into_the_send():  # [container-topic] the real sonos code
+    speaker = (
+        "from ha.helpers.dispatcher import async_dispatcher_send\n"
+        "from .const import SONOS_CREATE_LEVELS, SONOS_SPEAKER_ADDED\n\n"
+        "class SonosSpeaker:\n"
+        "    async def async_setup(self, entry, has_battery, dispatches):\n"
+        "        for dispatch in dispatches:\n"
+        "            async_dispatcher_send(self.hass, *dispatch)\n\n"
+        "    def setup(self, entry):\n"
+        "        dispatches = [(SONOS_CREATE_LEVELS, self)]\n"
+        "        dispatches.append((SONOS_SPEAKER_ADDED, self.soco.uid))\n"
+        "        self.hass.create_task(self.async_setup(entry, False, dispatches))\n"
+    )
+    files = {
+        **HA,
+        "ha/sonos/__init__.py": "",
+        "ha/sonos/const.py": 'SONOS_CREATE_LEVELS = "sonos_create_levels"\nSONOS_SPEAKER_ADDED = "sonos_speaker_added"\n',
+        "ha/sonos/speaker.py": speaker,
+        "ha/sonos/number.py": ha_listener("SONOS_CREATE_LEVELS", "SONOS_SPEAKER_ADDED"),
+    }
+    assert channels(files, HA_CONFIG) == []
+
+
+def test_a_signal_named_in_a_template_tag_is_sent_from_the_template():  # [template-send] pretix
+    files = pretix(**{
+        "pretix/control/signals.py": "from django.dispatch import Signal\n\norder_info = Signal()\n",
+        "pretix/plugins/badges/signals.py": "from django.dispatch import receiver\n\n"
+        "from pretix.control.signals import order_info\n\n\n@receiver(order_info)\ndef info(sender, **kw):\n    return ''\n",
+    })  # fmt: skip
+    assert channels(files) == [("ORPHANED_CONSUMER", "signal.pretix.control.signals.order_info")]
+    template = (
+        '{% load eventsignal %}\n{% eventsignal event "pretix.control.signals.order_info" order=order %}\n'
+    )
+    files["pretix/control/templates/pretixcontrol/order/index.html"] = template
+    assert channels(files) == []
