@@ -154,6 +154,9 @@ class CapabilityMonitor(Monitor):
             return []
         if not self.posted("childimported", parent, lookup):
             return []  # no sibling is imported either: a plugin or script directory, loaded some other way
+        package = lookup.exists(f"package:{module}") and lookup.exists(f"prefix:{module}")
+        if package and not self.posted("childimported", module, lookup):
+            return []  # nor any of its modules, which are not asked about: the package is loaded like them
         where = [f"{path}:1" for path in found]
         return [
             self.question(
