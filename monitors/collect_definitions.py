@@ -52,6 +52,10 @@ def is_stub(body: list[ast.stmt]) -> bool:
     return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
 
 
+# a docstring written for an API reference: Sphinx field lists (":param new_values: ...")
+FIELD_LIST = re.compile(r"^\s*:(?:param|returns?|raises|rtype)\b", re.MULTILINE)
+
+
 def is_extension_point(body: list[ast.stmt], doc: ast.Constant | None) -> bool:
     """A class made to be subclassed: its docstring, or a method's, addresses subclasses. When
     nothing in the tree subclasses it, its subclasses live outside (plugins), as a library's
@@ -84,7 +88,7 @@ class DefinitionFacts(Visitor):
             index = len(facts.definitions)
             facts.definitions.append(
                 Definition(qualname, node.name, kind, node.lineno, bool(registering), doc is not None, owner,
-                           is_trivial(node.body))
+                           is_trivial(node.body), doc is not None and FIELD_LIST.search(doc.value) is not None)
             )  # fmt: skip
         if parent is None:
             if node.name == "__getattr__":  # PEP 562: the module answers for any name

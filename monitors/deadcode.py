@@ -11,13 +11,13 @@ Keys:
                        ["*_from_config"] of getattr(module, "{}_from_config".format(x))
 
 In a library (Config.kind == "library") public names are API used from outside the tree:
-only private ones (keys.is_private) are asked about. So are, in any tree, the public names of
-a test-support package (`pkg.testutils`: the test suites using them are seldom shipped) and
-the public functions of an application's toolbox packages right under its top package
-(`pkg.helpers.x`, `pkg.util.x`), which its plugins and extensions import. Not asked either:
-classes made to be subclassed and methods named after the key they handle
-(Definition.extension), the methods of a test double (MockPayloadWriter: the library it is
-handed to calls them), and methods of a mixin put before a base from outside the tree in some
+only private ones (keys.is_private) are asked about. The same holds in any tree for a
+test-support package (`pkg.testutils`: the test suites using it are seldom shipped) and for the
+functions of an application's toolbox packages right under its top package (`pkg.helpers.x`,
+`pkg.util.x`), which its plugins and extensions import. Not asked either: classes made to be
+subclassed, methods named after the key they handle and functions documented for an API
+reference (Definition.extension); the methods of a test double (MockPayloadWriter: the library
+it is handed to calls them); methods of a mixin put before a base from outside the tree in some
 subclass (`class SMTP(CheckPrivateNetworkMixin, smtplib.SMTP)`: they override that base's).
 """
 

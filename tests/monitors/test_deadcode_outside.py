@@ -298,3 +298,24 @@ def test_the_methods_of_a_test_double_are_called_by_what_it_stands_in_for():
         ("DEAD_CODE", "symbol.aio.PayloadWriter.enable_chunking"),
         ("DEAD_CODE", "symbol.aio.PayloadWriter.write_headers"),
     ]
+
+
+# pretix/base/datasync/utils.py: documented for the API reference of sync-provider plugins
+PROPERTIES = '''
+def assign_properties(new_values, old_values: dict, is_new, list_sep):
+    """
+    Generates a dictionary mapping property keys to new values, handling conditional overwrites and list updates
+    according to an update mode specified per property.
+
+    :param new_values: List of tuples, where each tuple contains (field_name, new_value, update_mode).
+    :param old_values: Dictionary, current property values in the external system.
+    :returns: A dictionary containing the properties that need to be updated in the external system.
+    """
+    return dict(new_values)
+'''
+
+
+def test_a_function_documented_for_an_api_reference_is_api():
+    assert findings({"utils.py": PROPERTIES}, APPLICATION) == []
+    prose = PROPERTIES.replace(":param ", "").replace(":returns:", "Returns")
+    assert findings({"utils.py": prose}, APPLICATION) == [("DEAD_CODE", "symbol.utils.assign_properties")]
