@@ -20,9 +20,13 @@ from monitors.visitor import Scope, Visitor, callee_name, docstring, dotted
 PLAIN_DECORATORS = {"staticmethod", "classmethod", "property", "functools.cached_property", "cached_property"}
 ATTRIBUTE_CALLS = {"hasattr", "getattr", "setattr", "__setattr__", "delattr", "vars"}
 # documentation addressing subclasses: "Base class for payment providers ...", "Subclasses are
-# recommended to implement ...", "Implementations must override this property ..."
+# recommended to implement ...", "Implementations must override this property ...", "Optionally
+# override to ..."; not a class describing itself ("A subclass of dict", "Override save to ...")
 FOR_SUBCLASSES = re.compile(
-    r"\b(?:base class|subclass|derived class|override|implementations? (?:must|should))", re.IGNORECASE
+    r"\b(?:base class for|subclasses (?:must|should|may|can|are)|derived classes|to be subclassed"
+    r"|(?:may|must|should|can|optionally) (?:be )?overrid(?:e|den)|override this"
+    r"|implementations? (?:must|should|may))",
+    re.IGNORECASE,
 )
 
 

@@ -319,3 +319,18 @@ def test_a_function_documented_for_an_api_reference_is_api():
     assert findings({"utils.py": PROPERTIES}, APPLICATION) == []
     prose = PROPERTIES.replace(":param ", "").replace(":returns:", "Returns")
     assert findings({"utils.py": prose}, APPLICATION) == [("DEAD_CODE", "symbol.utils.assign_properties")]
+
+
+def test_a_class_that_only_describes_itself_as_a_subclass_or_override_is_still_asked():
+    described = '''
+class OrderedRegistry(dict):
+    """A subclass of dict that remembers the order of registration."""
+
+    def save(self):
+        """Override save to also log the change."""
+        return self
+'''
+    assert findings({"registry.py": described}, APPLICATION) == [
+        ("DEAD_CODE", "symbol.registry.OrderedRegistry"),
+        ("DEAD_CODE", "symbol.registry.OrderedRegistry.save"),
+    ]
