@@ -21,8 +21,9 @@ is what users and scripts import from outside, and the tree cannot see them. Ent
 points by convention (facts.ENTRY_FILES / ENTRY_DIRS, `if __name__ == "__main__"`,
 tests) are never asked about. A package with a module that lists its modules at runtime
 (pkgutil.iter_modules) silences everything below it, and so does a package none of whose
-modules is imported: its members are loaded some other way (a plugin directory scanned by
-a loader elsewhere, a directory of scripts). A computed import (import_module(f"pkg.{x}"),
+modules is imported: its members, and the package itself, are loaded some other way (a
+plugin directory scanned by a loader elsewhere, a directory of scripts, a package kept for
+importers outside the tree). A computed import (import_module(f"pkg.{x}"),
 "%s.base" % name) makes loadable only the modules its pattern can name; a fully computed
 one (import_module(path)) names only what strings elsewhere name, and those count already.
 
@@ -154,6 +155,9 @@ class CapabilityMonitor(Monitor):
             return []
         if not self.posted("childimported", parent, lookup):
             return []  # no sibling is imported either: a plugin or script directory, loaded some other way
+        package = lookup.exists(f"package:{module}") and lookup.exists(f"prefix:{module}")
+        if package and not self.posted("childimported", module, lookup):
+            return []  # nor any of its modules, which are not asked about: the package is loaded like them
         where = [f"{path}:1" for path in found]
         return [
             self.question(

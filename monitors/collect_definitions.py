@@ -9,6 +9,8 @@ DUPLICATE_RESPONSIBILITY compares (clone digests of function and class bodies).
 from __future__ import annotations
 
 import ast
+import dataclasses
+import re
 
 from monitors.clones import Unit
 from monitors.facts import ClassFacts, Clone, Definition
@@ -17,6 +19,15 @@ from monitors.visitor import Scope, Visitor, callee_name, docstring, dotted
 # Decorators that change how a function is called, not whether something calls it.
 PLAIN_DECORATORS = {"staticmethod", "classmethod", "property", "functools.cached_property", "cached_property"}
 ATTRIBUTE_CALLS = {"hasattr", "getattr", "setattr", "__setattr__", "delattr", "vars"}
+# documentation addressing subclasses: "Base class for payment providers ...", "Subclasses are
+# recommended to implement ...", "Implementations must override this property ...", "Optionally
+# override to ..."; not a class describing itself ("A subclass of dict", "Override save to ...")
+FOR_SUBCLASSES = re.compile(
+    r"\b(?:base class for|subclasses (?:must|should|may|can|are)|derived classes|to be subclassed"
+    r"|(?:may|must|should|can|optionally) (?:be )?overrid(?:e|den)|override this"
+    r"|implementations? (?:must|should|may))",
+    re.IGNORECASE,
+)
 
 
 COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match,
@@ -45,6 +56,22 @@ def is_stub(body: list[ast.stmt]) -> bool:
     return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
 
 
+# a docstring written for an API reference: Sphinx field lists (":param new_values: ...")
+FIELD_LIST = re.compile(r"^\s*:(?:param|returns?|raises|rtype)\b", re.MULTILINE)
+
+
+def is_extension_point(body: list[ast.stmt], doc: ast.Constant | None) -> bool:
+    """A class made to be subclassed: its docstring, or a method's, addresses subclasses. When
+    nothing in the tree subclasses it, its subclasses live outside (plugins), as a library's
+    users do."""
+    docs = [doc] + [docstring(s.body) for s in body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)]
+    return any(d is not None and FOR_SUBCLASSES.search(d.value) for d in docs)
+
+
+def mark_extension(definitions: list[Definition], index: int) -> None:
+    definitions[index] = dataclasses.replace(definitions[index], extension=True)
+
+
 class DefinitionFacts(Visitor):
     # -- functions and methods ---------------------------------------------------
 
@@ -59,11 +86,13 @@ class DefinitionFacts(Visitor):
         kind = "function" if parent is None else "method" if in_class else None
         # a method of a class made inside a function is an implementation detail of that function
         nested = in_class and parent.cls is None
+        index = None
         if kind and not facts.is_test and not nested:
             owner = parent.qualname if in_class else ""
+            index = len(facts.definitions)
             facts.definitions.append(
                 Definition(qualname, node.name, kind, node.lineno, bool(registering), doc is not None, owner,
-                           is_trivial(node.body))
+                           is_trivial(node.body), doc is not None and FIELD_LIST.search(doc.value) is not None)
             )  # fmt: skip
         if parent is None:
             if node.name == "__getattr__":  # PEP 562: the module answers for any name
@@ -90,8 +119,13 @@ class DefinitionFacts(Visitor):
         if node.returns:
             self.visit(node.returns)
         self.scopes.append(self.function_scope(node, parent, in_class, qualname, decorators))
+        self.method_keys.append(set())
         self.visit_all(node.body[1:] if doc is not None else node.body)
+        keys = self.method_keys.pop()
         self.scopes.pop()
+        # clean_<field> reading the field 'x' it is named after: the framework calls it per key
+        if in_class and index is not None and any(node.name.endswith(f"_{key}") for key in keys):
+            mark_extension(facts.definitions, index)
         if hashed:
             self.finish_unit(node.name, method=in_class)
 
@@ -139,7 +173,9 @@ class DefinitionFacts(Visitor):
                 cls.abstract = (dotted(keyword.value) or "").endswith("ABCMeta")
         if not in_function:
             facts.classes.append(cls)
+        index = None
         if parent is None and not facts.is_test:
+            index = len(facts.definitions)
             # class keywords go to a base's __init_subclass__, which registers it (domain=DOMAIN)
             decorated = bool(node.decorator_list) or any(k.arg != "metaclass" for k in node.keywords)
             facts.definitions.append(
@@ -160,6 +196,8 @@ class DefinitionFacts(Visitor):
         self.scopes.append(Scope("class", qualname, None if in_function else cls, None))
         self.visit_all(node.body[1:] if doc is not None else node.body)
         self.scopes.pop()
+        if index is not None and is_extension_point(node.body, doc):
+            mark_extension(facts.definitions, index)
         if hashed:
             unit = self.units.pop()
             digest = unit.digest()

@@ -10,12 +10,17 @@ import ast
 import re
 
 from monitors.collect_imports import DOTTED, target_is_celery_conf
-from monitors.visitor import HOLE, Visitor, callee_name, pattern_of, string_items
+from monitors.text import BACKTICKED
+from monitors.visitor import FORMAT_FIELD, HOLE, Visitor, callee_name, pattern_of, string_items
 
 CELERY_SETTINGS = {"CELERY_IMPORTS", "CELERY_INCLUDE"}
 ENTRY_POINT = re.compile(r"=\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*:\s*([A-Za-z_]\w*)")
 LOOKUP_CALLS = {"getattr", "hasattr"}  # the second argument names an attribute looked up at runtime
 MAX_STRING = 200  # longer strings are prose, not names
+# documentation showing a name: ``pkg.mod.Name``, "the @event_view decorator", code examples
+DOC_MARKERS = ("``", "@", "::", ">>>")
+DECORATOR_MENTION = re.compile(r"(?<![\w.])@([A-Za-z_]\w*)")
+IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
 
 class ReferenceFacts(Visitor):
@@ -58,6 +63,8 @@ class ReferenceFacts(Visitor):
         if isinstance(value, str):
             if len(value) <= MAX_STRING:
                 self.string(value, node.lineno)
+            if any(marker in value for marker in DOC_MARKERS):
+                self.documentation(value)
             if "TODO" in value or "FIXME" in value:
                 self.string_seen(node)
         elif isinstance(value, bytes) and (b"TODO" in value or b"FIXME" in value):
@@ -70,10 +77,37 @@ class ReferenceFacts(Visitor):
             self.string_seen(node)
         self.generic_visit(node)
 
+    def docstring_seen(self, doc: ast.Constant) -> None:
+        super().docstring_seen(doc)
+        if any(marker in doc.value for marker in DOC_MARKERS):
+            self.documentation(doc.value)
+
+    def documentation(self, text: str) -> None:
+        """Names documentation shows are used, by the readers it is written for (plugins,
+        users): ``pkg.mod.Name``, "the @decorator", and every name in a code example (an
+        indented block after a line ending in "::", `>>>` lines)."""
+        refs = self.facts.refs
+        refs.update(name.rpartition(".")[2] for name in BACKTICKED.findall(text))
+        refs.update(DECORATOR_MENTION.findall(text))
+        if "::" not in text and ">>>" not in text:
+            return
+        example_indent = None  # inside an example: the indentation of the line that opened it
+        for line in text.splitlines():
+            stripped = line.lstrip()
+            indent = len(line) - len(stripped)
+            if example_indent is not None and stripped and indent <= example_indent:
+                example_indent = None
+            if example_indent is not None or stripped.startswith((">>>", "... ")):
+                refs.update(IDENTIFIER.findall(stripped))
+            elif stripped.endswith("::") or stripped.startswith(".. code"):  # also code-block:: python
+                example_indent = indent
+
     def string(self, value: str, line: int) -> None:
         facts = self.facts
         if value.isidentifier():
             facts.refs.add(value)
+            if self.method_keys:
+                self.method_keys[-1].add(value)
             if value.islower():  # could name a module a computed import loads by convention
                 facts.string_names.add(value)
         elif DOTTED.fullmatch(value):
@@ -94,17 +128,30 @@ class ReferenceFacts(Visitor):
         one "get_" elsewhere (a startswith test, a message) says nothing about which names are used.
         """
         if callee in LOOKUP_CALLS and isinstance(node.func, ast.Name) and len(node.args) >= 2:
-            pattern = pattern_of(node.args[1], self.visible_patterns())
-            # "_" + x could be any private name: too little literal text to say which are used
-            specific = pattern and len(pattern.replace(HOLE, "").strip("_")) >= 2
-            if specific and HOLE in pattern and not pattern.startswith(HOLE):
-                self.facts.name_patterns.add(pattern)
+            for pattern in self.built_names(node.args[1]):
+                # "_" + x could be any private name: too little literal text to say which are used
+                if HOLE in pattern and len(pattern.replace(HOLE, "").strip("_")) >= 2:
+                    self.facts.name_patterns.add(pattern)
+
+    def built_names(self, node: ast.expr) -> list[str]:
+        """The patterns of the name a lookup builds; `fmt.format(x)` of a module-level template
+        (FROM_CONFIG_FORMAT = "{}_from_config"), or of a loop variable over such templates,
+        builds any of the module's templates."""
+        func = node.func if isinstance(node, ast.Call) else None
+        if isinstance(func, ast.Attribute) and func.attr == "format" and isinstance(func.value, ast.Name):
+            template = self.templates.get(func.value.id)
+            return [template] if template else list(self.templates.values())
+        pattern = pattern_of(node, self.visible_patterns())
+        return [pattern] if pattern else []
 
     def bind_pattern(self, target: ast.expr, value: ast.expr) -> None:
         """`name = "visit_" + kind`: remember what `name` holds, for a lookup further down."""
         if not isinstance(target, ast.Name):
             return
         kind = value.__class__
+        template = isinstance(value, ast.Constant) and isinstance(value.value, str) and "{" in value.value
+        if template and self.at_module_level and FORMAT_FIELD.search(value.value):  # "{}_from_config"
+            self.templates[target.id] = FORMAT_FIELD.sub(HOLE, value.value)
         # only these build strings; checked first because every assignment comes through here
         if (
             kind is ast.BinOp

@@ -7,14 +7,25 @@ Keys:
                        the framework that reads the setting calls the class's methods by name
   strprefix:<prefix>   names looked up by a built string with that literal prefix:
                        ["get_*_permissions"] of getattr(backend, "get_%s_permissions" % x)
+  strsuffix:<suffix>   the same for a built string starting with the computed part:
+                       ["*_from_config"] of getattr(module, "{}_from_config".format(x))
 
 In a library (Config.kind == "library") public names are API used from outside the tree:
-only private ones (keys.is_private) are asked about.
+only private ones (keys.is_private) are asked about. The same holds in any tree for a
+test-support package (`pkg.testutils`: the test suites using it are seldom shipped) and for the
+functions of an application's toolbox packages right under its top package (`pkg.helpers.x`,
+`pkg.util.x`), which its plugins and extensions import. Not asked either: classes made to be
+subclassed, methods named after the key they handle and functions documented for an API
+reference (Definition.extension); the methods of a test double (MockPayloadWriter: the library
+it is handed to calls them); methods of a mixin put before a base from outside the tree in some
+subclass (`class SMTP(CheckPrivateNetworkMixin, smtplib.SMTP)`: they override that base's).
 """
 
 from __future__ import annotations
 
-from monitors.components import is_dunder, known_ancestry, registered
+import re
+
+from monitors.components import EMPTY_BASES, is_dunder, known_ancestry, registered
 from monitors.facts import Definition, FileFacts
 from monitors.keys import is_private
 from monitors.question import Question
@@ -32,6 +43,28 @@ DEAD_CODE = Hypothesis(
 )
 
 
+TOOLBOXES = {"helpers", "util", "utils"}
+# a stand-in for an object of another library (MockPayloadWriter): that library calls its methods
+TEST_DOUBLE = re.compile(r"(?:Mock|Fake|Stub|Dummy)[A-Z_]")
+# testutils, test_utils, testing, test_helpers, testlib: helpers of test suites
+TEST_SUPPORT = re.compile(r"tests?(?:ing)?_?(?:utils?|helpers?|support|tools|lib|kit)?")
+
+
+def used_outside(facts: FileFacts, d: Definition) -> bool:
+    """Public names used from outside the tree by design: those of test support, functions of a
+    toolbox package right under the top package (pkg.helpers.x, pkg.util.x; not
+    pkg.components.x.util), the methods of a test double."""
+    if d.kind == "method" and TEST_DOUBLE.match(d.owner.rpartition(".")[2]):
+        return True  # private ones too: MockRequest._prepare_hook stands in for aiohttp's
+    if is_private(d.qualname):
+        return False
+    parts = facts.module.split(".")
+    if any(TEST_SUPPORT.fullmatch(p) for p in parts):
+        return True
+    toolbox = len(parts) > 1 and parts[1] in TOOLBOXES and (len(parts) > 2 or facts.is_package)
+    return d.kind == "function" and toolbox
+
+
 def string_prefixes(name: str) -> list[str]:
     """ "visit_Call" -> ["visit", "visit_"]: literal prefixes a dynamic lookup could build it from.
 
@@ -46,9 +79,45 @@ def string_prefixes(name: str) -> list[str]:
     return found
 
 
+def string_suffixes(name: str) -> list[str]:
+    """ "sun_from_config" -> ["_from_config", "from_config", "_config", "config"]: the suffix twins
+    of string_prefixes."""
+    return [name[i:] for i in range(1, len(name)) if name[i] == "_" or name[i - 1] == "_"]
+
+
 def lookup_key(pattern: str) -> str:
-    """The literal prefix of a name pattern, under which name:<x> evaluations find it."""
-    return pattern.split(HOLE, 1)[0]
+    """The key a name pattern is posted under: its literal prefix, or its literal suffix when
+    it starts with the computed part."""
+    if pattern.startswith(HOLE):
+        return f"strsuffix:{pattern.rsplit(HOLE, 1)[1]}"
+    return f"strprefix:{pattern.split(HOLE, 1)[0]}"
+
+
+def built(name: str, lookup: Lookup) -> bool:
+    """A dynamic lookup elsewhere can build `name`."""
+    keys = [f"strprefix:{p}" for p in string_prefixes(name)] + [
+        f"strsuffix:{s}" for s in string_suffixes(name)
+    ]
+    return any(
+        lookup.exists(key) and any(matches(p, name) for patterns in lookup(key).values() for p in patterns)
+        for key in keys
+    )
+
+
+def overrides_outside(owner: str, lookup: Lookup) -> bool:
+    """Some subclass puts `owner` before a base from outside the tree: the owner's methods
+    override that base's, which calls them by name (smtplib.SMTP calls _get_socket)."""
+    for subclasses in lookup(f"subclass:{owner}").values():
+        for sub in subclasses:
+            for payload in lookup(f"class:{sub}").values():
+                bases = payload["bases"]
+                after = bases[bases.index(owner) + 1 :] if owner in bases else []
+                if any(
+                    b not in EMPTY_BASES and not b.startswith("builtins.") and not lookup.exists(f"class:{b}")
+                    for b in after
+                ):
+                    return True
+    return False
 
 
 def exported(facts: FileFacts, d: Definition) -> bool:
@@ -69,10 +138,16 @@ class DeadCode(Concern):
         for dotted in facts.dotted_strings:
             postings[f"configured:{dotted}"] = True
         for pattern in sorted(facts.name_patterns):
-            patterns = postings.setdefault(f"strprefix:{lookup_key(pattern)}", [])
+            patterns = postings.setdefault(lookup_key(pattern), [])
             patterns.append(pattern)
         for d in facts.definitions:
-            if d.decorated or is_dunder(d.name) or exported(facts, d):
+            if (
+                d.decorated
+                or d.extension
+                or is_dunder(d.name)
+                or exported(facts, d)
+                or used_outside(facts, d)
+            ):
                 continue
             entry = postings.setdefault(f"name:{d.name}", {})
             entry.setdefault("defs", []).append([d.qualname, d.line, d.kind, d.owner])
@@ -81,13 +156,8 @@ class DeadCode(Concern):
     def evaluate(self, kind: str, name: str, lookup: Lookup) -> list[Question]:
         # references sit under their own key, which thousands of files may post under: only
         # whether there is one matters, and asking that must not load them all
-        if lookup.exists(f"used:{name}"):
+        if lookup.exists(f"used:{name}") or built(name, lookup):
             return []
-        for prefix in string_prefixes(name):
-            if lookup.exists(f"strprefix:{prefix}"):
-                looked_up = lookup(f"strprefix:{prefix}")
-                if any(matches(p, name) for patterns in looked_up.values() for p in patterns):
-                    return []
         library = lookup.config.library
         questions = []
         for path, payload in lookup(f"name:{name}").items():
@@ -100,6 +170,8 @@ class DeadCode(Concern):
                     continue  # a base's __init_subclass__ registers it
                 if def_kind == "method" and lookup.exists(f"configured:{owner}"):
                     continue  # named in settings: the framework calls its methods
+                if def_kind == "method" and overrides_outside(owner, lookup):
+                    continue
                 private = name.startswith("_")
                 questions.append(
                     self.question(lookup, "DEAD_CODE", f"def:{qualname}", [f"{path}:{line}"], f"symbol.{qualname}",

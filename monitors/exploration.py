@@ -5,11 +5,14 @@ authors marked themselves, which is what someone exploring the tree wants first:
 
   UNIMPLEMENTED_STUB  a public module-level function whose whole body (docstring aside)
                       is `raise NotImplementedError`. Methods are left out on purpose:
-                      in a class that is the usual "subclasses override this" idiom.
+                      in a class that is the usual "subclasses override this" idiom. So is
+                      a function a typing.Protocol of the tree declares (a module implementing
+                      the protocol: raising there says "not supported", not "not done yet").
   OPEN_TODO           a module with `# TODO` / `# FIXME` comments, one question per file.
                       XXX is not counted: CPython-style code uses it as emphasis.
 
-Keys: stub:<qualname> and todo:<path>, both posted by one file only.
+Keys: stub:<qualname> and todo:<path>, both posted by one file only; protocol:<name>, a
+method of a typing.Protocol class.
 """
 
 from __future__ import annotations
@@ -55,6 +58,12 @@ class ExplorationMonitor(Monitor):
             return postings
         for qualname, line in facts.stubs:
             postings[f"stub:{qualname}"] = line
+        protocols = {
+            c.qualname for c in facts.classes if any(b.rpartition(".")[2] == "Protocol" for b in c.bases)
+        }
+        for d in facts.definitions:
+            if d.owner in protocols:  # the functions a module implementing the protocol provides
+                postings[f"protocol:{d.name}"] = True
         if facts.todos:
             postings[f"todo:{facts.path}"] = sorted([tag, line] for tag, line in set(facts.todos))
         return postings
@@ -63,6 +72,8 @@ class ExplorationMonitor(Monitor):
         kind, _, name = key.partition(":")
         entries = lookup(key)
         if kind == "stub":
+            if lookup.exists(f"protocol:{name.rpartition('.')[2]}"):
+                return []  # a module's function of a protocol: raising says "not supported here"
             where = [f"{path}:{line}" for path, line in entries.items()]
             return [self.question(lookup, "UNIMPLEMENTED_STUB", key, where, f"symbol.{name}", name=name)]
         if kind == "todo":

@@ -50,6 +50,10 @@ class Definition:
     # a function of one simple statement (`return self.x`, `pass`), a class without methods
     # (`lookup_name = "contains"`): nothing a docstring would add to
     trivial: bool = False
+    # called or subclassed from outside the tree by design: a class whose docstrings address
+    # subclasses, a method named after the key it handles (clean_<field>), a function documented
+    # for an API reference (Sphinx field lists)
+    extension: bool = False
 
 
 @dataclass

@@ -136,6 +136,8 @@ class Visitor:
         self.guarded = 0
         self.aliases: dict[str, str] = {}  # module-level name -> dotted target
         self.pending_methods: list[tuple[Unit, str]] = []  # method units waiting for the class digest
+        self.method_keys: list[set[str]] = []  # identifier strings of each method being walked
+        self.templates: dict[str, str] = {}  # module-level format templates: name -> pattern
         self._handlers: dict[type, Callable[[ast.AST], None]] = {}
 
     def collect(self, tree: ast.Module) -> None:

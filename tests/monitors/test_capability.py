@@ -266,3 +266,21 @@ def test_a_computed_import_of_a_conventional_module_name_loads_modules_of_that_n
         "ha/components/owntracks/stale.py": "",
     }
     assert findings(files) == [("UNDISCOVERED_MODULE", "module.ha.components.owntracks.stale")]
+
+
+# homeassistant/backports: a package whose modules nothing in the tree imports ("kept for now to
+# avoid breaking custom components that might import it"); its modules are not asked about
+# (no sibling imported), and neither is the package they make up
+BACKPORTS = {
+    "homeassistant/__init__.py": "",
+    "homeassistant/__main__.py": "from homeassistant import core\n",
+    "homeassistant/core.py": "X = 1\n",
+    "homeassistant/backports/__init__.py": '"""Backports from newer Python versions."""\n',
+    "homeassistant/backports/enum.py": '"""Enum backports from standard lib."""\nfrom enum import StrEnum\n',
+}
+
+
+def test_a_package_none_of_whose_modules_is_imported_is_not_asked_about():
+    assert findings(BACKPORTS) == []
+    empty = {k: v for k, v in BACKPORTS.items() if k != "homeassistant/backports/enum.py"}
+    assert findings(empty) == [("UNDISCOVERED_MODULE", "module.homeassistant.backports")]

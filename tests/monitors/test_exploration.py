@@ -61,3 +61,29 @@ def test_todo_questions_read_as_plain_english():
     two = questions({"two.py": "x = 1  # TODO: later\ny = 2  # FIXME: soon\n"})
     assert [q.question for q in one] == ["one.py has 1 open TODO marker. Is it still planned?"]
     assert [q.question for q in two] == ["two.py has 2 open FIXME/TODO markers. Are they still planned?"]
+
+
+# homeassistant/loader.py declares the functions an integration module provides; improv_ble
+# provides async_setup_entry only to say it cannot (its config flow never creates an entry)
+LOADER = '''
+class ComponentProtocol(Protocol):
+    """Define the format of an integration."""
+
+    async def async_setup_entry(self, hass: HomeAssistant, config_entry: ConfigEntry) -> bool:
+        """Set up a config entry."""
+'''
+IMPROV_BLE = '''"""The Improv BLE integration."""
+async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Set up improv_ble from a config entry."""
+    raise NotImplementedError
+'''
+
+
+def test_a_stub_implementing_a_protocol_function_says_unsupported_not_unfinished():
+    files = {"loader.py": LOADER + "ComponentProtocol()\n", "improv_ble.py": IMPROV_BLE}
+    assert findings(files) == [("DEAD_CODE", "symbol.improv_ble.async_setup_entry")]
+    other = {**files, "loader.py": LOADER.replace("(Protocol)", "(Base)") + "ComponentProtocol()\n"}
+    assert findings(other) == [
+        ("DEAD_CODE", "symbol.improv_ble.async_setup_entry"),
+        ("UNIMPLEMENTED_STUB", "symbol.improv_ble.async_setup_entry"),
+    ]
