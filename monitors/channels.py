@@ -140,6 +140,8 @@ class ChannelsMonitor(Monitor):
             postings[f"wrapper:{callable_}"] = sorted((spec_json(s) for s in specs), key=json.dumps)
         for dotted, cls in found.instances:
             add_item(postings, f"instance:{dotted}", None, cls)
+        for cls, base in found.bases:
+            add_item(postings, f"bases:{cls}", None, base)
         for dotted, line, documented in found.signals:
             add_line(postings, f"signal:{dotted}", "defined", line)
             if documented:
@@ -254,12 +256,37 @@ class ChannelsMonitor(Monitor):
                 return endpoint.role
         owner, _, method = target.rpartition(".")
         if owner and depth < MAX_DEPTH:
-            for classes in lookup(f"instance:{owner}").values():
-                for cls in classes:
-                    found = self.role_of(f"{cls}.{method}", slot, lookup, depth + 1)
-                    if found:
-                        return found
+            for cls in self.classes_of(owner, lookup, depth):
+                found = self.role_of(f"{cls}.{method}", slot, lookup, depth + 1)
+                if found:
+                    return found
         return None
+
+    def classes_of(self, owner: str, lookup: Lookup, depth: int) -> list[str]:
+        """The classes the object `owner` names may be an instance of: `HomeAssistant.bus` is an
+        EventBus; `KodiEntity.hass.bus` too, when a base of KodiEntity declares `hass: HomeAssistant`."""
+        found = sorted({cls for classes in lookup(f"instance:{owner}").values() for cls in classes})
+        prefix, _, attr = owner.rpartition(".")
+        if found or not prefix or depth >= MAX_DEPTH:
+            return found
+        for holder in [prefix, *self.classes_of(prefix, lookup, depth + 1)]:
+            for cls in self.lineage(holder, lookup):
+                found += [c for classes in lookup(f"instance:{cls}.{attr}").values() for c in classes]
+            if found:
+                break
+        return sorted(set(found))
+
+    @staticmethod
+    def lineage(cls: str, lookup: Lookup) -> list[str]:
+        """The class and its bases in the tree, nearest first (as far as MAX_DEPTH)."""
+        out, todo = [cls], [cls]
+        while todo and len(out) <= MAX_DEPTH * 4:
+            for classes in lookup(f"bases:{todo.pop(0)}").values():
+                for base in classes:
+                    if base not in out:
+                        out.append(base)
+                        todo.append(base)
+        return out
 
     def evaluate_signal(self, name: str, lookup: Lookup) -> list[Question]:
         entries = lookup(f"signal:{name}")
