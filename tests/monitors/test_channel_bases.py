@@ -4,8 +4,10 @@ Each test compares the full sorted list of the channels monitor's (hypothesis, c
 from the real (trimmed) snippets that produced a false positive.
 """
 
+from monitors import MemoryStore, apply
 from monitors.config import Config, Endpoint
-from tests.monitors.test_channels import channels
+from tests.monitors.monitor_helpers import batch, postings
+from tests.monitors.test_channels import HYPOTHESES, channels
 
 BUS_CONFIG = Config(
     endpoints=(
@@ -83,3 +85,43 @@ def test_an_annotated_class_attribute_of_the_same_module():
     )
     files = {**CORE, "ha/components/light.py": src}
     assert channels(files, BUS_CONFIG) == [("ORPHANED_QUEUE", "channel.light.on")]
+
+
+def test_editing_the_base_module_re_asks_incrementally():
+    # the subclass's question depends on keys another module posts (bases:, instance:): an edit
+    # there must reach it, as a fresh batch scan of the edited tree says
+    player = (
+        "from ha.components.media_player import MediaPlayerEntity\nfrom .const import EVENT_TURN_OFF, EVENT_TURN_ON\n\n"
+        "class KodiEntity(MediaPlayerEntity):\n    def on(self):\n        self.hass.bus.async_fire(EVENT_TURN_ON)\n"
+        "    def off(self):\n        self.hass.bus.async_fire(EVENT_TURN_OFF)\n"
+    )
+    files = {
+        **CORE,
+        "ha/components/kodi/device_trigger.py": TRIGGER,
+        "ha/components/kodi/media_player.py": player,
+    }
+    store = MemoryStore()
+    for path, source in files.items():
+        apply(store, path, postings(path, source, BUS_CONFIG), BUS_CONFIG)
+    assert asked(store) == asked(batch(files, BUS_CONFIG, dedent=False)) == {}
+    edits = {
+        "ha/helpers/entity.py": "from ha.core import HomeAssistant\n\nclass Entity:\n    entity_id: str = None\n",
+        "ha/components/media_player/__init__.py": "class MediaPlayerEntity:\n    pass\n",
+    }
+    for path, source in edits.items():
+        changed = {**files, path: source}
+        store = MemoryStore()
+        for p, s in files.items():
+            apply(store, p, postings(p, s, BUS_CONFIG), BUS_CONFIG)
+        apply(store, path, postings(path, source, BUS_CONFIG), BUS_CONFIG)
+        expected = asked(batch(changed, BUS_CONFIG, dedent=False))
+        assert sorted(q.capability_key for q in expected.values()) == [
+            "channel.kodi.turn_off",
+            "channel.kodi.turn_on",
+        ]
+        assert asked(store) == expected
+
+
+def asked(store: MemoryStore) -> dict:
+    """The channels monitor's questions of a store, by id."""
+    return {i: q for i, q in store.all_questions().items() if q.hypothesis in HYPOTHESES}
