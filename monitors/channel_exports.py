@@ -42,7 +42,7 @@ def module_objects(c: ChannelCollector) -> None:
 
 def class_objects(c: ChannelCollector, cls: ClassInfo) -> None:
     """What a class's instances hold, and its bases in the tree: `obj.bus.fire()` elsewhere, and
-    `self.hass.bus` in a subclass of another module, resolve through these (channels.classes_of)."""
+    `self.hass.bus` in a subclass of another module, resolve through these (channel_resolve.classes_of)."""
     for attr, note in cls.annotated.items():  # hass: HomeAssistant = None
         typ = c.ev.annotated_obj(note, cls.env or c.module)
         if typ is not None:

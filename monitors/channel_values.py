@@ -381,7 +381,7 @@ class Evaluator:
     def member_obj(self, cls: ClassInfo, kind: str, attr: str, depth: int) -> Obj | None:
         """`Cls.attr`, `self.attr`, `instance.attr` of a class of this module (or its bases here);
         an attribute no class here binds is the one a base in another module of the tree declares
-        (Entity.hass: that module posts what it is, monitors/channels.py role_of)."""
+        (Entity.hass: that module posts what it is, monitors/channel_resolve.py classes_of)."""
         lineage = [cls, *self.ancestors(cls)]
         bound = False
         for c in lineage:
