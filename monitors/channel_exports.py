@@ -37,11 +37,24 @@ def module_objects(c: ChannelCollector) -> None:
         for name, bindings in cls.body_names.items():
             if enum or name.isupper():
                 constant(c, f"{cls.qualname}.{name}", bindings)
-        for attr, bindings in cls.attrs.items():  # self.bus = EventBus(): for obj.bus.fire() elsewhere
-            for value, scope, path in bindings:
-                made = c.ev.obj(value, scope) if isinstance(value, ast.Call) and not path else None
-                if made and made[0] == "instance" and made[2] not in ("stdlib", "unbound"):
-                    c.out.instances.add((f"{cls.qualname}.{attr}", made[1]))
+        class_objects(c, cls)
+
+
+def class_objects(c: ChannelCollector, cls: ClassInfo) -> None:
+    """What a class's instances hold, and its bases in the tree: `obj.bus.fire()` elsewhere, and
+    `self.hass.bus` in a subclass of another module, resolve through these (channel_resolve.classes_of)."""
+    for attr, note in cls.annotated.items():  # hass: HomeAssistant = None
+        typ = c.ev.annotated_obj(note, cls.env or c.module)
+        if typ is not None:
+            c.out.instances.add((f"{cls.qualname}.{attr}", typ[1]))
+    for base, origin in c.bases(cls):
+        if origin in ("local", "tree"):
+            c.out.bases.add((cls.qualname, base))
+    for attr, bindings in cls.attrs.items():  # self.bus = EventBus()
+        for value, scope, path in bindings:
+            made = c.ev.obj(value, scope) if isinstance(value, ast.Call) and not path else None
+            if made and made[0] == "instance" and made[2] not in ("stdlib", "unbound"):
+                c.out.instances.add((f"{cls.qualname}.{attr}", made[1]))
 
 
 def constant(c: ChannelCollector, dotted: str, bindings: list) -> None:

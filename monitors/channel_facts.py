@@ -57,7 +57,7 @@ def ignore2(_a: object, _b: object) -> None:
 
 # a file that needs no full walk gets these instead of the hooks: the cheapest possible calls
 NO_HOOKS = {"bound": ignore2, "enter_function": ignore2, "enter_class": ignore2, "leave": ignore0,
-            "assign": ignore2, "loop": ignore2, "entered": ignore1, "call": ignore2}  # fmt: skip
+            "assign": ignore2, "annotate": ignore2, "loop": ignore2, "entered": ignore1, "call": ignore2}  # fmt: skip
 
 
 class ChannelCollector(ScopeRecorder):
@@ -164,6 +164,7 @@ class ChannelCollector(ScopeRecorder):
             env.names, env.aliases, env.parent, env.cls, env.func = {}, {}, None, None, None
         for cls in self.classes.values():
             cls.attrs, cls.methods, cls.bases, cls.lineage, cls.node, cls.env = {}, {}, [], None, None, None
+            cls.annotated = {}
         self.envs, self.stack, self.scopes_with_imports, self.queue_candidates = [], [], [], []
         self.tree_calls, self.tree_names, self.signal_refs = [], set(), []
         self.calls, self.classes, self.funcs, self.wrappers, self.passed = {}, {}, {}, {}, {}

@@ -32,6 +32,9 @@ class ChannelFacts:
     wrappers: dict[str, set[Spec]] = field(default_factory=dict)  # callable -> how it takes a topic
     consts: set[tuple[str, str]] = field(default_factory=set)  # (dotted constant, topic-like value)
     instances: set[tuple[str, str]] = field(default_factory=set)  # (module-level name, its class)
+    bases: set[tuple[str, str]] = field(default_factory=set)  # (class, a base defined in the tree)
+    # calls into another module passing a topic that arrives in a message: (callable, slot, line)
+    received: set[tuple[str, Slot, int]] = field(default_factory=set)
     # Django Signal() objects defined here: (dotted, line, documented by an attribute docstring)
     signals: set[tuple[str, int, bool]] = field(default_factory=set)
     queues: list[tuple[str, str, list[int]]] = field(default_factory=list)  # (class, attr, put lines)

@@ -26,8 +26,9 @@ def scan(c: ChannelCollector, body: list[ast.stmt], qualname: str) -> None:
         if isinstance(stmt, ast.Assign):
             if enum or exported(stmt.targets, stmt.value):
                 c.assign(stmt.targets, stmt.value)
-        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-            if enum or exported([stmt.target], stmt.value):
+        elif isinstance(stmt, ast.AnnAssign):
+            c.annotate(stmt.target, stmt.annotation)
+            if stmt.value is not None and (enum or exported([stmt.target], stmt.value)):
                 c.assign([stmt.target], stmt.value)
         elif isinstance(stmt, ast.ClassDef):
             name = f"{qualname}.{stmt.name}" if qualname else stmt.name

@@ -85,6 +85,7 @@ class ClassInfo:
     env: Env | None
     bases: list[ast.expr]
     attrs: dict[str, list[Binding]] = field(default_factory=dict)  # self.x = ... in any method
+    annotated: dict[str, ast.expr] = field(default_factory=dict)  # `hass: HomeAssistant = None` in the body
     methods: dict[str, Func] = field(default_factory=dict)
     resolved: list[tuple[str, str]] | None = None  # (dotted, origin) of the bases, once resolved
     lineage: list[ClassInfo] | None = None  # local ancestors, once resolved
@@ -240,10 +241,18 @@ class ScopeRecorder:
         env = Env("class", qualname, outer.parent if outer.kind == "class" else outer)
         env.cls = ClassInfo(qualname, node, env, list(node.bases))
         outer.aliases.setdefault(node.name, qualname)  # @receiver(x) before `def x` sees the import
-        env.cls.tree_hint = any(root_of(base) in self.tree_names for base in node.bases)
+        env.cls.tree_hint = any(self.leads_to_tree(base) for base in node.bases)
         self.classes[qualname] = env.cls
         self.defs.add(qualname)
         self.push(env)
+
+    def leads_to_tree(self, base: ast.expr) -> bool:
+        """A base imported from the tree, or a class defined above whose base or attribute is."""
+        root = root_of(base)
+        if root in self.tree_names:
+            return True
+        local = self.classes.get(self.env.aliases.get(root, "")) if root else None
+        return local is not None and local.tree_hint
 
     def push(self, env: Env) -> None:
         self.envs.append(env)
@@ -256,6 +265,12 @@ class ScopeRecorder:
     def assign(self, targets: list[ast.expr], value: ast.expr) -> None:
         for target in targets:
             self.bind(target, (value, self.env, ()))
+
+    def annotate(self, target: ast.expr, annotation: ast.expr) -> None:
+        """`hass: HomeAssistant = None` in a class body: what its instances' attribute will be."""
+        if self.env.kind == "class" and self.env.cls is not None and isinstance(target, ast.Name):
+            self.env.cls.annotated[target.id] = annotation
+            self.env.cls.tree_hint |= root_of(annotation) in self.tree_names
 
     def loop(self, target: ast.expr, iterable: ast.expr) -> None:
         self.bind(target, (iterable, self.env, ("iter",)))

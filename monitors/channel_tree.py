@@ -2,7 +2,8 @@
 
 `audit(event="user.viewed")` or `self.events.fire(topic="svc.done")` may be an endpoint
 through a wrapper or an object of another module: record the value passed and where, as a
-"call" the monitor resolves with that module's postings (monitors/channels.py role_of).
+"call" the monitor resolves with that module's postings (monitors/channel_resolve.py). A
+subscription whose topic arrives in a message (`msg["event_type"]`) is recorded as "received".
 """
 
 from __future__ import annotations
@@ -20,12 +21,10 @@ if TYPE_CHECKING:
 
 def speculate(c: ChannelCollector, node: ast.Call, env: Env, root: str) -> None:
     """A call into another module of the tree: record the values it passes, its meaning is known there."""
-    args = [
-        (slot, arg)
-        for slot, arg in slots(node)
-        if (slot == 0 or slot in TOPIC_KEYWORDS) and may_carry_topic(arg, env)
-    ]
-    if not args or not reaches_tree(c, root, env):
+    topical = [(slot, arg) for slot, arg in slots(node) if slot == 0 or slot in TOPIC_KEYWORDS]
+    args = [(slot, arg) for slot, arg in topical if may_carry_topic(arg, env)]
+    chosen = [slot for slot, arg in topical if received(c, arg, env)]
+    if not (args or chosen) or not reaches_tree(c, root, env):
         return
     for dotted, origin in c.callees(node, env):
         if origin != "tree" or c.specs(dotted):
@@ -33,6 +32,31 @@ def speculate(c: ChannelCollector, node: ast.Call, env: Env, root: str) -> None:
         for slot, arg in args:
             for alt in c.ev.values(arg, env) or ():
                 c.classify(alt, Spec("forward", None, None, (None,), dotted, slot), node.lineno)
+        for slot in chosen:
+            c.out.received.add((dotted, slot, node.lineno))
+
+
+def received(c: ChannelCollector, arg: ast.expr, env: Env) -> bool:
+    """`msg["event_type"]`, or a name bound to it: a topic that arrives in a field of a parameter
+    (a client's message, a configuration), chosen by whoever sends it rather than by the tree."""
+    if isinstance(arg, ast.Name) and not arg.id.isupper():
+        found = c.ev.find(arg.id, env)
+        return bool(
+            found
+            and found[0] == "bindings"
+            and any(not b[2] and item_of_param(c, b[0], b[1]) for b in found[1])
+        )
+    return item_of_param(c, arg, env)
+
+
+def item_of_param(c: ChannelCollector, expr: ast.expr, env: Env) -> bool:
+    if not (isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Name)):
+        return False
+    key = expr.slice  # a field named like a topic: msg["event_type"], not msg["id"]
+    if not (isinstance(key, ast.Constant) and key.value in TOPIC_KEYWORDS):
+        return False
+    found = c.ev.find(expr.value.id, env)
+    return bool(found and found[0] == "param")
 
 
 def may_carry_topic(arg: ast.expr, env: Env) -> bool:

@@ -379,17 +379,43 @@ class Evaluator:
         return None
 
     def member_obj(self, cls: ClassInfo, kind: str, attr: str, depth: int) -> Obj | None:
-        """`Cls.attr`, `self.attr`, `instance.attr` of a class of this module (or its bases here)."""
-        for c in [cls, *self.ancestors(cls)]:
+        """`Cls.attr`, `self.attr`, `instance.attr` of a class of this module (or its bases here);
+        an attribute no class here binds is the one a base in another module of the tree declares
+        (Entity.hass: that module posts what it is, monitors/channel_resolve.py classes_of)."""
+        lineage = [cls, *self.ancestors(cls)]
+        bound = False
+        for c in lineage:
             bindings = c.body_names.get(attr, [])
             if kind != "dotted":
                 bindings = bindings + c.attrs.get(attr, [])
+                note = c.annotated.get(attr)
+                found = self.annotated_obj(note, c.env or self.module, depth) if note is not None else None
+                if found is not None:
+                    return found
+            bound = bound or bool(bindings)
             for expr2, env2, path in bindings:
                 found = None if path else self.obj(expr2, env2, depth + 1)
                 if found is not None:
                     return found
             if attr in c.methods:
                 return ("dotted", f"{c.qualname}.{attr}", "local")
+        if not bound:
+            for c in lineage:
+                for base in c.bases:
+                    found = self.obj(base, self.module, depth + 1)
+                    if found and found[0] == "dotted" and found[2] == "tree":
+                        return ("dotted", f"{found[1]}.{attr}", "tree")
+        return None
+
+    def annotated_obj(self, note: ast.expr, env: Env, depth: int = 0) -> Obj | None:
+        """The instance an annotation names: `HomeAssistant`, `core.HomeAssistant`, `HomeAssistant | None`."""
+        if isinstance(note, ast.BinOp) and isinstance(note.op, ast.BitOr):
+            return self.annotated_obj(note.left, env, depth) or self.annotated_obj(note.right, env, depth)
+        if not isinstance(note, ast.Name | ast.Attribute):
+            return None
+        found = self.obj(note, env, depth + 1)
+        if found and found[0] == "dotted" and found[2] not in ("stdlib", "unbound"):
+            return ("instance", found[1], found[2])
         return None
 
     def name_obj(self, name: str, env: Env, depth: int) -> Obj | None:

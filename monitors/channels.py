@@ -10,6 +10,9 @@ Keys (each file's payload under them; the monitor's evaluation joins all files):
   instance:<dotted>   the class of a module-level object or attribute (read when resolving calls on it)
   signal:<dotted>     a Django signal: defined / sent / connected   ORPHANED_QUEUE, ORPHANED_CONSUMER
   queue:<attr>        in-process queues put to and never got from; gets from other code   ORPHANED_QUEUE
+  bases:<class>       a class's bases in the tree (read when resolving `self.hass.bus` of a subclass)
+  received:all        subscriptions whose topic arrives in a message (`msg["event_type"]`): clients
+                      may consume any topic of that bus, so its topics are not asked as orphaned
 
 "calls" are calls into other modules of the tree with a topic-like value: whether they are
 endpoints (a wrapper there, or a method of an object there) only those modules know. A
@@ -25,7 +28,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from monitors.channel_endpoints import is_pattern, is_recorder, table_for
+from monitors.channel_endpoints import is_pattern, is_recorder
+from monitors.channel_resolve import endpoint_of, open_buses
 from monitors.facts import FileFacts, is_test_path
 from monitors.keys import add_line, evidence
 from monitors.question import Question
@@ -59,7 +63,6 @@ ORPHANED_CONSUMER = Hypothesis(
         ),
     ),
 )
-MAX_DEPTH = 6  # wrappers of wrappers across modules
 
 
 def topic_matches(pattern: str, topic: str) -> bool:
@@ -140,6 +143,10 @@ class ChannelsMonitor(Monitor):
             postings[f"wrapper:{callable_}"] = sorted((spec_json(s) for s in specs), key=json.dumps)
         for dotted, cls in found.instances:
             add_item(postings, f"instance:{dotted}", None, cls)
+        for cls, base in found.bases:
+            add_item(postings, f"bases:{cls}", None, base)
+        for target, slot, line in found.received:
+            add_item(postings, "received:all", None, [target, str(slot), line])
         for dotted, line, documented in found.signals:
             add_line(postings, f"signal:{dotted}", "defined", line)
             if documented:
@@ -180,6 +187,8 @@ class ChannelsMonitor(Monitor):
             return []
         subject, capability = f"channel:{topic}", f"channel.{topic}"
         if producers and not consumers and not self.matched(topic, lookup):
+            if open_buses(lookup) & self.buses(topic, lookup):
+                return []  # clients subscribe to topics of their choosing on the bus it is fired on
             return [self.question(lookup, "ORPHANED_QUEUE", subject, producers, capability, name=topic)]
         if consumers and not producers:
             return [self.question(lookup, "ORPHANED_CONSUMER", subject, consumers, capability, name=topic)]
@@ -206,6 +215,11 @@ class ChannelsMonitor(Monitor):
             )  # fmt: skip
         return questions
 
+    def buses(self, topic: str, lookup: Lookup) -> set[str]:
+        found: set[str] = set()
+        self.ends(topic, lookup, found)
+        return found
+
     def matched(self, topic: str, lookup: Lookup) -> bool:
         """A wildcard subscription somewhere consumes the topic."""
         recorders = lookup.config.recorders_are_consumers
@@ -217,8 +231,9 @@ class ChannelsMonitor(Monitor):
                     return True
         return False
 
-    def ends(self, topic: str, lookup: Lookup) -> tuple[list[str], list[str]]:
-        """Evidence of the producers and consumers of one topic, whatever way the code names it."""
+    def ends(self, topic: str, lookup: Lookup, buses: set[str] | None = None) -> tuple[list[str], list[str]]:
+        """Evidence of the producers and consumers of one topic, whatever way the code names it
+        (and into `buses`, the buses its producers in other modules' objects fire on)."""
         entries = lookup(f"channel:{topic}")
         producers, consumers = evidence(entries, "producer"), evidence(entries, "consumer")
         sources = [entries]
@@ -230,36 +245,15 @@ class ChannelsMonitor(Monitor):
         for source in sources:
             for path, payload in source.items():
                 for target, slot, line in payload.get("calls", ()):
-                    role = self.role_of(target, slot, lookup, 0)
+                    found = endpoint_of(target, slot, lookup)
+                    role = found[0] if found else None
                     if role == "producer":
                         producers.append(f"{path}:{line}")
+                        if buses is not None:
+                            buses.add(found[1] if found else "")
                     elif role == "consumer":
                         consumers.append(f"{path}:{line}")
         return producers, consumers
-
-    def role_of(self, target: str, slot: str, lookup: Lookup, depth: int) -> str | None:
-        """What passing a topic to `target` at `slot` does, as the module defining `target` says."""
-        if depth > MAX_DEPTH:
-            return None
-        for specs in lookup(f"wrapper:{target}").values():
-            for role, pos, kw, tpl, forward, forward_slot in specs:
-                if (slot == kw or (pos is not None and slot == str(pos))) and tpl == [None]:
-                    found = (
-                        self.role_of(forward, forward_slot, lookup, depth + 1) if role == "forward" else role
-                    )
-                    if found:
-                        return found
-        for endpoint in table_for(lookup.config).match(target):
-            if slot == endpoint.keyword or (endpoint.position is not None and slot == str(endpoint.position)):
-                return endpoint.role
-        owner, _, method = target.rpartition(".")
-        if owner and depth < MAX_DEPTH:
-            for classes in lookup(f"instance:{owner}").values():
-                for cls in classes:
-                    found = self.role_of(f"{cls}.{method}", slot, lookup, depth + 1)
-                    if found:
-                        return found
-        return None
 
     def evaluate_signal(self, name: str, lookup: Lookup) -> list[Question]:
         entries = lookup(f"signal:{name}")

@@ -44,6 +44,7 @@ class ChannelHooks(Visitor):
         super().assigned(target, value)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self.channels.annotate(node.target, node.annotation)
         if node.value is not None:
             self.channels.assign([node.target], node.value)
         self.generic_visit(node)

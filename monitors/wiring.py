@@ -6,6 +6,8 @@ Keys:
                   "root": folder of a script importing it (its own first sys.path entry)}
   task:<name>    Celery task definitions and by-name calls   MISSING_WIRING
   module:<mod>   the module's top-level names (posted by the integration monitor)
+  decorated:<mod> its module-level classes with a decorator: a decorator may set names derived
+                 from the class's on the module (hierarkey's `@hk.add()` on Event sets Event_SettingsStore)
   prefix:<pkg>   "some module lives under pkg" (tells project modules from stdlib/third party)
   roots:all      other roots the tree imports itself under (monitors/roots.py): `kloros.bus`
                  and `src.kloros.bus` are one module
@@ -77,6 +79,14 @@ class Wiring(Concern):
                 if imp.line not in lines:
                     lines.append(imp.line)
                     lines.sort()
+        top = f"{facts.module}."
+        decorated = sorted(
+            d.name
+            for d in facts.definitions
+            if d.kind == "class" and d.decorated and d.qualname == top + d.name
+        )
+        if decorated:
+            postings[f"decorated:{facts.module}"] = decorated
         for name, line in facts.tasks_defined:
             add_line(postings, f"task:{name}", "defined", line)
         for name, line in facts.tasks_called:
@@ -106,6 +116,7 @@ class Wiring(Concern):
         if any(payload["open"] for payload in defined.values()):
             return []
         names = {n for payload in defined.values() for n in payload["names"]} | MODULE_ATTRIBUTES
+        derived = tuple(f"{c}_" for classes in lookup(f"decorated:{resolved}").values() for c in classes)
         wanted: dict[str, tuple[list[str], list[str]]] = {}
         for path, entry in entries.items():
             for field, guarded in (("names", False), ("guarded_names", True)):
@@ -116,6 +127,7 @@ class Wiring(Concern):
             # `import pkg.name` elsewhere: the module-level key asks about it, under the same subject
             if (
                 name in names
+                or (derived and name.startswith(derived))
                 or exists(lookup, f"{resolved}.{name}")
                 or lookup.exists(f"import:{module}.{name}")
                 or (not where and (OPTIONAL_BY_DESIGN.search(module) or name.startswith("_")))

@@ -180,3 +180,19 @@ def test_a_module_that_replaces_itself_in_sys_modules_answers_for_any_name():
 def test_calls_named_like_sys_path_edits_are_not_roots():
     files = {"tools/run.py": 'from collections import deque\nappend("src")\nitems.insert(0, "lib")\n'}
     assert findings(files) == []
+
+
+def test_a_name_a_class_decorator_derives_from_the_class_name():  # [dynamic-module-attr] pretix
+    # pretix/base/models/event.py:565: hierarkey's .add() sets Event_SettingsStore on the module
+    event = (
+        "from hierarkey.models import Hierarkey\n\nsettings_hierarkey = Hierarkey(attribute_name='settings')\n\n"
+        "@settings_hierarkey.add(parent_field='organizer', cache_namespace='event')\n"
+        "class Event:\n    pass\n\nclass SubEvent:\n    pass\n"
+    )
+    # pretix/base/models/__init__.py:30
+    models = "from .event import Event, Event_SettingsStore, SubEvent_SettingsStore, EventSettings\n"
+    files = {"pretix/__init__.py": "", "pretix/models/__init__.py": models, "pretix/models/event.py": event}
+    assert [f for f in findings(files) if f[0] == "MISSING_WIRING"] == [
+        ("MISSING_WIRING", "symbol.pretix.models.event.EventSettings"),  # no separator: not derived
+        ("MISSING_WIRING", "symbol.pretix.models.event.SubEvent_SettingsStore"),  # SubEvent is not decorated
+    ]
