@@ -34,6 +34,7 @@ from django.db import close_old_connections, connection
 from django.db.models import Q
 from django.utils import timezone
 
+import kloros_site.celery
 from kloros_site.analysis.messages import FileVersion
 from kloros_site.analysis.models import PendingFile, WorkerBeat
 
@@ -114,7 +115,10 @@ def claim(versions: Iterable[FileVersion]) -> int:
     versions = list(versions)
     if not versions:
         return 0
-    start_beating()
+    if kloros_site.celery.in_worker:
+        start_beating()
+    else:  # a task run in place (a test, a shell): one heartbeat, no thread
+        beat()
     return mark_claimed(versions, identity())
 
 
