@@ -264,7 +264,7 @@ def switch(
 def timeline(tree, start_ns: int, ended_at: float, current_s: float | None) -> dict[str, float | None]:
     """Where the time after the checkout went, in seconds from its end (negative: during it): files
     read and sent by the watcher (their seq), stored by the workers, questions evaluated."""
-    from django.db.models import Max, Min
+    from django.db.models import Max, Min, Sum
 
     from kloros_site.analysis.models import SourceFile, Transition, Tree
 
@@ -273,6 +273,7 @@ def timeline(tree, start_ns: int, ended_at: float, current_s: float | None) -> d
         last_sent=Max("seq"),
         first_stored=Min("analyzed_at"),
         last_stored=Max("analyzed_at"),
+        analysis_ms=Sum("duration_ms"),
     )
     began = datetime.fromtimestamp(start_ns / 1e9, tz=UTC)
     written = Transition.objects.filter(question__tree=tree, created_at__gte=began)
@@ -294,6 +295,9 @@ def timeline(tree, start_ns: int, ended_at: float, current_s: float | None) -> d
         "last_transition": since(evaluations["last"]),
         "last_evaluation_end": since(evaluated_at),
         "questions_current": current_s,
+        # the engine's own time on those files (parse, facts), summed over both workers: the rest of
+        # first_stored..last_stored x 2 workers is the pipeline's (database, broker, evaluation)
+        "analysis_total": round((files["analysis_ms"] or 0) / 1000, 3),
     }
 
 
