@@ -36,7 +36,7 @@ from django.utils import timezone
 
 import kloros_site.celery
 from kloros_site.analysis.messages import FileVersion
-from kloros_site.analysis.models import PendingFile, WorkerBeat
+from kloros_site.analysis.models import PendingFile, Tree, WorkerBeat
 
 log = logging.getLogger(__name__)
 # heartbeats of processes gone this long and holding no claim are deleted
@@ -115,11 +115,15 @@ def claim(versions: Iterable[FileVersion]) -> int:
     versions = list(versions)
     if not versions:
         return 0
+    keep_beating()
+    return mark_claimed(versions, identity())
+
+
+def keep_beating() -> None:
     if kloros_site.celery.in_worker:
         start_beating()
     else:  # a task run in place (a test, a shell): one heartbeat, no thread
         beat()
-    return mark_claimed(versions, identity())
 
 
 def mark_claimed(versions: Iterable[FileVersion], name: str) -> int:
@@ -138,13 +142,27 @@ def mark_claimed(versions: Iterable[FileVersion], name: str) -> int:
 
 
 def lost_claimers() -> list[str]:
-    """The processes holding claims that are gone: ended on this host, or silent too long."""
-    claimers = set(PendingFile.objects.exclude(claimed_by="").values_list("claimed_by", flat=True).distinct())
-    if not claimers:
+    """The processes holding claims of pending files that are gone."""
+    return gone(
+        set(PendingFile.objects.exclude(claimed_by="").values_list("claimed_by", flat=True).distinct())
+    )
+
+
+def gone(names: set[str]) -> list[str]:
+    """Those of `names` whose process is gone: ended on this host, or silent too long."""
+    if not names:
         return []
-    beats = dict(WorkerBeat.objects.filter(name__in=claimers).values_list("name", "beat_at"))
+    beats = dict(WorkerBeat.objects.filter(name__in=names).values_list("name", "beat_at"))
     silent = timezone.now() - timedelta(seconds=settings.KLR_WORKER_LOST_AFTER)
-    return sorted(name for name in claimers if is_gone(name) or beats.get(name, silent) <= silent)
+    return sorted(name for name in names if is_gone(name) or beats.get(name, silent) <= silent)
+
+
+def claim_evaluation(tree_id: int) -> str:
+    """Mark the tree's evaluation as running in this process; returns the claim."""
+    me = identity()
+    keep_beating()
+    Tree.objects.filter(pk=tree_id).update(evaluation_claimed_by=me)
+    return me
 
 
 def forget_old_beats() -> int:

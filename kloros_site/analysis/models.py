@@ -23,6 +23,9 @@ class Tree(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # an evaluation task was sent and has not finished: no second one is sent meanwhile
     evaluation_requested_at = models.DateTimeField(null=True, blank=True)
+    # the worker process running that evaluation (kloros_site.analysis.claims): if it is gone, the
+    # evaluation was lost with it and another may be requested at once
+    evaluation_claimed_by = models.CharField(max_length=255, blank=True, default="")
     # when the last evaluation ended: a trickle that never settles is evaluated once per delay
     evaluated_at = models.DateTimeField(null=True, blank=True)
     # the tree's [tool.kloros] (monitors.config.Config.to_json), read by the watcher and rescan:
