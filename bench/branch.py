@@ -177,6 +177,8 @@ def switch(
     before = Transition.objects.filter(question__tree=tree).aggregate(last=Max("id"))["last"] or 0
     letters = DeadLetter.objects.filter(tree=tree).count()
     log_start = len(watcher.output()) if watcher else 0
+    present = list(workers)  # the killed one's log stays readable
+    worker_logs = {w.name: len(w.output()) for w in present}
     start_ns = time.time_ns()
     began = time.monotonic()
     git(repo, "checkout", "-q", to)
@@ -252,6 +254,8 @@ def switch(
         "timeline_s": timeline(tree, start_ns, ended_at, current_s),
         # files the watcher sent again as lost (kloros_site.analysis.pending), from its log
         "resent_lost": resent(watcher.output()[log_start:]) if watcher else None,
+        # extraction tasks the workers ran: more than the files stored means files sent twice
+        "tasks_run": sum(tasks_run(w.output()[worker_logs.get(w.name, 0) :]) for w in {*present, *workers}),
         "final_equals_batch": final == expected,
         "final_mismatch": mismatch(final, expected),
         "failed_files_equal_batch": failed == batches[to][1],
@@ -299,6 +303,10 @@ def timeline(tree, start_ns: int, ended_at: float, current_s: float | None) -> d
         # first_stored..last_stored x 2 workers is the pipeline's (database, broker, evaluation)
         "analysis_total": round((files["analysis_ms"] or 0) / 1000, 3),
     }
+
+
+def tasks_run(log: str) -> int:
+    return sum("kloros.analyze_file[" in line and " succeeded in " in line for line in log.splitlines())
 
 
 def resent(log: str) -> int:
