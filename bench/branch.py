@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,7 @@ def switch(
     workers: list[Proc],
     kill: bool,
     timeout: float,
+    watcher: Proc | None = None,
 ) -> dict[str, Any]:
     from django.db.models import Max
 
@@ -174,6 +176,9 @@ def switch(
     expected = comparable(batches[to][0])
     before = Transition.objects.filter(question__tree=tree).aggregate(last=Max("id"))["last"] or 0
     letters = DeadLetter.objects.filter(tree=tree).count()
+    log_start = len(watcher.output()) if watcher else 0
+    present = list(workers)  # the killed one's log stays readable
+    worker_logs = {w.name: len(w.output()) for w in present}
     start_ns = time.time_ns()
     began = time.monotonic()
     git(repo, "checkout", "-q", to)
@@ -246,6 +251,11 @@ def switch(
         "several_examples": dict(sorted(several.items())[:5]),
         "first_transition_s": min(times, default=None),  # negative: written before the checkout ended
         "last_transition_s": max(times, default=None),
+        "timeline_s": timeline(tree, start_ns, ended_at, current_s),
+        # files the watcher sent again as lost (kloros_site.analysis.pending), from its log
+        "resent_lost": resent(watcher.output()[log_start:]) if watcher else None,
+        # extraction tasks the workers ran: more than the files stored means files sent twice
+        "tasks_run": sum(tasks_run(w.output()[worker_logs.get(w.name, 0) :]) for w in {*present, *workers}),
         "final_equals_batch": final == expected,
         "final_mismatch": mismatch(final, expected),
         "failed_files_equal_batch": failed == batches[to][1],
@@ -253,6 +263,58 @@ def switch(
     }
     print(f"[branch]   {row}", flush=True)
     return row
+
+
+def timeline(tree, start_ns: int, ended_at: float, current_s: float | None) -> dict[str, float | None]:
+    """Where the time after the checkout went, in seconds from its end (negative: during it): files
+    read and sent by the watcher (their seq), stored by the workers, questions evaluated."""
+    from django.db.models import Max, Min, Sum
+
+    from kloros_site.analysis.models import SourceFile, Transition, Tree
+
+    files = SourceFile.objects.filter(tree=tree, seq__gt=start_ns).aggregate(
+        first_sent=Min("seq"),
+        last_sent=Max("seq"),
+        first_stored=Min("analyzed_at"),
+        last_stored=Max("analyzed_at"),
+        analysis_ms=Sum("duration_ms"),
+    )
+    began = datetime.fromtimestamp(start_ns / 1e9, tz=UTC)
+    written = Transition.objects.filter(question__tree=tree, created_at__gte=began)
+    evaluations = written.aggregate(first=Min("created_at"), last=Max("created_at"))
+    evaluated_at = Tree.objects.get(pk=tree.pk).evaluated_at
+
+    def since(at) -> float | None:
+        if at is None:
+            return None
+        seconds = at / 1e9 if isinstance(at, int) else at.timestamp()
+        return round(seconds - ended_at, 3)
+
+    return {
+        "first_sent": since(files["first_sent"]),
+        "last_sent": since(files["last_sent"]),
+        "first_stored": since(files["first_stored"]),
+        "last_stored": since(files["last_stored"]),
+        "first_transition": since(evaluations["first"]),
+        "last_transition": since(evaluations["last"]),
+        "last_evaluation_end": since(evaluated_at),
+        "questions_current": current_s,
+        # the engine's own time on those files (parse, facts), summed over both workers: the rest of
+        # first_stored..last_stored x 2 workers is the pipeline's (database, broker, evaluation)
+        "analysis_total": round((files["analysis_ms"] or 0) / 1000, 3),
+    }
+
+
+def tasks_run(log: str) -> int:
+    return sum("kloros.analyze_file[" in line and " succeeded in " in line for line in log.splitlines())
+
+
+def resent(log: str) -> int:
+    """Files the feeder's log says it sent again as lost."""
+    import re
+
+    counts = re.findall(r"sending (\d+) (?:files|tasks) again", log)
+    return sum(int(n) for n in counts)
 
 
 def run(stack: Stack, switches: int, kill: bool, timeout: float) -> dict[str, Any]:
@@ -270,7 +332,7 @@ def run(stack: Stack, switches: int, kill: bool, timeout: float) -> dict[str, An
 
     workers = stack.workers(2)
     started = time.monotonic()
-    stack.watcher(repo)
+    watcher = stack.watcher(repo)
     wait(drained, SETUP_TIMEOUT, 0.2, "first release analyzed")
     setup_s = time.monotonic() - started
     from kloros_site.analysis.models import SourceFile, Tree
@@ -286,7 +348,7 @@ def run(stack: Stack, switches: int, kill: bool, timeout: float) -> dict[str, An
     rows = []
     for i in range(switches):
         frm, to = tags[i % 2], tags[(i + 1) % 2]
-        rows.append(switch(stack, repo, tree, frm, to, batches, workers, kill, timeout))
+        rows.append(switch(stack, repo, tree, frm, to, batches, workers, kill, timeout, watcher))
     return {
         "package": PACKAGE,
         "releases": tags,

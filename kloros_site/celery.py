@@ -6,7 +6,7 @@ import os
 import resource
 
 from celery import Celery
-from celery.signals import celeryd_after_setup, task_postrun, task_prerun, worker_process_init
+from celery.signals import celeryd_after_setup, task_postrun, task_prerun, worker_process_init, worker_ready
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kloros_site.settings")
@@ -75,6 +75,18 @@ def consume_evaluations(sender, instance, **kwargs) -> None:
     queues = instance.app.amqp.queues
     if settings.KLR_ANALYSIS_QUEUE in queues.consume_from:
         queues.select_add(evaluation_queue(settings.KLR_ANALYSIS_QUEUE))
+
+
+# True in a worker's processes (pool children and the main process): their claims keep a heartbeat
+# thread (kloros_site.analysis.claims); a task run in a test or a shell must not start one
+in_worker = False
+
+
+@worker_process_init.connect
+@worker_ready.connect
+def mark_worker_process(**kwargs) -> None:
+    global in_worker
+    in_worker = True
 
 
 @worker_process_init.connect

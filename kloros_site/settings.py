@@ -159,7 +159,14 @@ KLR_EVALUATION_MAX_DELAY = env_float("KLR_EVALUATION_MAX_DELAY", 10.0, minimum=0
 KLR_EVALUATION_SWEEP_SECONDS = env_float("KLR_EVALUATION_SWEEP_SECONDS", 5.0, minimum=0.5)
 KLR_EVALUATION_TIME_LIMIT = env_int("KLR_EVALUATION_TIME_LIMIT", 600, minimum=10)  # soft limit, seconds
 # a task sent this long ago, with the queue empty and its row still pending, was lost: send it again
+# (the slow rule; kloros_site.analysis.claims finds most lost work within seconds)
 KLR_REDISPATCH_AFTER = env_float("KLR_REDISPATCH_AFTER", CELERY_TASK_TIME_LIMIT + 30.0, minimum=1.0)
+# each worker process writes a heartbeat this often; a file claimed by a process silent for
+# KLR_WORKER_LOST_AFTER (or ended, on the watcher's own host) is sent again
+KLR_WORKER_BEAT_SECONDS = env_float("KLR_WORKER_BEAT_SECONDS", 1.0, minimum=0.1)
+KLR_WORKER_LOST_AFTER = env_float("KLR_WORKER_LOST_AFTER", 5.0, minimum=0.5)
+# a task sent this long ago that no worker started, with the queue empty, was lost: send it again
+KLR_UNCLAIMED_AFTER = env_float("KLR_UNCLAIMED_AFTER", 2.0, minimum=0.1)
 # an evaluation task not finished after this long was lost with its worker: another may be sent
 KLR_EVALUATION_LOST_AFTER = env_float(
     "KLR_EVALUATION_LOST_AFTER", KLR_EVALUATION_TIME_LIMIT + 90.0, minimum=1.0

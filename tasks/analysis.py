@@ -8,7 +8,7 @@ from celery import Task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from kloros_site.analysis import enqueue, evaluation
+from kloros_site.analysis import claims, enqueue, evaluation
 from kloros_site.analysis.messages import ANALYZE_FILE, EVALUATE_TREE, FileVersion
 from kloros_site.analysis.models import DeadLetter, PendingFile, Tree
 from kloros_site.analysis.services import record
@@ -48,7 +48,9 @@ class AnalysisTask(Task):
 )
 def analyze_file(message: dict) -> str:
     """Extract one file version carried in full by the message; the worker reads no files."""
-    outcome = record(FileVersion.from_message(message), enqueue.send_evaluation)
+    version = FileVersion.from_message(message)
+    claims.claim([version])  # the file is now in this process's hands: lost with it if it dies
+    outcome = record(version, enqueue.send_evaluation)
     log.info("%s: %s", message["path"], OUTCOMES.get(outcome, outcome))  # the worker log names the file
     return outcome
 

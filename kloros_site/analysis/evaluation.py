@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import Exists, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from kloros_site.analysis import bus_facts, relay
+from kloros_site.analysis import bus_facts, claims, relay
 from kloros_site.analysis.models import ChangedKeys, PendingFile, Question, Transition, Tree
 from kloros_site.analysis.store import DatabaseStore, chunks, lock_tree
 from monitors import Delta, evaluate
@@ -77,11 +77,19 @@ def request(tree: Tree, send: Callable[[int], None]) -> bool:
     lost = now - timedelta(seconds=settings.KLR_EVALUATION_LOST_AFTER)
     waiting = Q(evaluation_requested_at__isnull=True) | Q(evaluation_requested_at__lt=lost)
     if not Tree.objects.filter(waiting, pk=tree.pk).update(evaluation_requested_at=now):
-        return False
+        # one is on its way, unless the worker running it is gone (claims): then it is lost
+        running = Tree.objects.filter(pk=tree.pk).values_list("evaluation_claimed_by", flat=True).first()
+        if not running or not claims.gone({running}):
+            return False
+        if not Tree.objects.filter(pk=tree.pk, evaluation_claimed_by=running).update(
+            evaluation_requested_at=now, evaluation_claimed_by=""
+        ):
+            return False  # another process saw it first
+        log.warning("requesting the evaluation of %s again: its worker %s is gone", tree.path, running)
     try:
         send(tree.pk)
     except Exception as exc:  # broker away: the next trigger or sweep asks again
-        Tree.objects.filter(pk=tree.pk).update(evaluation_requested_at=None)
+        Tree.objects.filter(pk=tree.pk).update(evaluation_requested_at=None, evaluation_claimed_by="")
         log.warning("could not request an evaluation of %s: %s", tree.path, exc)
         return False
     return True
@@ -105,6 +113,7 @@ def evaluate_tree(tree_id: int) -> int:
     """
     tree = Tree.objects.get(pk=tree_id)
     written = 0
+    claims.claim_evaluation(tree_id)  # lost with this process if it dies: see request()
     try:
         last = ChangedKeys.objects.filter(tree=tree).order_by("-id").values_list("id", flat=True).first()
         while last is not None:
@@ -117,7 +126,9 @@ def evaluate_tree(tree_id: int) -> int:
                 break
             written += _evaluate_rows(tree, rows)
     finally:
-        Tree.objects.filter(pk=tree.pk).update(evaluation_requested_at=None, evaluated_at=timezone.now())
+        Tree.objects.filter(pk=tree.pk).update(
+            evaluation_requested_at=None, evaluation_claimed_by="", evaluated_at=timezone.now()
+        )
     return written
 
 

@@ -23,6 +23,9 @@ class Tree(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # an evaluation task was sent and has not finished: no second one is sent meanwhile
     evaluation_requested_at = models.DateTimeField(null=True, blank=True)
+    # the worker process running that evaluation (kloros_site.analysis.claims): if it is gone, the
+    # evaluation was lost with it and another may be requested at once
+    evaluation_claimed_by = models.CharField(max_length=255, blank=True, default="")
     # when the last evaluation ended: a trickle that never settles is evaluated once per delay
     evaluated_at = models.DateTimeField(null=True, blank=True)
     # the tree's [tool.kloros] (monitors.config.Config.to_json), read by the watcher and rescan:
@@ -282,6 +285,10 @@ class PendingFile(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     dispatched_seq = models.BigIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
+    # the worker process that started the sent task (kloros_site.analysis.pending.claim), empty
+    # while the task waits in the queue: a claim whose process is gone is lost work
+    claimed_by = models.CharField(max_length=255, blank=True, default="")
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tree", "path"], name="unique_pending_per_tree")]
@@ -289,6 +296,21 @@ class PendingFile(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class WorkerBeat(models.Model):
+    """A worker process's heartbeat: it is alive while `beat_at` is recent.
+
+    Written every KLR_WORKER_BEAT_SECONDS by a thread of each process that claims work, so the
+    feeder can tell a claim held by a live worker (however long its task) from one held by a
+    worker that was killed, on any host.
+    """
+
+    name = models.CharField(max_length=255, unique=True, help_text="host/pid namespace/pid")
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class DeadLetter(models.Model):

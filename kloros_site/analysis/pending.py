@@ -3,9 +3,15 @@
 Nothing is dropped under load: a change is first a PendingFile row (one per path, however
 many events), and becomes a task only when the queue is under its bound. The content is
 read when the task is sent, so a path that changed 50 times while waiting is sent once with
-its final content. A row goes away when a worker has stored a version at least as new; a
-row whose task vanished (a worker killed on a broker without acknowledgements) is sent
-again once the queue is empty and the task has had time to finish.
+its final content. A row goes away when a worker has stored a version at least as new.
+
+A row whose task vanished with a killed worker is sent again within seconds, without sending
+healthy work twice: a worker claims the row when it starts the task (kloros_site.analysis.claims),
+so the row tells "waiting in the queue" (sent, unclaimed) from "in a worker's hands" (claimed).
+A claim whose process is gone is sent again at once; a row sent a while ago that nobody
+claimed is sent again only when the broker says the queue is empty (it was taken by a worker
+killed before it started it, or lost with the broker). A claim held by a live worker is left
+alone until KLR_REDISPATCH_AFTER, however long its task takes.
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
+from kloros_site.analysis import claims
 from kloros_site.analysis.messages import FileVersion
 from kloros_site.analysis.models import PendingFile, Tree
 from kloros_site.analysis.reader import read_version
@@ -32,6 +39,13 @@ BATCH = 200
 # the broker is asked for the queue's depth at most this often while the estimate (the last
 # answer plus what was sent since, an overestimate since workers only take away) leaves room
 DEPTH_CACHE_SECONDS = 1.0
+# how often the feeder looks for lost work (a query, and a broker query when it finds some)
+LOST_CHECK_SECONDS = 0.5
+# a file whose task was lost this many times (one that kills its worker?) is sent again only
+# at the slow pace of KLR_REDISPATCH_AFTER, not every few seconds
+FAST_RESENDS = 3
+# a row written or sent anew is "waiting": no worker holds it
+UNCLAIMED = {"claimed_by": "", "claimed_at": None}
 
 
 def tree_for(root: Path | str) -> Tree:
@@ -44,7 +58,7 @@ def request(root: Path | str, paths: Iterable[str], seq: int | None = None) -> i
     tree = tree_for(root)
     seq = seq or time.time_ns()
     rows = [PendingFile(tree=tree, path=path, seq=seq) for path in sorted(set(paths))]
-    _upsert(rows, ["seq", "dispatched_at"])
+    _upsert(rows, ["seq", "dispatched_at", *UNCLAIMED])
     return len(rows)
 
 
@@ -80,11 +94,16 @@ class Feeder:
         queue_depth: Callable[[], int],
         bound: int,
         redispatch_after: float,
+        unclaimed_after: float | None = None,
+        lost_check_seconds: float = LOST_CHECK_SECONDS,
     ) -> None:
         self.dispatch = dispatch
         self.queue_depth = queue_depth
         self.bound = bound
         self.redispatch_after = redispatch_after
+        self.unclaimed_after = settings.KLR_UNCLAIMED_AFTER if unclaimed_after is None else unclaimed_after
+        self.lost_check_seconds = lost_check_seconds
+        self._next_lost_check = 0.0
         self._depth: int | None = None  # estimated messages in the queue (see DEPTH_CACHE_SECONDS)
         self._measured_at = 0.0
 
@@ -146,7 +165,7 @@ class Feeder:
             PendingFile(tree=tree, path=v.path, seq=seq, dispatched_at=now, dispatched_seq=v.seq, attempts=1)
             for v in versions
         ]
-        _upsert(rows, ["seq", "dispatched_at", "dispatched_seq", "attempts"])
+        _upsert(rows, ["seq", "dispatched_at", "dispatched_seq", "attempts", *UNCLAIMED])
         for i, version in enumerate(versions):
             try:
                 self.dispatch(version)
@@ -160,14 +179,38 @@ class Feeder:
         return True
 
     def _next_rows(self, room: int) -> list[PendingFile]:
+        """Rows to send: lost claims first (older work, and few), then new rows, then rows sent
+        and never started, once the queue is empty."""
+        check = time.monotonic() >= self._next_lost_check
+        if check:
+            self._next_lost_check = time.monotonic() + self.lost_check_seconds
+        rows = self._dead_claims(room) if check else []
         fresh = PendingFile.objects.filter(dispatched_at__isnull=True).select_related("tree").order_by("id")
-        rows = list(fresh[:room])
-        if rows:
+        rows += list(fresh[: room - len(rows)]) if room > len(rows) else []
+        if rows or not check:
             return rows
-        cutoff = timezone.now() - timedelta(seconds=self.redispatch_after)
-        lost = PendingFile.objects.filter(dispatched_at__lt=cutoff).select_related("tree").order_by("id")
-        rows = list(lost[:room])
-        # sent long ago and not done: lost, unless they still wait in the queue (asked for real)
+        return self._unclaimed(room)
+
+    def _dead_claims(self, room: int) -> list[PendingFile]:
+        dead = claims.lost_claimers()
+        if not dead:
+            return []
+        held = PendingFile.objects.filter(claimed_by__in=dead, attempts__lt=FAST_RESENDS)
+        rows = list(held.select_related("tree").order_by("id")[:room])
+        if rows:
+            log.warning("sending %d files again whose worker is gone (%s)", len(rows), ", ".join(dead))
+        return rows
+
+    def _unclaimed(self, room: int) -> list[PendingFile]:
+        now = timezone.now()
+        # sent a while ago and started by no worker, or (the slow rule, whoever holds it) sent
+        # so long ago that its task cannot still be running
+        never_started = Q(claimed_by="", dispatched_at__lt=now - timedelta(seconds=self.unclaimed_after))
+        stalled = Q(dispatched_at__lt=now - timedelta(seconds=self.redispatch_after))
+        rows = list(
+            PendingFile.objects.filter(never_started | stalled).select_related("tree").order_by("id")[:room]
+        )
+        # lost, unless they still wait in the queue (the broker is asked for real)
         if not rows or self._measure() != 0:
             return []
         log.warning("sending %d tasks again that no worker finished", len(rows))
@@ -184,7 +227,7 @@ class Feeder:
         self.dispatch(version)
         # a newer change seen meanwhile (seq moved) keeps the row waiting to be sent again
         PendingFile.objects.filter(pk=row.pk, seq=row.seq).update(
-            dispatched_at=timezone.now(), dispatched_seq=version.seq, attempts=F("attempts") + 1
+            dispatched_at=timezone.now(), dispatched_seq=version.seq, attempts=F("attempts") + 1, **UNCLAIMED
         )
 
     def has_backlog(self) -> bool:

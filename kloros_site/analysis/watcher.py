@@ -28,7 +28,9 @@ from kloros_site.analysis.sync import changed_paths, stored_files
 from monitors.walk import Walker
 
 log = logging.getLogger(__name__)
-TICK = 1.0  # while work is pending: how often to look for queue room and lost tasks
+# while work is pending: how often to look for queue room and lost tasks (a file lost with a killed
+# worker is sent again at the next tick; each costs a few indexed queries, only while work is pending)
+TICK = 0.25
 
 
 class TreeHandler(FileSystemEventHandler):

@@ -12,11 +12,12 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kloros_site.analysis import evaluation, pending, store
+from kloros_site.analysis import claims, evaluation, pending, store
 from kloros_site.analysis.messages import FileVersion, sha256
 from kloros_site.analysis.models import ChangedKeys, KeyRead, Question, Transition, Tree
 from kloros_site.analysis.services import record
 from kloros_site.analysis.store import as_engine_question
+from tests.kloros_site.analysis.test_pending import ended_process
 from tests.monitors.monitor_helpers import batch
 from tests.monitors.tree_strategies import operations, replay_edits
 
@@ -182,3 +183,22 @@ def test_a_burst_draining_is_not_evaluated_after_every_file(settings):
     Tree.objects.update(evaluated_at=timezone.now() - timedelta(seconds=11))
     extract("e.py", "w = 1\n", requested)
     assert requested == [tree.pk]
+
+
+def test_an_evaluation_whose_worker_is_gone_can_be_requested_again():
+    tree = Tree.objects.create(path=ROOT)
+    sent: list[int] = []
+    assert evaluation.request(tree, sent.append)
+    claims.claim_evaluation(tree.pk)  # running in this process: alive
+    assert not evaluation.request(tree, sent.append)
+    Tree.objects.update(evaluation_claimed_by=claims.identity(ended_process()))
+    assert evaluation.request(tree, sent.append)  # without waiting for KLR_EVALUATION_LOST_AFTER
+    assert not evaluation.request(tree, sent.append)  # and once
+    assert sent == [tree.pk, tree.pk]
+    assert Tree.objects.get().evaluation_claimed_by == ""  # the new one is not running yet
+
+
+def test_an_evaluation_leaves_no_claim_behind():
+    extract("p.py", 'ChemPub().emit("ch.a")\n', [])
+    evaluation.evaluate_tree(Tree.objects.get().pk)
+    assert Tree.objects.values_list("evaluation_claimed_by", "evaluation_requested_at").get() == ("", None)

@@ -4,13 +4,15 @@ The real brokers are exercised end to end in tests/e2e; here the bound, the coal
 the re-sending of lost work are checked one rule at a time.
 """
 
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from kloros_site.analysis import pending
-from kloros_site.analysis.models import PendingFile
+from kloros_site.analysis import claims, pending
+from kloros_site.analysis.models import PendingFile, WorkerBeat
 from kloros_site.analysis.pending import Feeder
 from kloros_site.analysis.services import record
 
@@ -36,8 +38,9 @@ class Queue:
         del self.messages[:n]
 
 
-def feeder(queue: Queue, bound: int = 3, redispatch_after: float = 60) -> Feeder:
-    return Feeder(queue.put, queue.depth, bound, redispatch_after)
+def feeder(queue: Queue, bound: int = 3, redispatch_after: float = 60, unclaimed_after: float = 2) -> Feeder:
+    # looks for lost work on every feed, not at most twice a second
+    return Feeder(queue.put, queue.depth, bound, redispatch_after, unclaimed_after, lost_check_seconds=0)
 
 
 def tree(tmp_path, count: int):
@@ -130,3 +133,112 @@ def test_a_broker_that_cannot_say_its_depth_keeps_the_rows(tmp_path):
     sent = []
     assert Feeder(sent.append, depth, 10, 60).feed() == 0
     assert not sent and PendingFile.objects.get().dispatched_at is None
+
+
+# --- lost work: claims and heartbeats (kloros_site.analysis.claims) ---
+
+
+def ended_process() -> int:
+    """The pid of a process of this host that has ended."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def sent(tmp_path, queue: Queue, count: int, **options) -> Feeder:
+    pending.request(tmp_path, tree(tmp_path, count))
+    work = feeder(queue, bound=10, **options)
+    assert work.feed() == count
+    return work
+
+
+def held_by(name: str, paths: list[str]) -> None:
+    PendingFile.objects.filter(path__in=paths).update(claimed_by=name, claimed_at=timezone.now())
+
+
+def test_a_file_claimed_by_a_process_that_ended_is_sent_again_at_once(tmp_path):
+    queue = Queue()
+    work = sent(tmp_path, queue, 2)
+    dead = claims.identity(ended_process())
+    held_by(dead, ["m0.py"])
+    WorkerBeat.objects.create(name=dead, beat_at=timezone.now())  # its heartbeat is not old yet
+    # the queue still holds m1's task: a dead claim does not wait for it to empty
+    assert work.feed() == 1
+    assert [v.path for v in queue.messages] == ["m0.py", "m1.py", "m0.py"]
+    row = PendingFile.objects.get(path="m0.py")
+    assert (row.claimed_by, row.attempts) == ("", 2)  # waiting in the queue again
+    assert work.feed() == 0  # and only once
+
+
+def test_a_claim_of_a_live_worker_is_left_alone_while_a_task_nobody_started_is_sent_again(tmp_path):
+    queue = Queue()
+    work = sent(tmp_path, queue, 2)
+    assert claims.mark_claimed(queue.messages[:1], claims.identity()) == 1  # this process: alive
+    claims.beat()
+    PendingFile.objects.update(dispatched_at=timezone.now() - timedelta(seconds=30))
+    assert work.feed() == 0  # m1 may still be waiting behind m0 in the queue
+    queue.messages.clear()  # the broker says the queue is empty: m1 was taken by no live worker
+    assert work.feed() == 1
+    assert [v.path for v in queue.messages] == ["m1.py"]
+    assert PendingFile.objects.get(path="m0.py").claimed_by == claims.identity()
+
+
+def test_a_task_nobody_started_is_not_sent_again_before_its_grace(tmp_path):
+    queue = Queue()
+    work = sent(tmp_path, queue, 1, unclaimed_after=30)
+    queue.messages.clear()
+    assert work.feed() == 0  # a worker may have just taken it
+    PendingFile.objects.update(dispatched_at=timezone.now() - timedelta(seconds=31))
+    assert work.feed() == 1
+
+
+def test_a_claim_of_a_silent_worker_elsewhere_is_sent_again_once_its_heartbeat_is_old(tmp_path, settings):
+    settings.KLR_WORKER_LOST_AFTER = 5
+    queue = Queue()
+    work = sent(tmp_path, queue, 3)
+    remote, vanished = "otherhost/4026531836/123", "otherhost/4026531836/456"  # no pid to check here
+    held_by(remote, ["m0.py"])
+    held_by(vanished, ["m1.py"])  # a claim naming a process without a heartbeat
+    beat = WorkerBeat.objects.create(name=remote, beat_at=timezone.now() - timedelta(seconds=4))
+    assert work.feed() == 1
+    assert queue.messages[-1].path == "m1.py"
+    beat.beat_at = timezone.now() - timedelta(seconds=6)
+    beat.save()
+    assert work.feed() == 1
+    assert queue.messages[-1].path == "m0.py"
+
+
+def test_only_the_current_sending_of_a_file_is_claimed(tmp_path):
+    queue = Queue()
+    work = sent(tmp_path, queue, 1)
+    (tmp_path / "m0.py").write_text("x = 'newer'\n")
+    pending.request(tmp_path, ["m0.py"])
+    assert work.feed() == 1
+    older, newer = queue.messages
+    assert claims.mark_claimed([older], "host/1/1") == 0  # the older task must not vouch for the newer
+    assert claims.mark_claimed([newer], "host/1/1") == 1
+    pending.request(tmp_path, ["m0.py"])  # a newer change: the row waits to be sent again, unclaimed
+    assert PendingFile.objects.get().claimed_by == ""
+
+
+def test_a_file_lost_again_and_again_falls_back_to_the_slow_rule(tmp_path):
+    queue = Queue()
+    work = sent(tmp_path, queue, 1, redispatch_after=60)
+    dead = claims.identity(ended_process())
+    PendingFile.objects.update(attempts=pending.FAST_RESENDS)
+    held_by(dead, ["m0.py"])
+    queue.messages.clear()
+    assert work.feed() == 0  # it may be what kills its workers: not every few seconds
+    PendingFile.objects.update(dispatched_at=timezone.now() - timedelta(seconds=61))
+    assert work.feed() == 1
+
+
+def test_old_heartbeats_without_claims_are_forgotten(tmp_path):
+    queue = Queue()
+    sent(tmp_path, queue, 1)
+    old = timezone.now() - claims.FORGET_AFTER - timedelta(seconds=1)
+    beats = [("h/1/1", old), ("h/1/2", old), ("h/1/3", timezone.now())]
+    WorkerBeat.objects.bulk_create([WorkerBeat(name=name, beat_at=at) for name, at in beats])
+    held_by("h/1/2", ["m0.py"])
+    assert claims.forget_old_beats() == 1
+    assert sorted(WorkerBeat.objects.values_list("name", flat=True)) == ["h/1/2", "h/1/3"]
