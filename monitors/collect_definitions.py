@@ -9,6 +9,7 @@ DUPLICATE_RESPONSIBILITY compares (clone digests of function and class bodies).
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 from monitors.clones import Unit
 from monitors.facts import ClassFacts, Clone, Definition
@@ -111,7 +112,7 @@ class DefinitionFacts(Visitor):
 
     def finish_unit(self, name: str, method: bool) -> None:
         unit = self.units.pop()
-        digest = unit.digest()
+        digest = unit.digest(self.units, self.aliases)
         if self.units:
             outer = self.units[-1]
             outer.word(name)
@@ -123,7 +124,7 @@ class DefinitionFacts(Visitor):
         if method:
             self.pending_methods.append((unit, digest))
         else:
-            self.facts.clones.append(Clone(unit.qualname, unit.line, digest))
+            self.facts.clones.append(Clone(unit.qualname, unit.line, digest, statements=unit.statements))
 
     # -- classes -----------------------------------------------------------------
 
@@ -155,23 +156,25 @@ class DefinitionFacts(Visitor):
         self.visit_all(node.keywords)
         hashed = parent is None and not facts.is_test
         if hashed:
-            self.units.append(Unit(qualname, node.lineno))
+            self.units.append(Unit(qualname, node.lineno, attributes=True))
             self.pending_methods = []
         self.scopes.append(Scope("class", qualname, None if in_function else cls, None))
         self.visit_all(node.body[1:] if doc is not None else node.body)
         self.scopes.pop()
         if hashed:
             unit = self.units.pop()
-            digest = unit.digest()
+            digest = unit.digest(self.units, self.aliases)
             if self.units:  # the module's unit
                 self.units[-1].word(node.name)
                 self.units[-1].word(digest)
                 self.units[-1].nodes += unit.nodes
                 self.units[-1].statements += unit.statements
             for method, method_digest in self.pending_methods:
-                facts.clones.append(Clone(method.qualname, method.line, method_digest, digest))
+                facts.clones.append(
+                    Clone(method.qualname, method.line, method_digest, digest, statements=method.statements)
+                )
             if unit.big_enough():
-                facts.clones.append(Clone(qualname, node.lineno, digest))
+                facts.clones.append(Clone(qualname, node.lineno, digest, statements=unit.statements))
 
     def finish_module_unit(self) -> None:
         """A module with two or more top-level definitions whose whole body is a clone: one question
@@ -181,8 +184,8 @@ class DefinitionFacts(Visitor):
         if sum(d.kind != "method" for d in facts.definitions) < 2 or not unit.big_enough():
             return
         digest = unit.digest()
-        facts.clones = [c if c.parent else Clone(c.qualname, c.line, c.digest, digest) for c in facts.clones]
-        facts.clones.append(Clone(facts.module, 1, digest, "", file=True))
+        facts.clones = [c if c.parent else replace(c, parent=digest) for c in facts.clones]
+        facts.clones.append(Clone(facts.module, 1, digest, "", file=True, statements=unit.statements))
 
     def resolve_bases(self) -> None:
         for cls in self.facts.classes:

@@ -72,6 +72,7 @@ class Clone:
     digest: str
     parent: str = ""  # digest of the enclosing class (methods) or copied file (module-level definitions)
     file: bool = False  # the whole module (posted only when it holds two or more clones)
+    statements: int = 0  # its size: small copies between independent plugins are scaffolding
 
 
 @dataclass
