@@ -6,7 +6,8 @@ Keys:
   module:<mod>   the module's names, "Class.member" for its classes' members, and
                  "Class.*" when a class has bases or dynamic attributes (members unknowable)
   prefix:<pkg>   "some module lives under pkg"
-  cls:<qualname> a class's resolved bases and the methods it documents (read by docs: keys)
+  cls:<qualname> a class's resolved bases, the methods it documents, its members (methods and
+                 attributes) and the hooks it looks up on self by name (read by docs: keys)
   alias:<dotted> what a package re-exports under that name (`from .base import BaseCommand`)
 
 MISSING_DOCSTRINGS counts the module itself, its public functions and classes, and
@@ -15,8 +16,12 @@ reaches `min_undocumented` (MIN_UNDOCUMENTED by default). Not counted: test and 
 files, one-statement functions (`return self.x`), classes without methods (`class Error(Exception):
 pass`, `lookup_name = "contains"`), methods of classes made inside functions, and overrides: of a
 method a base class of the tree documents (read across files through cls: keys: the base's
-docstring documents the override), and any method of a class with a base outside the tree
-(a framework's hook: BaseCommand.handle, AppConfig.ready; its documentation is not readable here).
+docstring documents the override), of a hook a base looks up by name (`hasattr(self,
+"process_request")` in Django's MiddlewareMixin: the base's protocol), and any method of a class
+with a base outside the tree (a framework's hook: BaseCommand.handle, AppConfig.ready; its
+documentation is not readable here). Nor a class that only specializes its bases: every public
+method it defines overrides a member or hook of a base in the tree (`class Extent(GeoAggregate)`
+setting `name` and overriding `convert_value`): its name and its base say what it is.
 
 STALE_KNOWLEDGE checks a dotted name only when its first part is a package or module
 of the tree (so `os.path.join` is never a question unless the tree is the stdlib); it
@@ -77,6 +82,8 @@ class KnowledgeMonitor(Monitor):
                 postings[f"cls:{cls.qualname}"] = {
                     "bases": list(cls.bases),
                     "documented": sorted(documented.get(cls.qualname, [])),
+                    "members": sorted(cls.attrs),
+                    "hooks": sorted(cls.guarded),
                 }
         for symbol, line in facts.doc_refs:
             lines = postings.setdefault(f"sym:{symbol}", [])
@@ -103,13 +110,23 @@ class KnowledgeMonitor(Monitor):
             return []
         missing: list[list] = [] if facts.documented else [[facts.module, 1]]
         private_classes = {d.qualname for d in facts.definitions if d.kind == "class" and not public(d.name)}
+        methods: dict[str, list[str]] = {}  # class -> its public methods: overrides, or its own?
+        for d in facts.definitions:
+            if d.kind == "method" and public(d.name) and not d.name.startswith("__"):
+                methods.setdefault(d.owner, []).append(d.name)
         for d in facts.definitions:
             if d.documented or d.trivial or not public(d.name) or d.owner in private_classes:
                 continue
             if d.kind == "method" and (d.decorated or d.name.startswith("__")):
                 continue
-            # a method may override a documented one: evaluation looks at its class's bases
-            missing.append([d.qualname, d.line, d.owner] if d.kind == "method" else [d.qualname, d.line])
+            # a method may override a documented one, a class only specialize its bases:
+            # evaluation looks at the bases
+            if d.kind == "method":
+                missing.append([d.qualname, d.line, d.owner])
+            elif d.kind == "class":
+                missing.append([d.qualname, d.line, "", sorted(methods.get(d.qualname, []))])
+            else:
+                missing.append([d.qualname, d.line])
         return sorted(missing)
 
     def evaluate(self, key: str, lookup: Lookup) -> list[Question]:
@@ -125,7 +142,7 @@ class KnowledgeMonitor(Monitor):
             entry[:2]
             for payload in lookup(f"docs:{path}").values()
             for entry in payload
-            if len(entry) < 3 or not self.documented_above(entry[2], entry[0].rpartition(".")[2], lookup)
+            if self.asked(entry, lookup)
         ]
         if len(missing) < self.min_undocumented:
             return []
@@ -139,13 +156,28 @@ class KnowledgeMonitor(Monitor):
                           path=path, count=len(missing), shown=shown)
         ]  # fmt: skip
 
+    def asked(self, entry: list, lookup: Lookup) -> bool:
+        """Whether an undocumented definition counts: [qualname, line] of a module or function,
+        [qualname, line, owner] of a method, [qualname, line, "", public methods] of a class."""
+        if len(entry) == 2:
+            return True
+        qualname, _, owner, *methods = entry
+        if owner:  # an override of a documented method or of a hook is documented with its base
+            ancestors, outside = self.ancestry(owner, lookup)
+            name = qualname.rpartition(".")[2]
+            return not outside and not any(name in a["documented"] or name in a["hooks"] for a in ancestors)
+        ancestors, _ = self.ancestry(qualname, lookup)
+        inherited = {name for a in ancestors for name in a["members"] + a["hooks"]}
+        return not lookup(f"cls:{qualname}") or not ancestors or not set(methods[0]) <= inherited
+
     @staticmethod
-    def documented_above(owner: str, method: str, lookup: Lookup) -> bool:
-        """Whether a base class of `owner` documents `method` (the override's docs): a base in the
-        tree that documents it, or a base outside the tree (a framework's: Django's
-        BaseCommand.handle, Thread.run), whose documentation this analysis cannot read."""
+    def ancestry(owner: str, lookup: Lookup) -> tuple[list[dict], bool]:
+        """The cls: payloads of `owner`'s ancestors in the tree, and whether one is outside it (a
+        framework's: Django's BaseCommand, Thread), whose documentation this analysis cannot read."""
         seen = {owner}
         todo = [base for payload in lookup(f"cls:{owner}").values() for base in payload["bases"]]
+        ancestors: list[dict] = []
+        outside = False
         while todo:
             base = todo.pop()
             if base in seen or base in ("builtins.object", "object"):
@@ -154,14 +186,12 @@ class KnowledgeMonitor(Monitor):
             found = lookup(f"cls:{base}")
             if not found:
                 aliased = list(lookup(f"alias:{base}").values())  # a package re-exports it
-                if not aliased:
-                    return True  # outside the tree: the method may well override a documented one
+                outside = outside or not aliased
                 todo.extend(aliased)
             for payload in found.values():
-                if method in payload["documented"]:
-                    return True
+                ancestors.append(payload)
                 todo.extend(payload["bases"])
-        return False
+        return ancestors, outside
 
     def stale(self, symbol: str, lookup: Lookup) -> list[Question]:
         if not in_project(lookup, symbol) or self.resolves(symbol, lookup):

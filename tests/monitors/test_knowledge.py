@@ -385,3 +385,128 @@ def test_declarative_classes_and_overrides_of_framework_bases_need_no_docstring(
     assert docs_evidence({"lookups.py": LOOKUPS}) == []
     # add_arguments and handle override Django's documented hooks; listen is the command's own
     assert docs_evidence({"command.py": COMMAND}) == []
+
+
+# django/utils/deprecation.py and django/middleware/security.py (5.2), trimmed: the mixin calls
+# process_request/process_response by name when a subclass defines them
+MIDDLEWARE_MIXIN = '''"""Deprecation helpers."""
+class MiddlewareMixin:
+    """Adapts an old-style middleware to the new-style calling convention."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = None
+        if hasattr(self, "process_request"):
+            response = self.process_request(request)
+        response = response or self.get_response(request)
+        if hasattr(self, "process_response"):
+            response = self.process_response(request, response)
+        return response
+'''
+SECURITY = """from django.utils.deprecation import MiddlewareMixin
+
+
+class SecurityMiddleware(MiddlewareMixin):
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self.redirect = settings.SECURE_SSL_REDIRECT
+        self.redirect_exempt = [re.compile(r) for r in settings.SECURE_REDIRECT_EXEMPT]
+
+    def process_request(self, request):
+        path = request.path.lstrip("/")
+        if self.redirect and not request.is_secure():
+            host = self.redirect_host or request.get_host()
+            return HttpResponsePermanentRedirect("https://%s%s" % (host, request.get_full_path()))
+
+    def process_response(self, request, response):
+        if self.sts_seconds and request.is_secure():
+            response.headers["Strict-Transport-Security"] = "max-age=%s" % self.sts_seconds
+        return response
+"""
+
+
+def test_hooks_a_base_calls_by_name_and_classes_of_them_need_no_docstring():
+    files = {
+        "django/utils/deprecation.py": MIDDLEWARE_MIXIN,
+        "django/middleware/security.py": SECURITY,
+    }
+    # process_request/process_response are the mixin's protocol; the class only fills it in
+    assert docs_evidence(files) == []
+    # a base that does not look them up by name: the methods (and so the class) are its own
+    files["django/utils/deprecation.py"] = MIDDLEWARE_MIXIN.replace(
+        'hasattr(self, "process_', 'hasattr(other, "process_'
+    )
+    assert docs_evidence(files) == [
+        "django/middleware/security.py:1",
+        "django/middleware/security.py:10",
+        "django/middleware/security.py:16",
+        "django/middleware/security.py:4",
+    ]
+
+
+# django/contrib/gis/gdal/field.py (5.2), trimmed: the OFT* classes only override Field.value
+# (documented in Field) for their OGR type
+GDAL_FIELD = '''from gis.gdal.base import GDALBase
+
+
+class Field(GDALBase):
+    """Wrap an OGR Field."""
+
+    def as_int(self, is_64=False):
+        """Retrieve the Field's value as an integer."""
+        if is_64:
+            return capi.get_field_as_integer64(self._feat.ptr, self._index)
+        return capi.get_field_as_integer(self._feat.ptr, self._index)
+
+    @property
+    def value(self):
+        "Return the value of this Field."
+        # Default is to get the field as a string.
+        return self.as_string()
+
+
+class OFTInteger(Field):
+    _bit64 = False
+
+    @property
+    def value(self):
+        return self.as_int(self._bit64)
+
+
+class OFTDate(Field):
+    @property
+    def value(self):
+        try:
+            yy, mm, dd, hh, mn, ss, tz = self.as_datetime()
+            return date(yy.value, mm.value, dd.value)
+        except (TypeError, ValueError, GDALException):
+            return None
+
+
+class OFTDateTime(Field):
+    @property
+    def value(self):
+        try:
+            yy, mm, dd, hh, mn, ss, tz = self.as_datetime()
+            return datetime(yy.value, mm.value, dd.value, hh.value, mn.value, ss.value)
+        except (TypeError, ValueError, GDALException):
+            return None
+'''
+
+
+def test_classes_that_only_override_their_bases_need_no_docstring():
+    base = {"gis/gdal/base.py": '"""GDAL objects."""\nclass GDALBase:\n    """Base for GDAL objects."""\n'}
+    # left: the module only
+    assert docs_evidence({**base, "gis/gdal/field.py": GDAL_FIELD}) == []
+    # a public method of their own makes them classes of their own
+    own = GDAL_FIELD.replace(
+        "class OFTDateTime(Field):\n",
+        "class OFTDateTime(Field):\n    def tz(self):\n        x = self.as_datetime()\n        return x[-1]\n\n",
+    )
+    assert docs_evidence({**base, "gis/gdal/field.py": own}) == [
+        "gis/gdal/field.py:1",
+        "gis/gdal/field.py:38",
+        "gis/gdal/field.py:39",
+    ]
