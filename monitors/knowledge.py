@@ -25,10 +25,14 @@ setting `name` and overriding `convert_value`): its name and its base say what i
 
 STALE_KNOWLEDGE checks a dotted name only when its first part is a package or module
 of the tree (so `os.path.join` is never a question unless the tree is the stdlib); it
-verifies the module, the name in it, and one member level of a class without bases.
+verifies the module, the name in it, and one member level of a class without bases. A name
+with a placeholder part (`foo`, `spam`, a lone lower-case letter, `test_a`, `mod_b`) is an
+example in an explanation (`../tests/test_a.py` is module `tests.test_a`), not a claim.
 """
 
 from __future__ import annotations
+
+import re
 
 from monitors.facts import FileFacts
 from monitors.keys import in_project, module_postings, resolve
@@ -37,6 +41,8 @@ from monitors.registry import Hypothesis, Lookup, Monitor, Postings, register
 from monitors.signals import KNOWLEDGE_QUESTION
 
 MIN_UNDOCUMENTED = 3
+# metasyntactic words, a lone letter, or a word with a letter for a suffix: `foo.bar`, `tests.test_a`
+PLACEHOLDER = re.compile(r"foo|bar|baz|qux|quux|spam|eggs|ham|[a-z]|[a-z]\w*_[a-z]")
 
 MISSING_DOCSTRINGS = Hypothesis(
     "MISSING_DOCSTRINGS",
@@ -194,6 +200,8 @@ class KnowledgeMonitor(Monitor):
         return ancestors, outside
 
     def stale(self, symbol: str, lookup: Lookup) -> list[Question]:
+        if any(PLACEHOLDER.fullmatch(part) for part in symbol.split(".")):
+            return []
         if not in_project(lookup, symbol) or self.resolves(symbol, lookup):
             return []
         where = [f"{path}:{line}" for path, lines in lookup(f"sym:{symbol}").items() for line in lines]

@@ -510,3 +510,15 @@ def test_classes_that_only_override_their_bases_need_no_docstring():
         "gis/gdal/field.py:38",
         "gis/gdal/field.py:39",
     ]
+
+
+def test_placeholder_names_in_explanations_are_examples():
+    # docs/CONFIGURATION.md (this project): a module named to explain how folders map to modules
+    tree = {**CODE, "tests/__init__.py": "", "tests/test_mod.py": "from pkg.mod import func\nfunc()\n"}
+    doc = "A folder outside the tree is read under its own name (`../tests/test_a.py` is module `tests.test_a`).\n"
+    assert findings({**tree, "docs/CONFIGURATION.md": doc}) == []
+    assert findings({**tree, "docs/CONFIGURATION.md": "See `pkg.foo` and `pkg.mod.K.x`.\n"}) == []
+    # a real name that is gone still is a question
+    assert findings({**tree, "docs/CONFIGURATION.md": "See `tests.test_gone`.\n"}) == [
+        ("STALE_KNOWLEDGE", "symbol.tests.test_gone")
+    ]
