@@ -9,6 +9,7 @@ Keys:
   cls:<qualname> a class's resolved bases, the methods it documents, its members (methods and
                  attributes) and the hooks it looks up on self by name (read by docs: keys)
   alias:<dotted> what a package re-exports under that name (`from .base import BaseCommand`)
+  sub:<qualname> the classes of the tree naming that class as a base (a mixin's partners)
 
 MISSING_DOCSTRINGS counts the module itself, its public functions and classes, and
 public undecorated methods of public classes; it asks once per module when the count
@@ -21,7 +22,10 @@ docstring documents the override), of a hook a base looks up by name (`hasattr(s
 with a base outside the tree (a framework's hook: BaseCommand.handle, AppConfig.ready; its
 documentation is not readable here). Nor a class that only specializes its bases: every public
 method it defines overrides a member or hook of a base in the tree (`class Extent(GeoAggregate)`
-setting `name` and overriding `convert_value`): its name and its base say what it is.
+setting `name` and overriding `convert_value`): its name and its base say what it is. A mixin's
+method that a class combining it gets from another base too overrides that base's (Django's
+StaticFilesHandlerMixin.get_response, mixed with WSGIHandler). A class with a `help` text (a
+management command's, shown by --help) is documented by it.
 
 STALE_KNOWLEDGE checks a dotted name only when its first part is a package or module
 of the tree (so `os.path.join` is never a question unless the tree is the stdlib); it
@@ -85,6 +89,9 @@ class KnowledgeMonitor(Monitor):
             for name, target in facts.reexports.items():
                 postings[f"alias:{facts.module}.{name}"] = target
             for cls in [] if facts.is_test else facts.classes:
+                for base in cls.bases:
+                    subclasses = postings.setdefault(f"sub:{base}", [])
+                    subclasses.append(cls.qualname)
                 postings[f"cls:{cls.qualname}"] = {
                     "bases": list(cls.bases),
                     "documented": sorted(documented.get(cls.qualname, [])),
@@ -116,12 +123,15 @@ class KnowledgeMonitor(Monitor):
             return []
         missing: list[list] = [] if facts.documented else [[facts.module, 1]]
         private_classes = {d.qualname for d in facts.definitions if d.kind == "class" and not public(d.name)}
+        helped = {cls.qualname for cls in facts.classes if "help" in cls.attrs}  # BaseCommand.help
         methods: dict[str, list[str]] = {}  # class -> its public methods: overrides, or its own?
         for d in facts.definitions:
             if d.kind == "method" and public(d.name) and not d.name.startswith("__"):
                 methods.setdefault(d.owner, []).append(d.name)
         for d in facts.definitions:
             if d.documented or d.trivial or not public(d.name) or d.owner in private_classes:
+                continue
+            if d.kind == "class" and d.qualname in helped:
                 continue
             if d.kind == "method" and (d.decorated or d.name.startswith("__")):
                 continue
@@ -171,7 +181,15 @@ class KnowledgeMonitor(Monitor):
         if owner:  # an override of a documented method or of a hook is documented with its base
             ancestors, outside = self.ancestry(owner, lookup)
             name = qualname.rpartition(".")[2]
-            return not outside and not any(name in a["documented"] or name in a["hooks"] for a in ancestors)
+            if outside or any(name in a["documented"] or name in a["hooks"] for a in ancestors):
+                return False
+            partners = [
+                p
+                for subs in lookup(f"sub:{owner}").values()
+                for sub in subs
+                for p in self.ancestry(sub, lookup)[0]
+            ]
+            return not any(name in a["documented"] for a in partners)
         ancestors, _ = self.ancestry(qualname, lookup)
         inherited = {name for a in ancestors for name in a["members"] + a["hooks"]}
         return not lookup(f"cls:{qualname}") or not ancestors or not set(methods[0]) <= inherited

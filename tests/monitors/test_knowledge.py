@@ -522,3 +522,101 @@ def test_placeholder_names_in_explanations_are_examples():
     assert findings({**tree, "docs/CONFIGURATION.md": "See `tests.test_gone`.\n"}) == [
         ("STALE_KNOWLEDGE", "symbol.tests.test_gone")
     ]
+
+
+# django/core/handlers/{base,wsgi}.py and django/contrib/staticfiles/handlers.py (5.2), trimmed:
+# the mixin's get_response overrides BaseHandler's in StaticFilesHandler
+HANDLERS = {
+    "django/core/handlers/base.py": '''"""Base handler."""
+class BaseHandler:
+    """Loads middleware and turns requests into responses."""
+
+    def get_response(self, request):
+        """Return an HttpResponse object for the given HttpRequest."""
+        set_urlconf(settings.ROOT_URLCONF)
+        response = self._middleware_chain(request)
+        return response
+''',
+    "django/core/handlers/wsgi.py": '''"""WSGI handler."""
+from django.core.handlers import base
+
+
+class WSGIHandler(base.BaseHandler):
+    """The WSGI application."""
+''',
+    "django/contrib/staticfiles/handlers.py": """from django.core.handlers.wsgi import WSGIHandler
+
+
+class StaticFilesHandlerMixin:
+    \"\"\"Common methods used by WSGI and ASGI handlers.\"\"\"
+
+    def get_base_url(self):
+        utils.check_settings()
+        return settings.STATIC_URL
+
+    def get_response(self, request):
+        try:
+            return self.serve(request)
+        except Http404 as e:
+            return response_for_exception(request, e)
+
+
+class StaticFilesHandler(StaticFilesHandlerMixin, WSGIHandler):
+    \"\"\"WSGI middleware that intercepts calls to the static files directory.\"\"\"
+""",
+}
+
+
+def test_a_mixin_method_overriding_its_partner_base_is_documented_there():
+    assert docs_evidence(HANDLERS) == []  # module and get_base_url left
+    alone = {**HANDLERS}
+    alone["django/contrib/staticfiles/handlers.py"] = alone["django/contrib/staticfiles/handlers.py"].replace(
+        "StaticFilesHandlerMixin, WSGIHandler", "StaticFilesHandlerMixin"
+    )
+    assert docs_evidence(alone) == [
+        "django/contrib/staticfiles/handlers.py:1",
+        "django/contrib/staticfiles/handlers.py:11",
+        "django/contrib/staticfiles/handlers.py:7",
+    ]
+
+
+# django/core/management/commands/squashmigrations.py (5.2), trimmed: `help` is the command's
+# documentation (manage.py help squashmigrations)
+SQUASH = """from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Squashes an existing set of migrations (from first until specified) into a single "
+        "new one."
+    )
+
+    def handle(self, **options):
+        self.verbosity = options["verbosity"]
+        app_label = options["app_label"]
+        migration = self.find_migration(loader, app_label, options["migration_name"])
+        return migration
+
+    def find_migration(self, loader, app_label, name):
+        try:
+            return loader.get_migration_by_prefix(app_label, name)
+        except KeyError:
+            raise CommandError("Cannot find a migration matching '%s'." % name)
+"""
+
+
+def test_a_command_is_documented_by_its_help():
+    base = '''"""Commands."""
+class BaseCommand:
+    """A command."""
+
+    help = ""
+
+    def handle(self, *args, **options):
+        """The actual logic of the command. Subclasses must implement this method."""
+        raise NotImplementedError("subclasses of BaseCommand must provide a handle() method")
+'''
+    files = {"django/core/management/base.py": base, "squash.py": SQUASH}
+    assert docs_evidence(files) == []  # module and find_migration left
+    files["squash.py"] = SQUASH.replace("    help = (", "    text = (")
+    assert docs_evidence(files) == ["squash.py:1", "squash.py:16", "squash.py:4"]
