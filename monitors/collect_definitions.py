@@ -209,6 +209,22 @@ class DefinitionFacts(Visitor):
                     scope.cls.dynamic = True
         self.visit(node.value)
 
+    def visit_Return(self, node: ast.Return) -> None:
+        """`return self.file.readable()` in `readable`: the method forwards to what it holds."""
+        value = node.value.value if isinstance(node.value, ast.Await) else node.value
+        scope = self.self_scope
+        if (
+            scope is not None
+            and isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and isinstance(value.func.value, ast.Attribute)
+            and isinstance(value.func.value.value, ast.Name)
+            and value.func.value.value.id == scope.self_name
+            and scope.qualname.endswith(f".{value.func.attr}")
+        ):
+            self.facts.delegates.add(scope.qualname)
+        self.generic_visit(node)
+
     def self_call(self, node: ast.Call) -> None:
         scope = self.self_scope
         if scope is None or scope.cls is None:

@@ -10,6 +10,8 @@ Keys:
                  attributes) and the hooks it looks up on self by name (read by docs: keys)
   alias:<dotted> what a package re-exports under that name (`from .base import BaseCommand`)
   sub:<qualname> the classes of the tree naming that class as a base (a mixin's partners)
+  star:<pkg>     modules a package imports whole (`from .aggregates import *`): a base named
+                 pkg.X may be one of theirs (a guess: it only ever removes questions)
 
 MISSING_DOCSTRINGS counts the module itself, its public functions and classes, and
 public undecorated methods of public classes; it asks once per module when the count
@@ -25,7 +27,9 @@ method it defines overrides a member or hook of a base in the tree (`class Exten
 setting `name` and overriding `convert_value`): its name and its base say what it is. A mixin's
 method that a class combining it gets from another base too overrides that base's (Django's
 StaticFilesHandlerMixin.get_response, mixed with WSGIHandler). A class with a `help` text (a
-management command's, shown by --help) is documented by it.
+management command's, shown by --help) is documented by it. A method that returns what the
+same-named method of an object it holds returns (`return self.file.readable()` in `readable`)
+forwards to it and is documented by that object's.
 
 STALE_KNOWLEDGE checks a dotted name only when its first part is a package or module
 of the tree (so `os.path.join` is never a question unless the tree is the stdlib); it
@@ -88,6 +92,8 @@ class KnowledgeMonitor(Monitor):
                     documented.setdefault(d.owner, []).append(d.name)
             for name, target in facts.reexports.items():
                 postings[f"alias:{facts.module}.{name}"] = target
+            if facts.is_package and (whole := sorted({i.module for i in facts.imports if i.name is None})):
+                postings[f"star:{facts.module}"] = whole
             for cls in [] if facts.is_test else facts.classes:
                 for base in cls.bases:
                     subclasses = postings.setdefault(f"sub:{base}", [])
@@ -133,7 +139,9 @@ class KnowledgeMonitor(Monitor):
                 continue
             if d.kind == "class" and d.qualname in helped:
                 continue
-            if d.kind == "method" and (d.decorated or d.name.startswith("__")):
+            if d.kind == "method" and (
+                d.decorated or d.name.startswith("__") or d.qualname in facts.delegates
+            ):
                 continue
             # a method may override a documented one, a class only specialize its bases:
             # evaluation looks at the bases
@@ -210,7 +218,13 @@ class KnowledgeMonitor(Monitor):
             found = lookup(f"cls:{base}")
             if not found:
                 aliased = list(lookup(f"alias:{base}").values())  # a package re-exports it
-                outside = outside or not aliased
+                if not aliased:
+                    # maybe through `import *`: its members are learnt, but it stays unknown
+                    # (outside) for what it documents, as an unresolved base always was
+                    outside = True
+                    package, _, name = base.rpartition(".")
+                    modules = {m for whole in lookup(f"star:{package}").values() for m in whole}
+                    aliased = [f"{m}.{name}" for m in sorted(modules) if lookup.exists(f"cls:{m}.{name}")]
                 todo.extend(aliased)
             for payload in found.values():
                 ancestors.append(payload)

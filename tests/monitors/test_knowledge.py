@@ -620,3 +620,98 @@ class BaseCommand:
     assert docs_evidence(files) == []  # module and find_migration left
     files["squash.py"] = SQUASH.replace("    help = (", "    text = (")
     assert docs_evidence(files) == ["squash.py:1", "squash.py:16", "squash.py:4"]
+
+
+# django/core/files/utils.py (5.2), trimmed: the proxy forwards the io methods to its file
+FILE_PROXY = '''import os
+
+
+def validate_file_name(name, allow_relative_path=False):
+    if os.path.basename(name) in {"", ".", ".."}:
+        raise SuspiciousFileOperation("Could not derive file name from '%s'" % name)
+    return name
+
+
+class FileProxyMixin:
+    """A mixin class used to forward file methods to an underlying file object."""
+
+    def readable(self):
+        if self.closed:
+            return False
+        if hasattr(self.file, "readable"):
+            return self.file.readable()
+        return True
+
+    def seekable(self):
+        if self.closed:
+            return False
+        if hasattr(self.file, "seekable"):
+            return self.file.seekable()
+        return True
+'''
+
+
+def test_a_method_forwarding_to_the_object_it_holds_is_documented_there():
+    assert docs_evidence({"files/utils.py": FILE_PROXY}) == []  # module and validate_file_name left
+    # calling it without returning its result is no forward
+    kept = FILE_PROXY.replace("return self.file.seekable()", "self.file.seekable()")
+    assert docs_evidence({"files/utils.py": kept}) == [
+        "files/utils.py:1",
+        "files/utils.py:20",
+        "files/utils.py:4",
+    ]
+
+
+# django/db/models/__init__.py and django/contrib/gis/db/models/aggregates.py (5.2), trimmed:
+# Aggregate reaches GeoAggregate's subclasses through `from django.db.models.aggregates import *`
+STAR = {
+    "django/__init__.py": "",
+    "django/db/__init__.py": "",
+    "django/db/models/__init__.py": '"""Models."""\nfrom django.db.models.aggregates import *  # NOQA\n',
+    "django/db/models/aggregates.py": '''"""Aggregates."""
+class Aggregate:
+    """An aggregate function."""
+
+    def convert_value(self, value, expression, connection):
+        """Convert the database value."""
+        return value
+''',
+    "django/contrib/gis/aggregates.py": """from django.db.models import Aggregate
+
+
+class GeoAggregate(Aggregate):
+    function = None
+
+    def as_sql(self, compiler, connection, function=None, **extra_context):
+        connection.ops.check_expression_support(self)
+        return super().as_sql(compiler, connection, function=function, **extra_context)
+
+
+class Extent(GeoAggregate):
+    name = "Extent"
+
+    def convert_value(self, value, expression, connection):
+        result = connection.ops.convert_extent(value)
+        return result
+
+
+class Extent3D(GeoAggregate):
+    name = "Extent3D"
+
+    def convert_value(self, value, expression, connection):
+        result = connection.ops.convert_extent3d(value)
+        return result
+""",
+}
+
+
+def test_a_base_found_through_a_star_import_tells_what_its_subclasses_override():
+    assert docs_evidence(STAR) == []  # the module and GeoAggregate left
+    # without the star import the base is unknown: Extent and Extent3D may add to it
+    unknown = {**STAR, "django/db/models/__init__.py": '"""Models."""\n'}
+    assert docs_evidence(unknown) == [
+        "django/contrib/gis/aggregates.py:1",
+        "django/contrib/gis/aggregates.py:12",
+        "django/contrib/gis/aggregates.py:20",
+        "django/contrib/gis/aggregates.py:4",
+    ]
