@@ -20,7 +20,8 @@ files, one-statement functions (`return self.x`), classes without methods (`clas
 pass`, `lookup_name = "contains"`), methods of classes made inside functions, and overrides: of a
 method a base class of the tree documents (read across files through cls: keys: the base's
 docstring documents the override), of a hook a base looks up by name (`hasattr(self,
-"process_request")` in Django's MiddlewareMixin: the base's protocol), and any method of a class
+"process_request")` in Django's MiddlewareMixin: the base's protocol; a name the base's module
+builds for a lookup, `getattr(self, "visit_" + kind)`), and any method of a class
 with a base outside the tree (a framework's hook: BaseCommand.handle, AppConfig.ready; its
 documentation is not readable here). Nor a class that only specializes its bases: every public
 method it defines overrides a member or hook of a base in the tree (`class Extent(GeoAggregate)`
@@ -47,6 +48,7 @@ from monitors.keys import in_project, module_postings, resolve
 from monitors.question import Question
 from monitors.registry import Hypothesis, Lookup, Monitor, Postings, register
 from monitors.signals import KNOWLEDGE_QUESTION
+from monitors.visitor import matches
 
 MIN_UNDOCUMENTED = 3
 # metasyntactic words, a lone letter, or a word with a letter for a suffix: `foo.bar`, `tests.test_a`
@@ -103,6 +105,7 @@ class KnowledgeMonitor(Monitor):
                     "documented": sorted(documented.get(cls.qualname, [])),
                     "members": sorted(cls.attrs),
                     "hooks": sorted(cls.guarded),
+                    "patterns": sorted(facts.name_patterns),  # its module's getattr(x, "visit_" + kind)
                 }
         for symbol, line in facts.doc_refs:
             lines = postings.setdefault(f"sym:{symbol}", [])
@@ -189,7 +192,7 @@ class KnowledgeMonitor(Monitor):
         if owner:  # an override of a documented method or of a hook is documented with its base
             ancestors, outside = self.ancestry(owner, lookup)
             name = qualname.rpartition(".")[2]
-            if outside or any(name in a["documented"] or name in a["hooks"] for a in ancestors):
+            if outside or any(name in a["documented"] or self.hook(name, a) for a in ancestors):
                 return False
             partners = [
                 p
@@ -199,8 +202,15 @@ class KnowledgeMonitor(Monitor):
             ]
             return not any(name in a["documented"] for a in partners)
         ancestors, _ = self.ancestry(qualname, lookup)
-        inherited = {name for a in ancestors for name in a["members"] + a["hooks"]}
-        return not lookup(f"cls:{qualname}") or not ancestors or not set(methods[0]) <= inherited
+        inherited = {name for a in ancestors for name in a["members"]}
+        own = [m for m in methods[0] if m not in inherited and not any(self.hook(m, a) for a in ancestors)]
+        return not lookup(f"cls:{qualname}") or not ancestors or bool(own)
+
+    @staticmethod
+    def hook(method: str, ancestor: dict) -> bool:
+        """Whether a base calls `method` by name: hasattr(self, "process_request"), or a name its
+        module builds for a lookup (`getattr(self, "visit_" + kind)` calls visit_Call)."""
+        return method in ancestor["hooks"] or any(matches(p, method) for p in ancestor["patterns"])
 
     @staticmethod
     def ancestry(owner: str, lookup: Lookup) -> tuple[list[dict], bool]:

@@ -715,3 +715,40 @@ def test_a_base_found_through_a_star_import_tells_what_its_subclasses_override()
         "django/contrib/gis/aggregates.py:20",
         "django/contrib/gis/aggregates.py:4",
     ]
+
+
+# monitors/visitor.py and monitors/collector.py (this project), trimmed: the Visitor dispatches
+# to visit_<node type> by a name it builds
+VISITOR = '''"""The walk."""
+class Visitor:
+    """Calls visit_<node type> for each node."""
+
+    def visit(self, node):
+        """Dispatch one node."""
+        handler = getattr(self, "visit_" + node.__class__.__name__, self.generic_visit)
+        handler(node)
+'''
+COLLECTOR = """from visitor import Visitor
+
+
+class FactCollector(Visitor):
+    def visit_Call(self, node):
+        callee = callee_name(node.func)
+        self.calls.append(callee)
+        self.generic_visit(node)
+
+    def visit_Name(self, node):
+        self.names.add(node.id)
+        self.generic_visit(node)
+"""
+
+
+def test_handlers_a_base_calls_by_a_built_name_need_no_docstring():
+    assert docs_evidence({"visitor.py": VISITOR, "collector.py": COLLECTOR}) == []
+    plain = VISITOR.replace('"visit_" + node.__class__.__name__', "node.__class__.__name__")
+    assert docs_evidence({"visitor.py": plain, "collector.py": COLLECTOR}) == [
+        "collector.py:1",
+        "collector.py:10",
+        "collector.py:4",
+        "collector.py:5",
+    ]
