@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitors.facts import FileFacts
+from monitors.facts import FileFacts, is_test_path
 from monitors.question import Question
 from monitors.registry import Concern, Hypothesis, Lookup, Postings
 from monitors.signals import INTEGRATION_QUESTION
@@ -126,6 +126,10 @@ class Duplicates(Concern):
             plugins[plugin] = path.rsplit("/", depth)[0]
         for plugin, folder in plugins.items():
             importers = lookup.read(f"capability:imported:{plugin}")
-            if any(not path.startswith(f"{folder}/") for path in importers):
+            # tests import the plugin they test: that does not make it a library
+            if any(
+                not path.startswith(f"{folder}/") and not is_test_path(path, lookup.config)
+                for path in importers
+            ):
                 return False  # a package others import is a shared library, not a plugin
         return True

@@ -255,6 +255,8 @@ def test_small_copies_in_independent_plugins_are_scaffolding():
     # a plugin another module imports is a library; a folder with a module of its own has a home
     # for shared code; two copies inside one plugin are that plugin's duplicate
     assert findings({**files, "main.py": "import components.braviatv\n"}) == sorted(dead + question)
+    # ... but its own tests importing it do not make it one
+    assert findings({**files, "tests/test_braviatv.py": "import components.braviatv\n"}) == dead
     assert findings({**files, "components/util.py": '"""Shared helpers."""\n'}) == sorted(dead + question)
     copy = {"components/braviatv/other.py": HOST_STEP.format(domain="x", name="Other", more="")}
     assert findings({**files, **copy}) == sorted(dead + question)
