@@ -9,8 +9,8 @@ DUPLICATE_RESPONSIBILITY compares (clone digests of function and class bodies).
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
+from dataclasses import replace
 
 from monitors.clones import Unit
 from monitors.facts import ClassFacts, Clone, Definition
@@ -69,7 +69,7 @@ def is_extension_point(body: list[ast.stmt], doc: ast.Constant | None) -> bool:
 
 
 def mark_extension(definitions: list[Definition], index: int) -> None:
-    definitions[index] = dataclasses.replace(definitions[index], extension=True)
+    definitions[index] = replace(definitions[index], extension=True)
 
 
 class DefinitionFacts(Visitor):
@@ -145,7 +145,7 @@ class DefinitionFacts(Visitor):
 
     def finish_unit(self, name: str, method: bool) -> None:
         unit = self.units.pop()
-        digest = unit.digest()
+        digest = unit.digest(self.units, self.aliases)
         if self.units:
             outer = self.units[-1]
             outer.word(name)
@@ -157,7 +157,7 @@ class DefinitionFacts(Visitor):
         if method:
             self.pending_methods.append((unit, digest))
         else:
-            self.facts.clones.append(Clone(unit.qualname, unit.line, digest))
+            self.facts.clones.append(Clone(unit.qualname, unit.line, digest, statements=unit.statements))
 
     # -- classes -----------------------------------------------------------------
 
@@ -191,7 +191,7 @@ class DefinitionFacts(Visitor):
         self.visit_all(node.keywords)
         hashed = parent is None and not facts.is_test
         if hashed:
-            self.units.append(Unit(qualname, node.lineno))
+            self.units.append(Unit(qualname, node.lineno, attributes=True))
             self.pending_methods = []
         self.scopes.append(Scope("class", qualname, None if in_function else cls, None))
         self.visit_all(node.body[1:] if doc is not None else node.body)
@@ -200,16 +200,18 @@ class DefinitionFacts(Visitor):
             mark_extension(facts.definitions, index)
         if hashed:
             unit = self.units.pop()
-            digest = unit.digest()
+            digest = unit.digest(self.units, self.aliases)
             if self.units:  # the module's unit
                 self.units[-1].word(node.name)
                 self.units[-1].word(digest)
                 self.units[-1].nodes += unit.nodes
                 self.units[-1].statements += unit.statements
             for method, method_digest in self.pending_methods:
-                facts.clones.append(Clone(method.qualname, method.line, method_digest, digest))
+                facts.clones.append(
+                    Clone(method.qualname, method.line, method_digest, digest, statements=method.statements)
+                )
             if unit.big_enough():
-                facts.clones.append(Clone(qualname, node.lineno, digest))
+                facts.clones.append(Clone(qualname, node.lineno, digest, statements=unit.statements))
 
     def finish_module_unit(self) -> None:
         """A module with two or more top-level definitions whose whole body is a clone: one question
@@ -219,8 +221,8 @@ class DefinitionFacts(Visitor):
         if sum(d.kind != "method" for d in facts.definitions) < 2 or not unit.big_enough():
             return
         digest = unit.digest()
-        facts.clones = [c if c.parent else Clone(c.qualname, c.line, c.digest, digest) for c in facts.clones]
-        facts.clones.append(Clone(facts.module, 1, digest, "", file=True))
+        facts.clones = [c if c.parent else replace(c, parent=digest) for c in facts.clones]
+        facts.clones.append(Clone(facts.module, 1, digest, "", file=True, statements=unit.statements))
 
     def resolve_bases(self) -> None:
         for cls in self.facts.classes:
@@ -243,6 +245,22 @@ class DefinitionFacts(Visitor):
                 elif node.attr == "__dict__":
                     scope.cls.dynamic = True
         self.visit(node.value)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        """`return self.file.readable()` in `readable`: the method forwards to what it holds."""
+        value = node.value.value if isinstance(node.value, ast.Await) else node.value
+        scope = self.self_scope
+        if (
+            scope is not None
+            and isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and isinstance(value.func.value, ast.Attribute)
+            and isinstance(value.func.value.value, ast.Name)
+            and value.func.value.value.id == scope.self_name
+            and scope.qualname.endswith(f".{value.func.attr}")
+        ):
+            self.facts.delegates.add(scope.qualname)
+        self.generic_visit(node)
 
     def self_call(self, node: ast.Call) -> None:
         scope = self.self_scope

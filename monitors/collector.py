@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from monitors.clones import Unit
+from monitors.clones import ModuleUnit
 from monitors.collect_channels import ChannelHooks
 from monitors.collect_definitions import DefinitionFacts
 from monitors.collect_imports import ImportFacts
@@ -30,7 +30,7 @@ class FactCollector(ChannelHooks, ImportFacts, DefinitionFacts, ReferenceFacts):
         # the whole module is a hash unit too: a file copied whole is one clone, not one per function
         hashed = not self.facts.is_test and not self.facts.generated
         if hashed:
-            self.units.append(Unit(self.facts.module, 1))
+            self.units.append(ModuleUnit(self.facts.module, 1))
         super().collect(tree)
         if hashed:
             self.finish_module_unit()

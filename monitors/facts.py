@@ -76,6 +76,7 @@ class Clone:
     digest: str
     parent: str = ""  # digest of the enclosing class (methods) or copied file (module-level definitions)
     file: bool = False  # the whole module (posted only when it holds two or more clones)
+    statements: int = 0  # its size: small copies between independent plugins are scaffolding
 
 
 @dataclass
@@ -113,6 +114,9 @@ class FileFacts:
     stubs: list[tuple[str, int]] = field(default_factory=list)
     todos: list[tuple[str, int]] = field(default_factory=list)
     doc_refs: list[tuple[str, int]] = field(default_factory=list)  # (dotted symbol, line)
+    # methods returning the same-named method's result of something they hold (`return
+    # self.file.readable()` in `readable`): the wrapped object's method documents them
+    delegates: set[str] = field(default_factory=set)
     documented: bool = True  # module docstring
     generated: bool = False  # a "generated"/"do not edit" marker on top, or a configured glob
     # (line, col, end line, end col) of string literals holding TODO/FIXME: not markers of this file

@@ -6,8 +6,12 @@ Keys:
   module:<mod>   the module's names, "Class.member" for its classes' members, and
                  "Class.*" when a class has bases or dynamic attributes (members unknowable)
   prefix:<pkg>   "some module lives under pkg"
-  cls:<qualname> a class's resolved bases and the methods it documents (read by docs: keys)
+  cls:<qualname> a class's resolved bases, the methods it documents, its members (methods and
+                 attributes) and the hooks it looks up on self by name (read by docs: keys)
   alias:<dotted> what a package re-exports under that name (`from .base import BaseCommand`)
+  sub:<qualname> the classes of the tree naming that class as a base (a mixin's partners)
+  star:<pkg>     modules a package imports whole (`from .aggregates import *`): a base named
+                 pkg.X may be one of theirs (a guess: it only ever removes questions)
 
 MISSING_DOCSTRINGS counts the module itself, its public functions and classes, and
 public undecorated methods of public classes; it asks once per module when the count
@@ -15,23 +19,40 @@ reaches `min_undocumented` (MIN_UNDOCUMENTED by default). Not counted: test and 
 files, one-statement functions (`return self.x`), classes without methods (`class Error(Exception):
 pass`, `lookup_name = "contains"`), methods of classes made inside functions, and overrides: of a
 method a base class of the tree documents (read across files through cls: keys: the base's
-docstring documents the override), and any method of a class with a base outside the tree
-(a framework's hook: BaseCommand.handle, AppConfig.ready; its documentation is not readable here).
+docstring documents the override), of a hook a base looks up by name (`hasattr(self,
+"process_request")` in Django's MiddlewareMixin: the base's protocol; a name the base's module
+builds for a lookup, `getattr(self, "visit_" + kind)`), and any method of a class
+with a base outside the tree (a framework's hook: BaseCommand.handle, AppConfig.ready; its
+documentation is not readable here). Nor a class that only specializes its bases: every public
+method it defines overrides a member or hook of a base in the tree (`class Extent(GeoAggregate)`
+setting `name` and overriding `convert_value`): its name and its base say what it is. A mixin's
+method that a class combining it gets from another base too overrides that base's (Django's
+StaticFilesHandlerMixin.get_response, mixed with WSGIHandler). A class with a `help` text (a
+management command's, shown by --help) is documented by it. A method that returns what the
+same-named method of an object it holds returns (`return self.file.readable()` in `readable`)
+forwards to it and is documented by that object's.
 
 STALE_KNOWLEDGE checks a dotted name only when its first part is a package or module
 of the tree (so `os.path.join` is never a question unless the tree is the stdlib); it
-verifies the module, the name in it, and one member level of a class without bases.
+verifies the module, the name in it, and one member level of a class without bases. A name
+with a placeholder part (`foo`, `spam`, a lone lower-case letter, `test_a`, `mod_b`) is an
+example in an explanation (`../tests/test_a.py` is module `tests.test_a`), not a claim.
 """
 
 from __future__ import annotations
+
+import re
 
 from monitors.facts import FileFacts
 from monitors.keys import in_project, module_postings, resolve
 from monitors.question import Question
 from monitors.registry import Hypothesis, Lookup, Monitor, Postings, register
 from monitors.signals import KNOWLEDGE_QUESTION
+from monitors.visitor import matches
 
 MIN_UNDOCUMENTED = 3
+# metasyntactic words, a lone letter, or a word with a letter for a suffix: `foo.bar`, `tests.test_a`
+PLACEHOLDER = re.compile(r"foo|bar|baz|qux|quux|spam|eggs|ham|[a-z]|[a-z]\w*_[a-z]")
 
 MISSING_DOCSTRINGS = Hypothesis(
     "MISSING_DOCSTRINGS",
@@ -73,10 +94,18 @@ class KnowledgeMonitor(Monitor):
                     documented.setdefault(d.owner, []).append(d.name)
             for name, target in facts.reexports.items():
                 postings[f"alias:{facts.module}.{name}"] = target
+            if facts.is_package and (whole := sorted({i.module for i in facts.imports if i.name is None})):
+                postings[f"star:{facts.module}"] = whole
             for cls in [] if facts.is_test else facts.classes:
+                for base in cls.bases:
+                    subclasses = postings.setdefault(f"sub:{base}", [])
+                    subclasses.append(cls.qualname)
                 postings[f"cls:{cls.qualname}"] = {
                     "bases": list(cls.bases),
                     "documented": sorted(documented.get(cls.qualname, [])),
+                    "members": sorted(cls.attrs),
+                    "hooks": sorted(cls.guarded),
+                    "patterns": sorted(facts.name_patterns),  # its module's getattr(x, "visit_" + kind)
                 }
         for symbol, line in facts.doc_refs:
             lines = postings.setdefault(f"sym:{symbol}", [])
@@ -103,13 +132,28 @@ class KnowledgeMonitor(Monitor):
             return []
         missing: list[list] = [] if facts.documented else [[facts.module, 1]]
         private_classes = {d.qualname for d in facts.definitions if d.kind == "class" and not public(d.name)}
+        helped = {cls.qualname for cls in facts.classes if "help" in cls.attrs}  # BaseCommand.help
+        methods: dict[str, list[str]] = {}  # class -> its public methods: overrides, or its own?
+        for d in facts.definitions:
+            if d.kind == "method" and public(d.name) and not d.name.startswith("__"):
+                methods.setdefault(d.owner, []).append(d.name)
         for d in facts.definitions:
             if d.documented or d.trivial or not public(d.name) or d.owner in private_classes:
                 continue
-            if d.kind == "method" and (d.decorated or d.name.startswith("__")):
+            if d.kind == "class" and d.qualname in helped:
                 continue
-            # a method may override a documented one: evaluation looks at its class's bases
-            missing.append([d.qualname, d.line, d.owner] if d.kind == "method" else [d.qualname, d.line])
+            if d.kind == "method" and (
+                d.decorated or d.name.startswith("__") or d.qualname in facts.delegates
+            ):
+                continue
+            # a method may override a documented one, a class only specialize its bases:
+            # evaluation looks at the bases
+            if d.kind == "method":
+                missing.append([d.qualname, d.line, d.owner])
+            elif d.kind == "class":
+                missing.append([d.qualname, d.line, "", sorted(methods.get(d.qualname, []))])
+            else:
+                missing.append([d.qualname, d.line])
         return sorted(missing)
 
     def evaluate(self, key: str, lookup: Lookup) -> list[Question]:
@@ -125,7 +169,7 @@ class KnowledgeMonitor(Monitor):
             entry[:2]
             for payload in lookup(f"docs:{path}").values()
             for entry in payload
-            if len(entry) < 3 or not self.documented_above(entry[2], entry[0].rpartition(".")[2], lookup)
+            if self.asked(entry, lookup)
         ]
         if len(missing) < self.min_undocumented:
             return []
@@ -139,13 +183,43 @@ class KnowledgeMonitor(Monitor):
                           path=path, count=len(missing), shown=shown)
         ]  # fmt: skip
 
+    def asked(self, entry: list, lookup: Lookup) -> bool:
+        """Whether an undocumented definition counts: [qualname, line] of a module or function,
+        [qualname, line, owner] of a method, [qualname, line, "", public methods] of a class."""
+        if len(entry) == 2:
+            return True
+        qualname, _, owner, *methods = entry
+        if owner:  # an override of a documented method or of a hook is documented with its base
+            ancestors, outside = self.ancestry(owner, lookup)
+            name = qualname.rpartition(".")[2]
+            if outside or any(name in a["documented"] or self.hook(name, a) for a in ancestors):
+                return False
+            partners = [
+                p
+                for subs in lookup(f"sub:{owner}").values()
+                for sub in subs
+                for p in self.ancestry(sub, lookup)[0]
+            ]
+            return not any(name in a["documented"] for a in partners)
+        ancestors, _ = self.ancestry(qualname, lookup)
+        inherited = {name for a in ancestors for name in a["members"]}
+        own = [m for m in methods[0] if m not in inherited and not any(self.hook(m, a) for a in ancestors)]
+        return not lookup(f"cls:{qualname}") or not ancestors or bool(own)
+
     @staticmethod
-    def documented_above(owner: str, method: str, lookup: Lookup) -> bool:
-        """Whether a base class of `owner` documents `method` (the override's docs): a base in the
-        tree that documents it, or a base outside the tree (a framework's: Django's
-        BaseCommand.handle, Thread.run), whose documentation this analysis cannot read."""
+    def hook(method: str, ancestor: dict) -> bool:
+        """Whether a base calls `method` by name: hasattr(self, "process_request"), or a name its
+        module builds for a lookup (`getattr(self, "visit_" + kind)` calls visit_Call)."""
+        return method in ancestor["hooks"] or any(matches(p, method) for p in ancestor["patterns"])
+
+    @staticmethod
+    def ancestry(owner: str, lookup: Lookup) -> tuple[list[dict], bool]:
+        """The cls: payloads of `owner`'s ancestors in the tree, and whether one is outside it (a
+        framework's: Django's BaseCommand, Thread), whose documentation this analysis cannot read."""
         seen = {owner}
         todo = [base for payload in lookup(f"cls:{owner}").values() for base in payload["bases"]]
+        ancestors: list[dict] = []
+        outside = False
         while todo:
             base = todo.pop()
             if base in seen or base in ("builtins.object", "object"):
@@ -155,15 +229,21 @@ class KnowledgeMonitor(Monitor):
             if not found:
                 aliased = list(lookup(f"alias:{base}").values())  # a package re-exports it
                 if not aliased:
-                    return True  # outside the tree: the method may well override a documented one
+                    # maybe through `import *`: its members are learnt, but it stays unknown
+                    # (outside) for what it documents, as an unresolved base always was
+                    outside = True
+                    package, _, name = base.rpartition(".")
+                    modules = {m for whole in lookup(f"star:{package}").values() for m in whole}
+                    aliased = [f"{m}.{name}" for m in sorted(modules) if lookup.exists(f"cls:{m}.{name}")]
                 todo.extend(aliased)
             for payload in found.values():
-                if method in payload["documented"]:
-                    return True
+                ancestors.append(payload)
                 todo.extend(payload["bases"])
-        return False
+        return ancestors, outside
 
     def stale(self, symbol: str, lookup: Lookup) -> list[Question]:
+        if any(PLACEHOLDER.fullmatch(part) for part in symbol.split(".")):
+            return []
         if not in_project(lookup, symbol) or self.resolves(symbol, lookup):
             return []
         where = [f"{path}:{line}" for path, lines in lookup(f"sym:{symbol}").items() for line in lines]

@@ -67,6 +67,9 @@ class Lookup(Protocol):
     def exists(self, key: str) -> bool:
         """Whether any file posts under `key`: cheap even for a key thousands of files post under."""
 
+    def read(self, key: str) -> dict[str, Any]:
+        """{path: payload} under a full key of any monitor ("capability:imported:pkg"), recorded as read."""
+
 
 MONITORS: dict[str, Monitor] = {}
 # question_kinds of a monitor that only posts facts (suppress): no key has this kind

@@ -151,8 +151,8 @@ def _clone(question: Question, digest: str, by_key: dict[str, Entries]) -> list[
     notes = sorted(
         {
             f"{qualname} at {path}:{line}"
-            for path, clones in by_key[question.key].items()
-            for qualname, line, _ in clones
+            for path, payload in by_key[question.key].items()
+            for qualname, line, *_ in payload["clones"]
         }
     )
     return [Fact("Same normalized body at", locations(question.evidence), notes=notes)]
@@ -187,7 +187,9 @@ def _declared(question: Question, name: str, by_key: dict[str, Entries]) -> list
 
 def _docs(question: Question, path: str, by_key: dict[str, Entries]) -> list[Fact]:
     notes = [
-        f"{qualname} (line {line})" for payload in by_key[question.key].values() for qualname, line in payload
+        f"{qualname} (line {line})"
+        for payload in by_key[question.key].values()
+        for qualname, line, *_ in payload  # methods and classes carry what evaluation reads
     ]
     return [Fact("Public definitions without a docstring", locations(question.evidence), notes=notes[:SHOWN])]
 

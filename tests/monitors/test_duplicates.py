@@ -140,3 +140,131 @@ def test_a_module_sharing_one_function_with_a_copied_file_hears_about_it_once():
     ]
     (shared,) = [q for q in questions(files) if q.capability_key == "symbol.a.f"]
     assert shared.evidence == ("a.py:2", "c.py:2")
+
+
+# homeassistant/components/{geofency,gpslogger}/__init__.py (2025.4): the integration scaffold's
+# unload hook, each popping its own DOMAIN's data and unloading its own PLATFORMS
+UNLOAD = '''"""The {domain} integration."""
+from homeassistant.components import webhook
+from homeassistant.const import CONF_WEBHOOK_ID, Platform
+
+from .const import DOMAIN
+
+PLATFORMS = [Platform.{platform}]
+
+
+async def async_unload_entry(hass, entry):
+    """Unload a config entry."""
+    webhook.async_unregister(hass, entry.data[CONF_WEBHOOK_ID])
+    hass.data[DOMAIN]["unsub_device_tracker"].pop(entry.entry_id)()
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+'''
+CONST = '"""Constants."""\nDOMAIN = "{domain}"\n'
+
+
+def test_module_constants_count_by_value_and_origin():
+    def tree(*modules: str, platform: str = "DEVICE_TRACKER") -> dict[str, str]:
+        files = {"main.py": "".join(f"from {m} import async_unload_entry\n" for m in modules)}
+        for module in modules:
+            domain = module.split(".")[1]
+            files[module.replace(".", "/") + ".py"] = UNLOAD.format(domain=domain, platform=platform)
+            files[f"components/{domain}/const.py"] = CONST.format(domain=domain)
+        return files
+
+    # each imports its own DOMAIN: the same shape configured twice, no question
+    assert findings(tree("components.geofency.hooks", "components.gpslogger.hooks")) == []
+    # two modules of one plugin sharing its DOMAIN and an equal PLATFORMS are clones
+    assert findings(tree("components.geofency.hooks", "components.geofency.other")) == [
+        ("DUPLICATE_RESPONSIBILITY", "symbol.components.geofency.hooks.async_unload_entry")
+    ]
+    # ... and are not when the other module's PLATFORMS is bound to another list
+    files = tree("components.geofency.hooks", "components.geofency.other")
+    files["components/geofency/other.py"] = files["components/geofency/other.py"].replace(
+        "DEVICE_TRACKER", "SENSOR"
+    )
+    assert findings(files) == []
+
+
+# homeassistant/components/{bthome,xiaomi_ble}/const.py (2025.4), trimmed: a record's fields
+# are what it is; two records of the same types and different fields are not one
+EVENT = '''
+class {name}(TypedDict):
+    """Event data."""
+
+    device_id: str
+    {field}: str
+    event_class: str
+    event_type: str
+    event_properties: dict[str, str | int | float | None] | None
+'''
+
+
+def test_a_class_body_binds_attributes_by_name():
+    files = {
+        "bthome/const.py": EVENT.format(name="BTHomeBleEvent", field="address"),
+        "xiaomi_ble/const.py": EVENT.format(name="XiaomiBleEvent", field="mac"),
+        "main.py": "from bthome.const import BTHomeBleEvent\nfrom xiaomi_ble.const import XiaomiBleEvent\n",
+    }
+    assert findings(files) == []
+    files["xiaomi_ble/const.py"] = EVENT.format(name="XiaomiBleEvent", field="address")
+    assert findings(files) == [("DUPLICATE_RESPONSIBILITY", "symbol.bthome.const.BTHomeBleEvent")]
+
+
+# homeassistant/components/{braviatv,lg_netcast}/config_flow.py (2025.4), trimmed: the host step
+# every network integration's config flow has; components/ holds nothing but the integrations,
+# and the framework imports them by name
+HOST_STEP = '''"""Config flow for {domain}."""
+import voluptuous as vol
+
+from homeassistant.config_entries import ConfigFlow
+from homeassistant.const import CONF_HOST
+from homeassistant.helpers.network import is_host_valid
+
+
+class {name}(ConfigFlow):
+    """Handle a config flow."""
+
+    async def async_step_user(self, user_input=None):
+        """Handle the initial step."""
+        errors = {{}}
+        if user_input is not None:
+            host = user_input[CONF_HOST]
+            if is_host_valid(host):
+                self.device_config[CONF_HOST] = host
+                return await self.async_step_authorize()
+            errors[CONF_HOST] = "invalid_host"
+        return self.async_show_form(
+            step_id="user", data_schema=vol.Schema({{vol.Required(CONF_HOST): str}}), errors=errors
+        )
+{more}'''
+LOADER = '"""Loads integrations by name."""\nimport importlib\n\n\ndef load(domain):\n    """Import one."""\n    return importlib.import_module(f"components.{domain}.config_flow")\n'
+
+
+def test_small_copies_in_independent_plugins_are_scaffolding():
+    def plugin(domain: str, name: str, more: str = "") -> dict[str, str]:
+        return {
+            f"components/{domain}/__init__.py": f'"""The {domain} integration."""\n',
+            f"components/{domain}/config_flow.py": HOST_STEP.format(domain=domain, name=name, more=more),
+        }
+
+    dead = [("DEAD_CODE", "symbol.loader.load")]
+    tree = {"components/__init__.py": "", "loader.py": LOADER}
+    files = {**tree, **plugin("braviatv", "BraviaTVConfigFlow"), **plugin("lg_netcast", "LGNetCast")}
+    assert findings(files) == dead
+    question = [("DUPLICATE_RESPONSIBILITY", "symbol.components.braviatv.config_flow.BraviaTVConfigFlow")]
+    # a plugin another module imports is a library; a folder with a module of its own has a home
+    # for shared code; two copies inside one plugin are that plugin's duplicate
+    assert findings({**files, "main.py": "import components.braviatv\n"}) == sorted(dead + question)
+    # ... but its own tests importing it do not make it one
+    assert findings({**files, "tests/test_braviatv.py": "import components.braviatv\n"}) == dead
+    assert findings({**files, "components/util.py": '"""Shared helpers."""\n'}) == sorted(dead + question)
+    copy = {"components/braviatv/other.py": HOST_STEP.format(domain="x", name="Other", more="")}
+    assert findings({**files, **copy}) == sorted(dead + question)
+    # a large copy (a fork) is asked about wherever it is
+    big = "\n    def validate(self, items):\n" + "".join(f"        self.check{i}(items)\n" for i in range(10))
+    big_files = {
+        **tree,
+        **plugin("braviatv", "BraviaTVConfigFlow", big),
+        **plugin("lg_netcast", "LGNetCast", big),
+    }
+    assert findings(big_files) == sorted(dead + question)

@@ -385,3 +385,370 @@ def test_declarative_classes_and_overrides_of_framework_bases_need_no_docstring(
     assert docs_evidence({"lookups.py": LOOKUPS}) == []
     # add_arguments and handle override Django's documented hooks; listen is the command's own
     assert docs_evidence({"command.py": COMMAND}) == []
+
+
+# django/utils/deprecation.py and django/middleware/security.py (5.2), trimmed: the mixin calls
+# process_request/process_response by name when a subclass defines them
+MIDDLEWARE_MIXIN = '''"""Deprecation helpers."""
+class MiddlewareMixin:
+    """Adapts an old-style middleware to the new-style calling convention."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = None
+        if hasattr(self, "process_request"):
+            response = self.process_request(request)
+        response = response or self.get_response(request)
+        if hasattr(self, "process_response"):
+            response = self.process_response(request, response)
+        return response
+'''
+SECURITY = """from django.utils.deprecation import MiddlewareMixin
+
+
+class SecurityMiddleware(MiddlewareMixin):
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self.redirect = settings.SECURE_SSL_REDIRECT
+        self.redirect_exempt = [re.compile(r) for r in settings.SECURE_REDIRECT_EXEMPT]
+
+    def process_request(self, request):
+        path = request.path.lstrip("/")
+        if self.redirect and not request.is_secure():
+            host = self.redirect_host or request.get_host()
+            return HttpResponsePermanentRedirect("https://%s%s" % (host, request.get_full_path()))
+
+    def process_response(self, request, response):
+        if self.sts_seconds and request.is_secure():
+            response.headers["Strict-Transport-Security"] = "max-age=%s" % self.sts_seconds
+        return response
+"""
+
+
+def test_hooks_a_base_calls_by_name_and_classes_of_them_need_no_docstring():
+    files = {
+        "django/utils/deprecation.py": MIDDLEWARE_MIXIN,
+        "django/middleware/security.py": SECURITY,
+    }
+    # process_request/process_response are the mixin's protocol; the class only fills it in
+    assert docs_evidence(files) == []
+    # a base that does not look them up by name: the methods (and so the class) are its own
+    files["django/utils/deprecation.py"] = MIDDLEWARE_MIXIN.replace(
+        'hasattr(self, "process_', 'hasattr(other, "process_'
+    )
+    assert docs_evidence(files) == [
+        "django/middleware/security.py:1",
+        "django/middleware/security.py:10",
+        "django/middleware/security.py:16",
+        "django/middleware/security.py:4",
+    ]
+
+
+# django/contrib/gis/gdal/field.py (5.2), trimmed: the OFT* classes only override Field.value
+# (documented in Field) for their OGR type
+GDAL_FIELD = '''from gis.gdal.base import GDALBase
+
+
+class Field(GDALBase):
+    """Wrap an OGR Field."""
+
+    def as_int(self, is_64=False):
+        """Retrieve the Field's value as an integer."""
+        if is_64:
+            return capi.get_field_as_integer64(self._feat.ptr, self._index)
+        return capi.get_field_as_integer(self._feat.ptr, self._index)
+
+    @property
+    def value(self):
+        "Return the value of this Field."
+        # Default is to get the field as a string.
+        return self.as_string()
+
+
+class OFTInteger(Field):
+    _bit64 = False
+
+    @property
+    def value(self):
+        return self.as_int(self._bit64)
+
+
+class OFTDate(Field):
+    @property
+    def value(self):
+        try:
+            yy, mm, dd, hh, mn, ss, tz = self.as_datetime()
+            return date(yy.value, mm.value, dd.value)
+        except (TypeError, ValueError, GDALException):
+            return None
+
+
+class OFTDateTime(Field):
+    @property
+    def value(self):
+        try:
+            yy, mm, dd, hh, mn, ss, tz = self.as_datetime()
+            return datetime(yy.value, mm.value, dd.value, hh.value, mn.value, ss.value)
+        except (TypeError, ValueError, GDALException):
+            return None
+'''
+
+
+def test_classes_that_only_override_their_bases_need_no_docstring():
+    base = {"gis/gdal/base.py": '"""GDAL objects."""\nclass GDALBase:\n    """Base for GDAL objects."""\n'}
+    # left: the module only
+    assert docs_evidence({**base, "gis/gdal/field.py": GDAL_FIELD}) == []
+    # a public method of their own makes them classes of their own
+    own = GDAL_FIELD.replace(
+        "class OFTDateTime(Field):\n",
+        "class OFTDateTime(Field):\n    def tz(self):\n        x = self.as_datetime()\n        return x[-1]\n\n",
+    )
+    assert docs_evidence({**base, "gis/gdal/field.py": own}) == [
+        "gis/gdal/field.py:1",
+        "gis/gdal/field.py:38",
+        "gis/gdal/field.py:39",
+    ]
+
+
+def test_placeholder_names_in_explanations_are_examples():
+    # docs/CONFIGURATION.md (this project): a module named to explain how folders map to modules
+    tree = {**CODE, "tests/__init__.py": "", "tests/test_mod.py": "from pkg.mod import func\nfunc()\n"}
+    doc = "A folder outside the tree is read under its own name (`../tests/test_a.py` is module `tests.test_a`).\n"
+    assert findings({**tree, "docs/CONFIGURATION.md": doc}) == []
+    assert findings({**tree, "docs/CONFIGURATION.md": "See `pkg.foo` and `pkg.mod.K.x`.\n"}) == []
+    # a real name that is gone still is a question
+    assert findings({**tree, "docs/CONFIGURATION.md": "See `tests.test_gone`.\n"}) == [
+        ("STALE_KNOWLEDGE", "symbol.tests.test_gone")
+    ]
+
+
+# django/core/handlers/{base,wsgi}.py and django/contrib/staticfiles/handlers.py (5.2), trimmed:
+# the mixin's get_response overrides BaseHandler's in StaticFilesHandler
+HANDLERS = {
+    "django/core/handlers/base.py": '''"""Base handler."""
+class BaseHandler:
+    """Loads middleware and turns requests into responses."""
+
+    def get_response(self, request):
+        """Return an HttpResponse object for the given HttpRequest."""
+        set_urlconf(settings.ROOT_URLCONF)
+        response = self._middleware_chain(request)
+        return response
+''',
+    "django/core/handlers/wsgi.py": '''"""WSGI handler."""
+from django.core.handlers import base
+
+
+class WSGIHandler(base.BaseHandler):
+    """The WSGI application."""
+''',
+    "django/contrib/staticfiles/handlers.py": """from django.core.handlers.wsgi import WSGIHandler
+
+
+class StaticFilesHandlerMixin:
+    \"\"\"Common methods used by WSGI and ASGI handlers.\"\"\"
+
+    def get_base_url(self):
+        utils.check_settings()
+        return settings.STATIC_URL
+
+    def get_response(self, request):
+        try:
+            return self.serve(request)
+        except Http404 as e:
+            return response_for_exception(request, e)
+
+
+class StaticFilesHandler(StaticFilesHandlerMixin, WSGIHandler):
+    \"\"\"WSGI middleware that intercepts calls to the static files directory.\"\"\"
+""",
+}
+
+
+def test_a_mixin_method_overriding_its_partner_base_is_documented_there():
+    assert docs_evidence(HANDLERS) == []  # module and get_base_url left
+    alone = {**HANDLERS}
+    alone["django/contrib/staticfiles/handlers.py"] = alone["django/contrib/staticfiles/handlers.py"].replace(
+        "StaticFilesHandlerMixin, WSGIHandler", "StaticFilesHandlerMixin"
+    )
+    assert docs_evidence(alone) == [
+        "django/contrib/staticfiles/handlers.py:1",
+        "django/contrib/staticfiles/handlers.py:11",
+        "django/contrib/staticfiles/handlers.py:7",
+    ]
+
+
+# django/core/management/commands/squashmigrations.py (5.2), trimmed: `help` is the command's
+# documentation (manage.py help squashmigrations)
+SQUASH = """from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Squashes an existing set of migrations (from first until specified) into a single "
+        "new one."
+    )
+
+    def handle(self, **options):
+        self.verbosity = options["verbosity"]
+        app_label = options["app_label"]
+        migration = self.find_migration(loader, app_label, options["migration_name"])
+        return migration
+
+    def find_migration(self, loader, app_label, name):
+        try:
+            return loader.get_migration_by_prefix(app_label, name)
+        except KeyError:
+            raise CommandError("Cannot find a migration matching '%s'." % name)
+"""
+
+
+def test_a_command_is_documented_by_its_help():
+    base = '''"""Commands."""
+class BaseCommand:
+    """A command."""
+
+    help = ""
+
+    def handle(self, *args, **options):
+        """The actual logic of the command. Subclasses must implement this method."""
+        raise NotImplementedError("subclasses of BaseCommand must provide a handle() method")
+'''
+    files = {"django/core/management/base.py": base, "squash.py": SQUASH}
+    assert docs_evidence(files) == []  # module and find_migration left
+    files["squash.py"] = SQUASH.replace("    help = (", "    text = (")
+    assert docs_evidence(files) == ["squash.py:1", "squash.py:16", "squash.py:4"]
+
+
+# django/core/files/utils.py (5.2), trimmed: the proxy forwards the io methods to its file
+FILE_PROXY = '''import os
+
+
+def validate_file_name(name, allow_relative_path=False):
+    if os.path.basename(name) in {"", ".", ".."}:
+        raise SuspiciousFileOperation("Could not derive file name from '%s'" % name)
+    return name
+
+
+class FileProxyMixin:
+    """A mixin class used to forward file methods to an underlying file object."""
+
+    def readable(self):
+        if self.closed:
+            return False
+        if hasattr(self.file, "readable"):
+            return self.file.readable()
+        return True
+
+    def seekable(self):
+        if self.closed:
+            return False
+        if hasattr(self.file, "seekable"):
+            return self.file.seekable()
+        return True
+'''
+
+
+def test_a_method_forwarding_to_the_object_it_holds_is_documented_there():
+    assert docs_evidence({"files/utils.py": FILE_PROXY}) == []  # module and validate_file_name left
+    # calling it without returning its result is no forward
+    kept = FILE_PROXY.replace("return self.file.seekable()", "self.file.seekable()")
+    assert docs_evidence({"files/utils.py": kept}) == [
+        "files/utils.py:1",
+        "files/utils.py:20",
+        "files/utils.py:4",
+    ]
+
+
+# django/db/models/__init__.py and django/contrib/gis/db/models/aggregates.py (5.2), trimmed:
+# Aggregate reaches GeoAggregate's subclasses through `from django.db.models.aggregates import *`
+STAR = {
+    "django/__init__.py": "",
+    "django/db/__init__.py": "",
+    "django/db/models/__init__.py": '"""Models."""\nfrom django.db.models.aggregates import *  # NOQA\n',
+    "django/db/models/aggregates.py": '''"""Aggregates."""
+class Aggregate:
+    """An aggregate function."""
+
+    def convert_value(self, value, expression, connection):
+        """Convert the database value."""
+        return value
+''',
+    "django/contrib/gis/aggregates.py": """from django.db.models import Aggregate
+
+
+class GeoAggregate(Aggregate):
+    function = None
+
+    def as_sql(self, compiler, connection, function=None, **extra_context):
+        connection.ops.check_expression_support(self)
+        return super().as_sql(compiler, connection, function=function, **extra_context)
+
+
+class Extent(GeoAggregate):
+    name = "Extent"
+
+    def convert_value(self, value, expression, connection):
+        result = connection.ops.convert_extent(value)
+        return result
+
+
+class Extent3D(GeoAggregate):
+    name = "Extent3D"
+
+    def convert_value(self, value, expression, connection):
+        result = connection.ops.convert_extent3d(value)
+        return result
+""",
+}
+
+
+def test_a_base_found_through_a_star_import_tells_what_its_subclasses_override():
+    assert docs_evidence(STAR) == []  # the module and GeoAggregate left
+    # without the star import the base is unknown: Extent and Extent3D may add to it
+    unknown = {**STAR, "django/db/models/__init__.py": '"""Models."""\n'}
+    assert docs_evidence(unknown) == [
+        "django/contrib/gis/aggregates.py:1",
+        "django/contrib/gis/aggregates.py:12",
+        "django/contrib/gis/aggregates.py:20",
+        "django/contrib/gis/aggregates.py:4",
+    ]
+
+
+# monitors/visitor.py and monitors/collector.py (this project), trimmed: the Visitor dispatches
+# to visit_<node type> by a name it builds
+VISITOR = '''"""The walk."""
+class Visitor:
+    """Calls visit_<node type> for each node."""
+
+    def visit(self, node):
+        """Dispatch one node."""
+        handler = getattr(self, "visit_" + node.__class__.__name__, self.generic_visit)
+        handler(node)
+'''
+COLLECTOR = """from visitor import Visitor
+
+
+class FactCollector(Visitor):
+    def visit_Call(self, node):
+        callee = callee_name(node.func)
+        self.calls.append(callee)
+        self.generic_visit(node)
+
+    def visit_Name(self, node):
+        self.names.add(node.id)
+        self.generic_visit(node)
+"""
+
+
+def test_handlers_a_base_calls_by_a_built_name_need_no_docstring():
+    assert docs_evidence({"visitor.py": VISITOR, "collector.py": COLLECTOR}) == []
+    plain = VISITOR.replace('"visit_" + node.__class__.__name__', "node.__class__.__name__")
+    assert docs_evidence({"visitor.py": plain, "collector.py": COLLECTOR}) == [
+        "collector.py:1",
+        "collector.py:10",
+        "collector.py:4",
+        "collector.py:5",
+    ]

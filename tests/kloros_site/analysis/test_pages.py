@@ -196,3 +196,36 @@ def test_page_queries_do_not_grow_with_the_number_of_questions(
     cache.clear()
     with django_assert_max_num_queries(few):
         assert admin_client.get(url).status_code == 200
+
+
+COPIED = """
+def total(items, limit):
+    count = 0
+    for item in items:
+        if item.size > limit:
+            count += item.size * 2
+        else:
+            count -= 1
+    return count
+"""
+UNDOCUMENTED = """
+class Store:
+    def load(self, key):
+        value = self.db.get(key)
+        return value or {}
+
+    def save(self, key, value):
+        self.db.put(key, value)
+        self.db.flush()
+"""
+
+
+def test_question_page_explains_clones_and_undocumented_methods(admin_client, tmp_path):
+    files = {"app/__init__.py": "", "app/a.py": COPIED, "app/b.py": COPIED, "app/store.py": UNDOCUMENTED}
+    tree = ingest(tmp_path, files)
+    clone = Question.objects.open().get(tree=tree, hypothesis="DUPLICATE_RESPONSIBILITY")
+    html = page(admin_client, reverse("admin:analysis_question_change", args=[clone.pk]))
+    assert "Same normalized body at" in html and "app.b.total at app/b.py:2" in html
+    docs = Question.objects.open().get(tree=tree, hypothesis="MISSING_DOCSTRINGS")
+    html = page(admin_client, reverse("admin:analysis_question_change", args=[docs.pk]))
+    assert "app.store.Store.save (line 7)" in html
