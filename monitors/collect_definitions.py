@@ -247,19 +247,24 @@ class DefinitionFacts(Visitor):
         self.visit(node.value)
 
     def visit_Return(self, node: ast.Return) -> None:
-        """`return self.file.readable()` in `readable`: the method forwards to what it holds."""
+        """`return self.file.readable()` in `readable`: the method forwards to what it holds,
+        unless it also returns results of its own (constants, as in a guard, are not its own)."""
         value = node.value.value if isinstance(node.value, ast.Await) else node.value
         scope = self.self_scope
-        if (
-            scope is not None
-            and isinstance(value, ast.Call)
-            and isinstance(value.func, ast.Attribute)
-            and isinstance(value.func.value, ast.Attribute)
-            and isinstance(value.func.value.value, ast.Name)
-            and value.func.value.value.id == scope.self_name
-            and scope.qualname.endswith(f".{value.func.attr}")
-        ):
-            self.facts.delegates.add(scope.qualname)
+        if scope is not None:
+            if (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Attribute)
+                and isinstance(value.func.value, ast.Attribute)
+                and isinstance(value.func.value.value, ast.Name)
+                and value.func.value.value.id == scope.self_name
+                and scope.qualname.endswith(f".{value.func.attr}")
+            ):
+                if scope.qualname not in self.computes:
+                    self.facts.delegates.add(scope.qualname)
+            elif value is not None and not isinstance(value, ast.Constant):
+                self.computes.add(scope.qualname)
+                self.facts.delegates.discard(scope.qualname)
         self.generic_visit(node)
 
     def self_call(self, node: ast.Call) -> None:

@@ -138,6 +138,7 @@ class Visitor:
         self.pending_methods: list[tuple[Unit, str]] = []  # method units waiting for the class digest
         self.method_keys: list[set[str]] = []  # identifier strings of each method being walked
         self.templates: dict[str, str] = {}  # module-level format templates: name -> pattern
+        self.computes: set[str] = set()  # methods returning results of their own (no forwards)
         self._handlers: dict[type, Callable[[ast.AST], None]] = {}
 
     def collect(self, tree: ast.Module) -> None:

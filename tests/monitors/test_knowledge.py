@@ -752,3 +752,33 @@ def test_handlers_a_base_calls_by_a_built_name_need_no_docstring():
         "collector.py:4",
         "collector.py:5",
     ]
+
+
+# pretix/helpers/config.py (2026.8), trimmed: each method answers from the environment first and
+# forwards to the parser only when it has nothing: it computes results of its own, no forward
+ENV_OR_PARSER = """import os
+
+
+class EnvOrParserConfig:
+    def __init__(self, configparser):
+        self.cp = configparser
+
+    def get(self, section, option, *, raw=False, vars=None, fallback=None):
+        if self._envkey(section, option) in os.environ:
+            return os.environ[self._envkey(section, option)]
+        return self.cp.get(section, option, raw=raw, vars=vars, fallback=fallback)
+
+    def getint(self, section, option, *, raw=False, vars=None, fallback=None):
+        if self._envkey(section, option) in os.environ:
+            return int(os.environ[self._envkey(section, option)])
+        return self.cp.getint(section, option, raw=raw, vars=vars, fallback=fallback)
+"""
+
+
+def test_a_method_with_results_of_its_own_besides_the_forward_is_no_forward():
+    assert docs_evidence({"helpers/config.py": ENV_OR_PARSER}) == [
+        "helpers/config.py:1",
+        "helpers/config.py:13",
+        "helpers/config.py:4",
+        "helpers/config.py:8",
+    ]
