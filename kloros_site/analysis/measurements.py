@@ -24,15 +24,25 @@ _last_work: tuple[int, str] | None = None
 
 
 def note_analysis(tree: Tree, path: str, outcome: str) -> None:
-    """A worker has processed one version of `path` (services.record calls this)."""
+    """A worker has processed one version of `path`."""
+    note_analyses(tree, [(path, outcome)])
+
+
+def note_analyses(tree: Tree, outcomes: list[tuple[str, str]]) -> None:
+    """A worker has processed these versions, (path, outcome) each (services.record_batch calls
+    this): one insert for them all."""
     global _last_work
-    _last_work = (tree.pk, path)
+    if not outcomes:
+        return
+    _last_work = (tree.pk, outcomes[-1][0])
+    now = timezone.now()
     try:
-        RuntimeEvent.objects.create(
-            tree=tree, kind=Kind.ANALYSIS, at=timezone.now(), path=path, detail=outcome[:64]
+        RuntimeEvent.objects.bulk_create(
+            RuntimeEvent(tree=tree, kind=Kind.ANALYSIS, at=now, path=path, detail=outcome[:64])
+            for path, outcome in outcomes
         )
     except Exception:  # a lost measurement must not fail an analysis that is already stored
-        log.warning("could not record the analysis of %s", path, exc_info=True)
+        log.warning("could not record the analysis of %s", outcomes[0][0], exc_info=True)
 
 
 def note_evaluation(tree_id: int) -> None:

@@ -13,7 +13,7 @@ end (`flush`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.db import connection, transaction
@@ -59,18 +59,41 @@ def write_postings(file: SourceFile, postings: Mapping[str, Any] | None, new: bo
     Call inside the transaction that updates the file's row, after locking that row (`new`: the
     row was inserted by this transaction, so it has no postings to compare with).
     """
-    old = {} if new else dict(Posting.objects.filter(file=file).values_list("key", "payload"))
-    fresh = dict(postings or {})
-    changed = {k for k in old.keys() | fresh.keys() if k not in old or k not in fresh or old[k] != fresh[k]}
-    gone = [k for k in changed if k in old]
-    for chunk in chunks(gone):
-        Posting.objects.filter(file=file, key__in=chunk)._raw_delete(Posting.objects.db)
-    insert_postings(file, [(k, fresh[k]) for k in sorted(changed) if k in fresh])
-    return changed
+    return write_many_postings([(file, postings, new)])[file.pk]
 
 
-def insert_postings(file: SourceFile, rows: list[tuple[str, Any]]) -> None:
-    """Many rows at once: COPY on PostgreSQL (a cold scan writes ~160 per file), else bulk INSERTs."""
+def write_many_postings(
+    files: Sequence[tuple[SourceFile, Mapping[str, Any] | None, bool]],
+) -> dict[int, set[str]]:
+    """`write_postings` for several files in a few statements: {file pk: keys changed}.
+
+    One query reads the old postings of every file that had some, one COPY writes the new rows.
+    """
+    known = [file.pk for file, _, new in files if not new]
+    old: dict[int, dict[str, Any]] = {pk: {} for pk in known}
+    if known:
+        rows = Posting.objects.filter(file_id__in=known).values_list("file_id", "key", "payload")
+        for file_id, key, payload in rows.iterator(chunk_size=5000):
+            old[file_id][key] = payload
+    changed_by_file: dict[int, set[str]] = {}
+    inserts: list[tuple[SourceFile, str, Any]] = []
+    for file, postings, _ in files:
+        before = old.get(file.pk, {})
+        fresh = dict(postings or {})
+        changed = {k for k in before.keys() | fresh.keys() if before.get(k, _ABSENT) != fresh.get(k, _ABSENT)}
+        for chunk in chunks(k for k in changed if k in before):
+            Posting.objects.filter(file=file, key__in=chunk)._raw_delete(Posting.objects.db)
+        inserts += [(file, k, fresh[k]) for k in sorted(changed) if k in fresh]
+        changed_by_file[file.pk] = changed
+    insert_postings(inserts)
+    return changed_by_file
+
+
+_ABSENT = object()  # a key missing on one side differs from any payload, None included
+
+
+def insert_postings(rows: list[tuple[SourceFile, str, Any]]) -> None:
+    """Many rows at once: one COPY on PostgreSQL (a cold scan writes ~160 per file), else bulk INSERTs."""
     if not rows:
         return
     if connection.vendor == "postgresql":
@@ -79,11 +102,11 @@ def insert_postings(file: SourceFile, rows: list[tuple[str, Any]]) -> None:
             connection.cursor() as cursor,
             cursor.cursor.copy(f"COPY {table} (tree_id, file_id, key, payload) FROM STDIN") as copy,
         ):
-            for key, payload in rows:
+            for file, key, payload in rows:
                 copy.write_row((file.tree_id, file.pk, key, json.dumps(payload)))
         return
     Posting.objects.bulk_create(
-        [Posting(tree_id=file.tree_id, file=file, key=k, payload=p) for k, p in rows], batch_size=CHUNK
+        [Posting(tree_id=file.tree_id, file=file, key=k, payload=p) for file, k, p in rows], batch_size=CHUNK
     )
 
 
