@@ -19,7 +19,7 @@ from django.utils import timezone
 from kloros_site.analysis import evaluation, measurements, source
 from kloros_site.analysis.messages import FileVersion
 from kloros_site.analysis.models import ChangedKeys, PendingFile, SourceFile, Tree
-from kloros_site.analysis.store import write_many_postings
+from kloros_site.analysis.postings import write_many_postings
 from monitors import ENGINE_VERSION
 from monitors.config import DEFAULT, Config
 from monitors.engine import analyze_or_placeholder, placeholder
