@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -27,6 +27,9 @@ from monitors.engine import analyze_or_placeholder, placeholder
 log = logging.getLogger(__name__)
 # the database is away (a restart): a batch waits it out whole instead of failing file by file
 DATABASE_AWAY = (OperationalError, InterfaceError)
+# what the database (or its driver) refuses of one file's values; anything else (a time limit)
+# ends the batch as it would end a single file's task
+REFUSED = (DatabaseError, ValueError, OverflowError)
 
 
 def analysis_version(config: Config) -> str:
@@ -92,7 +95,7 @@ def _store_isolating(
         return _store_retrying(tree, versions)
     except DATABASE_AWAY:
         raise  # the whole batch is retried: every version is idempotent and stale-aware
-    except Exception:
+    except REFUSED:
         log.exception("storing %d files at once failed; storing them one by one", len(versions))
     outcomes = []
     for version in versions:
@@ -100,7 +103,7 @@ def _store_isolating(
             outcomes += _store_retrying(tree, [version])
         except DATABASE_AWAY:
             raise
-        except Exception as exc:
+        except REFUSED as exc:
             log.exception("could not store %s", version.path)
             failed(version, exc)
             outcomes.append(f"failed:{type(exc).__name__}")
