@@ -36,11 +36,14 @@ def note_analyses(tree: Tree, outcomes: list[tuple[str, str]]) -> None:
         return
     _last_work = (tree.pk, outcomes[-1][0])
     now = timezone.now()
+    events = [
+        RuntimeEvent(tree=tree, kind=Kind.ANALYSIS, at=now, path=path, detail=o[:64]) for path, o in outcomes
+    ]
     try:
-        RuntimeEvent.objects.bulk_create(
-            RuntimeEvent(tree=tree, kind=Kind.ANALYSIS, at=now, path=path, detail=outcome[:64])
-            for path, outcome in outcomes
-        )
+        if len(events) == 1:
+            events[0].save()  # one statement: bulk_create would wrap it in a transaction of its own
+        else:
+            RuntimeEvent.objects.bulk_create(events)
     except Exception:  # a lost measurement must not fail an analysis that is already stored
         log.warning("could not record the analysis of %s", outcomes[0][0], exc_info=True)
 
