@@ -1,6 +1,6 @@
 """What the pipeline measures about itself, for the runtime questions (kloros_site.analysis.runtime).
 
-Workers call `note_analysis` for every file version they process (`note_evaluation` when they
+Workers call `note_analyses` for the file versions they process (`note_evaluation` when they
 evaluate a tree) and `note_recycle` when a pool process leaves for memory; the periodic check
 calls `sample_backlog`. Each is at most one small insert.
 """

@@ -1,8 +1,9 @@
 """Plain functions that move one file's analysis from the engine into the database.
 
-Tasks and commands call these; nothing here knows about Celery. Extraction (`record`) runs on
-any worker in parallel and locks only the file's own row; what it changed is evaluated in
-batches by kloros_site.analysis.evaluation.
+Tasks and commands call these; nothing here knows about Celery. Extraction (`record`, or
+`record_batch` for several files of a backlog in one transaction) runs on any worker in parallel
+and locks only the files' own rows; what it changed is evaluated in batches by
+kloros_site.analysis.evaluation.
 """
 
 from __future__ import annotations
