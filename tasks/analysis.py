@@ -36,11 +36,20 @@ class AnalysisTask(Task):
 
 class AnalysisBatchTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
-        """Out of retries (the database stayed away): every file of the batch not stored yet."""
+        """The files of the batch not stored yet: out of retries (the database stayed away), each
+        is dead-lettered; otherwise (a time limit: one slow file) each goes again in a task of its
+        own, so that only the file that fails alone is dead-lettered."""
         for message in args[0]:
             stored = SourceFile.objects.filter(tree__path=message["root"], path=message["path"])
-            if not stored.filter(seq__gte=message["seq"]).exists():
-                dead_letter(message, f"{type(exc).__name__}: {exc}", self.request.retries + 1)
+            if stored.filter(seq__gte=message["seq"]).exists():
+                continue
+            if not isinstance(exc, (OperationalError, InterfaceError)):
+                try:
+                    enqueue.send_message(message)
+                    continue
+                except Exception:  # broker away as well: the dead letter keeps the file
+                    log.warning("could not send %s again alone", message["path"], exc_info=True)
+            dead_letter(message, f"{type(exc).__name__}: {exc}", self.request.retries + 1)
 
 
 RETRIES = {

@@ -139,14 +139,22 @@ class Feeder:
 
         A few rows go one per message, so idle workers share them; a backlog goes several files
         per message (at most batch_files and batch_bytes of content, a bigger file alone),
-        spread over at least SPREAD messages so that several workers share it too.
+        spread over at least SPREAD messages so that several workers share it too. A row sent
+        before whose task was lost goes alone: a file that kills its worker takes no other with it.
         """
+        for row in [r for r in rows if r.dispatched_at is not None]:
+            if room <= 0:
+                return
+            yield [(row, self._read(row))]
+            room -= 1
+        rows = [r for r in rows if r.dispatched_at is None]
+        if room <= 0 or not rows:
+            return
         per = max(1, min(self.batch_files, len(rows) // SPREAD), -(-len(rows) // room))
         group: list[tuple[PendingFile, FileVersion]] = []
         size = 0
         for row in rows:
-            root = Path(row.tree.path)
-            version = read_version(root, root / row.path, settings.KLR_MAX_FILE_BYTES)
+            version = self._read(row)
             length = len(version.data or b"")
             if group and (len(group) >= per or size + length > self.batch_bytes):
                 yield group
@@ -158,6 +166,10 @@ class Feeder:
             size += length
         if group:
             yield group
+
+    def _read(self, row: PendingFile) -> FileVersion:
+        root = Path(row.tree.path)
+        return read_version(root, root / row.path, settings.KLR_MAX_FILE_BYTES)
 
     def send_now(self, root: Path, paths: list[str]) -> bool:
         """The watcher's path for a few changes while the queue has plenty of room: read each file,

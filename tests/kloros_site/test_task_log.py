@@ -76,3 +76,27 @@ def test_a_batch_out_of_retries_dead_letters_the_files_not_stored():
         analysis.OperationalError("gone"), "id", [[stored.to_message(), lost.to_message()]], {}, None
     )
     assert list(DeadLetter.objects.values_list("path", "error")) == [("lost.py", "OperationalError: gone")]
+
+
+@pytest.mark.django_db
+def test_a_batch_cut_off_by_its_time_limit_sends_each_file_not_stored_alone(monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from kloros_site.analysis.models import DeadLetter
+    from kloros_site.analysis.services import record
+    from tasks import analysis
+
+    sent = []
+    monkeypatch.setattr(
+        analysis.enqueue.app, "send_task", lambda name, **options: sent.append((name, options))
+    )
+    stored, slow, other = (version(p, b"x = 1\n") for p in ("stored.py", "slow.py", "other.py"))
+    record(stored, lambda tree_id: None)
+    messages = [m.to_message() for m in (stored, slow, other)]
+    analysis.analyze_files.on_failure(SoftTimeLimitExceeded(), "id", [messages], {}, None)
+
+    assert [(name, options["args"][0]["path"]) for name, options in sent] == [
+        ("kloros.analyze_file", "slow.py"),
+        ("kloros.analyze_file", "other.py"),
+    ]
+    assert not DeadLetter.objects.exists()  # only a file that fails in its own task is

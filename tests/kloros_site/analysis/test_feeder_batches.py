@@ -1,6 +1,9 @@
 """A backlog goes to the workers several files per message; a few changes go one per message."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from kloros_site.analysis import pending
 from kloros_site.analysis.models import PendingFile, SourceFile
@@ -75,3 +78,15 @@ def test_a_message_holds_at_most_the_byte_bound_and_a_bigger_file_goes_alone(tmp
     assert sorted(sum(s) for s in sizes)[-1] == 6000 and [6000] in sizes
     assert all(sum(s) <= 1300 for s in sizes if s != [6000])
     assert sum(len(s) for s in sizes) == 41
+
+
+def test_a_row_whose_task_was_lost_goes_alone(tmp_path):
+    queue = Queue()
+    paths = write(tmp_path, 40)
+    pending.request(tmp_path, paths)
+    work = feeder(queue, bound=1000, files=10)
+    work.feed()
+    queue.messages.clear()  # a worker died holding them all, on a broker without acknowledgements
+    PendingFile.objects.update(dispatched_at=timezone.now() - timedelta(seconds=61))
+    assert work.feed() == 40
+    assert files_per_message(queue) == [1] * 40  # a file that kills its worker takes no other with it
