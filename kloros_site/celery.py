@@ -41,6 +41,7 @@ def _queues() -> None:
     app.conf.task_default_queue = "celery"
     app.conf.task_routes = {
         "kloros.analyze_file": {"queue": name},
+        "kloros.analyze_files": {"queue": name},
         "kloros.evaluate_tree": {"queue": evaluate},
         "kloros.runtime_check": {"queue": settings.KLR_RUNTIME_QUEUE},
     }

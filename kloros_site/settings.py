@@ -152,7 +152,11 @@ KLR_ANALYSIS_QUEUE = env_str("KLR_ANALYSIS_QUEUE", "analysis")
 KLR_ANALYSIS_RATE_LIMIT = env_str("KLR_ANALYSIS_RATE_LIMIT", "") or None
 KLR_WORKER_HARD_MEMORY_MB = env_int("KLR_WORKER_HARD_MEMORY_MB", 1024, minimum=0)  # 0: no hard cap
 # the analysis queue never holds more than this; the rest waits, coalesced, as PendingFile rows
+# (it counts messages: a backlog is sent several files per message, at most KLR_BATCH_FILES files
+# and KLR_BATCH_BYTES of content each, a bigger file alone; a few changes go one per message)
 KLR_QUEUE_BOUND = env_int("KLR_QUEUE_BOUND", 1000, minimum=1)
+KLR_BATCH_FILES = env_int("KLR_BATCH_FILES", 16, minimum=1)
+KLR_BATCH_BYTES = env_int("KLR_BATCH_BYTES", 512 * 1024, minimum=1)
 # batched evaluation (kloros_site.analysis.evaluation): a tree is evaluated once its pending work
 # has settled, or after this long when a steady trickle of edits never lets it settle
 KLR_EVALUATION_MAX_DELAY = env_float("KLR_EVALUATION_MAX_DELAY", 10.0, minimum=0.0)

@@ -9,43 +9,62 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from kloros_site.analysis import claims, enqueue, evaluation
-from kloros_site.analysis.messages import ANALYZE_FILE, EVALUATE_TREE, FileVersion
-from kloros_site.analysis.models import DeadLetter, PendingFile, Tree
-from kloros_site.analysis.services import record
+from kloros_site.analysis.messages import ANALYZE_FILE, ANALYZE_FILES, EVALUATE_TREE, FileVersion
+from kloros_site.analysis.models import DeadLetter, PendingFile, SourceFile, Tree
+from kloros_site.analysis.services import record, record_batch
 from kloros_site.celery import app
 
 log = logging.getLogger(__name__)
 
 
+def dead_letter(message: dict, error: str, attempts: int) -> None:
+    """Keep the message whole so an operator can retry it from the admin."""
+    tree, _ = Tree.objects.get_or_create(path=message["root"])
+    DeadLetter.objects.create(
+        tree=tree, path=message["path"], message=message, error=error, attempts=attempts
+    )
+    # the dead letter now owns this change; the feeder must not send it again and again
+    PendingFile.objects.filter(tree=tree, path=message["path"], seq__lte=message["seq"]).delete()
+    evaluation.request_if_due(tree, enqueue.send_evaluation)
+
+
 class AnalysisTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
-        """Out of retries: keep the message whole so an operator can retry it from the admin."""
-        message = args[0]
-        tree, _ = Tree.objects.get_or_create(path=message["root"])
-        DeadLetter.objects.create(
-            tree=tree,
-            path=message["path"],
-            message=message,
-            error=f"{type(exc).__name__}: {exc}",
-            attempts=self.request.retries + 1,
-        )
-        # the dead letter now owns this change; the feeder must not send it again and again
-        PendingFile.objects.filter(tree=tree, path=message["path"], seq__lte=message["seq"]).delete()
-        evaluation.request_if_due(tree, enqueue.send_evaluation)
+        """Out of retries (a single file's task)."""
+        dead_letter(args[0], f"{type(exc).__name__}: {exc}", self.request.retries + 1)
 
 
-@app.task(
-    base=AnalysisTask,
-    name=ANALYZE_FILE,
-    rate_limit=settings.KLR_ANALYSIS_RATE_LIMIT,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    retry_backoff_max=60,
+class AnalysisBatchTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        """The files of the batch not stored yet: out of retries (the database stayed away), each
+        is dead-lettered; otherwise (a time limit: one slow file) each goes again in a task of its
+        own, so that only the file that fails alone is dead-lettered."""
+        for message in args[0]:
+            stored = SourceFile.objects.filter(tree__path=message["root"], path=message["path"])
+            if stored.filter(seq__gte=message["seq"]).exists():
+                continue
+            if not isinstance(exc, (OperationalError, InterfaceError)):
+                try:
+                    enqueue.send_message(message)
+                    continue
+                except Exception:  # broker away as well: the dead letter keeps the file
+                    log.warning("could not send %s again alone", message["path"], exc_info=True)
+            dead_letter(message, f"{type(exc).__name__}: {exc}", self.request.retries + 1)
+
+
+RETRIES = {
+    "rate_limit": settings.KLR_ANALYSIS_RATE_LIMIT,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
     # 1+2+4+8+16 s: a database restart is waited out, not dead-lettered (with jitter, three
     # retries could all fall within a restart of a few seconds)
-    retry_jitter=False,
-    max_retries=5,
-)
+    "retry_jitter": False,
+    "max_retries": 5,
+}
+
+
+@app.task(base=AnalysisTask, name=ANALYZE_FILE, **RETRIES)
 def analyze_file(message: dict) -> str:
     """Extract one file version carried in full by the message; the worker reads no files."""
     version = FileVersion.from_message(message)
@@ -53,6 +72,23 @@ def analyze_file(message: dict) -> str:
     outcome = record(version, enqueue.send_evaluation)
     log.info("%s: %s", message["path"], OUTCOMES.get(outcome, outcome))  # the worker log names the file
     return outcome
+
+
+@app.task(base=AnalysisBatchTask, name=ANALYZE_FILES, **RETRIES)
+def analyze_files(messages: list[dict]) -> list[str]:
+    """Extract several file versions (a scan's or a storm's backlog) in one transaction; a file
+    that fails on its own is dead-lettered alone, the others are stored."""
+    versions = [FileVersion.from_message(message) for message in messages]
+    claims.claim(versions)  # the files are now in this process's hands: lost with it if it dies
+    message_of = {id(version): message for version, message in zip(versions, messages, strict=True)}
+
+    def failed(version: FileVersion, exc: Exception) -> None:
+        dead_letter(message_of[id(version)], f"{type(exc).__name__}: {exc}", 1)
+
+    outcomes = record_batch(versions, enqueue.send_evaluation, failed)
+    for version, outcome in zip(versions, outcomes, strict=True):
+        log.info("%s: %s", version.path, OUTCOMES.get(outcome, outcome))
+    return outcomes
 
 
 OUTCOMES = {

@@ -1,6 +1,6 @@
 """What the pipeline measures about itself, for the runtime questions (kloros_site.analysis.runtime).
 
-Workers call `note_analysis` for every file version they process (`note_evaluation` when they
+Workers call `note_analyses` for the file versions they process (`note_evaluation` when they
 evaluate a tree) and `note_recycle` when a pool process leaves for memory; the periodic check
 calls `sample_backlog`. Each is at most one small insert.
 """
@@ -24,15 +24,28 @@ _last_work: tuple[int, str] | None = None
 
 
 def note_analysis(tree: Tree, path: str, outcome: str) -> None:
-    """A worker has processed one version of `path` (services.record calls this)."""
+    """A worker has processed one version of `path`."""
+    note_analyses(tree, [(path, outcome)])
+
+
+def note_analyses(tree: Tree, outcomes: list[tuple[str, str]]) -> None:
+    """A worker has processed these versions, (path, outcome) each (services.record_batch calls
+    this): one insert for them all."""
     global _last_work
-    _last_work = (tree.pk, path)
+    if not outcomes:
+        return
+    _last_work = (tree.pk, outcomes[-1][0])
+    now = timezone.now()
+    events = [
+        RuntimeEvent(tree=tree, kind=Kind.ANALYSIS, at=now, path=path, detail=o[:64]) for path, o in outcomes
+    ]
     try:
-        RuntimeEvent.objects.create(
-            tree=tree, kind=Kind.ANALYSIS, at=timezone.now(), path=path, detail=outcome[:64]
-        )
+        if len(events) == 1:
+            events[0].save()  # one statement: bulk_create would wrap it in a transaction of its own
+        else:
+            RuntimeEvent.objects.bulk_create(events)
     except Exception:  # a lost measurement must not fail an analysis that is already stored
-        log.warning("could not record the analysis of %s", path, exc_info=True)
+        log.warning("could not record the analysis of %s", outcomes[0][0], exc_info=True)
 
 
 def note_evaluation(tree_id: int) -> None:

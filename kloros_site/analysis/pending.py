@@ -46,6 +46,8 @@ LOST_CHECK_SECONDS = 0.5
 FAST_RESENDS = 3
 # a row written or sent anew is "waiting": no worker holds it
 UNCLAIMED = {"claimed_by": "", "claimed_at": None}
+# a backlog is spread over at least this many messages, so that every worker gets a share
+SPREAD = 8
 
 
 def tree_for(root: Path | str) -> Tree:
@@ -96,8 +98,16 @@ class Feeder:
         redispatch_after: float,
         unclaimed_after: float | None = None,
         lost_check_seconds: float = LOST_CHECK_SECONDS,
+        *,
+        dispatch_batch: Callable[[list[FileVersion]], None] | None = None,
+        batch_files: int = 1,
+        batch_bytes: int = 0,
     ) -> None:
         self.dispatch = dispatch
+        # a backlog goes several files per message (see `_messages`); the bound counts messages
+        self.dispatch_batch = dispatch_batch
+        self.batch_files = batch_files if dispatch_batch else 1
+        self.batch_bytes = batch_bytes
         self.queue_depth = queue_depth
         self.bound = bound
         self.redispatch_after = redispatch_after
@@ -127,18 +137,58 @@ class Feeder:
                 room = min(self.bound - depth, BATCH)
                 if room <= 0:
                     return sent
-                rows = self._next_rows(room)
-                for row in rows:
+                wanted = min(room * self.batch_files, BATCH)
+                rows = self._next_rows(wanted)
+                for group in self._messages(rows, room):
                     try:
-                        self._send(row)
-                    except Exception as exc:  # broker down or full: the row stays, we try later
-                        log.warning("could not send %s: %s", row.path, exc)
+                        self._send(group)
+                    except Exception as exc:  # broker down or full: the rows stay, we try later
+                        log.warning("could not send %s: %s", ", ".join(r.path for r, _ in group), exc)
                         self._depth = None
                         return sent
-                    sent += 1
+                    sent += len(group)
                     self._depth = (self._depth or 0) + 1  # set by _estimated_depth above
-                if len(rows) < room:  # nothing more is waiting: no need to ask the broker again
+                if len(rows) < wanted:  # nothing more is waiting: no need to ask the broker again
                     return sent
+
+    def _messages(
+        self, rows: list[PendingFile], room: int
+    ) -> Iterator[list[tuple[PendingFile, FileVersion]]]:
+        """At most `room` messages of these rows' current versions (rows left over wait, unsent).
+
+        A few rows go one per message, so idle workers share them; a backlog goes several files
+        per message (at most batch_files and batch_bytes of content, a bigger file alone),
+        spread over at least SPREAD messages so that several workers share it too. A row sent
+        before whose task was lost goes alone: a file that kills its worker takes no other with it.
+        """
+        for row in [r for r in rows if r.dispatched_at is not None]:
+            if room <= 0:
+                return
+            yield [(row, self._read(row))]
+            room -= 1
+        rows = [r for r in rows if r.dispatched_at is None]
+        if room <= 0 or not rows:
+            return
+        per = max(1, min(self.batch_files, len(rows) // SPREAD), -(-len(rows) // room))
+        group: list[tuple[PendingFile, FileVersion]] = []
+        size = 0
+        for row in rows:
+            version = self._read(row)
+            length = len(version.data or b"")
+            if group and (len(group) >= per or size + length > self.batch_bytes):
+                yield group
+                room -= 1
+                if room <= 0:
+                    return
+                group, size = [], 0
+            group.append((row, version))
+            size += length
+        if group:
+            yield group
+
+    def _read(self, row: PendingFile) -> FileVersion:
+        root = Path(row.tree.path)
+        return read_version(root, root / row.path, settings.KLR_MAX_FILE_BYTES)
 
     def send_now(self, root: Path, paths: list[str]) -> bool:
         """The watcher's path for a few changes while the queue has plenty of room: read each file,
@@ -221,14 +271,20 @@ class Feeder:
         self._measured_at = time.monotonic()
         return self._depth
 
-    def _send(self, row: PendingFile) -> None:
-        root = Path(row.tree.path)
-        version = read_version(root, root / row.path, settings.KLR_MAX_FILE_BYTES)
-        self.dispatch(version)
-        # a newer change seen meanwhile (seq moved) keeps the row waiting to be sent again
-        PendingFile.objects.filter(pk=row.pk, seq=row.seq).update(
-            dispatched_at=timezone.now(), dispatched_seq=version.seq, attempts=F("attempts") + 1, **UNCLAIMED
-        )
+    def _send(self, group: list[tuple[PendingFile, FileVersion]]) -> None:
+        versions = [version for _, version in group]
+        if len(versions) == 1 or self.dispatch_batch is None:
+            self.dispatch(versions[0])
+        else:
+            self.dispatch_batch(versions)
+        for row, version in group:
+            # a newer change seen meanwhile (seq moved) keeps the row waiting to be sent again
+            PendingFile.objects.filter(pk=row.pk, seq=row.seq).update(
+                dispatched_at=timezone.now(),
+                dispatched_seq=version.seq,
+                attempts=F("attempts") + 1,
+                **UNCLAIMED,
+            )
 
     def has_backlog(self) -> bool:
         # asked once per watcher loop: an EXISTS, not a COUNT over every pending row

@@ -1,6 +1,6 @@
 """The engine's Store protocol over the database, in two halves that run in different places.
 
-Extraction (`write_postings`) stores one file's postings and returns the keys they changed. It
+Extraction (`write_postings`, kloros_site.analysis.postings) stores one file's postings and returns the keys they changed. It
 runs on any worker, in parallel, locking only that file's row: files never share posting rows.
 
 Evaluation (`DatabaseStore`, one per tree at a time under `lock_tree`) turns changed keys into
@@ -13,7 +13,7 @@ end (`flush`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import connection, transaction
@@ -21,9 +21,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from kloros_site.analysis.models import KeyRead, Posting, Question, SourceFile, Tree
+from kloros_site.analysis.postings import CHUNK, chunks, copy_rows, write_postings
 from monitors import Question as EngineQuestion
 
-CHUNK = 500  # keys per IN (...) list: well under SQLite's bound-parameter limit
 # a key more files than this post under is a hub (a common name, a big package): its postings
 # are loaded only if a monitor asks for them, not merely whether it has any
 HUB = 64
@@ -45,46 +45,6 @@ def lock_tree(tree: Tree) -> None:
     else:
         # SQLite: transaction_mode=IMMEDIATE already holds the database write lock
         Tree.objects.select_for_update().filter(pk=tree.pk).exists()
-
-
-def chunks(items: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
-    items = sorted(items)
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def write_postings(file: SourceFile, postings: Mapping[str, Any] | None, new: bool = False) -> set[str]:
-    """Replace one file's postings (None: the file is gone); return the keys whose postings changed.
-
-    Call inside the transaction that updates the file's row, after locking that row (`new`: the
-    row was inserted by this transaction, so it has no postings to compare with).
-    """
-    old = {} if new else dict(Posting.objects.filter(file=file).values_list("key", "payload"))
-    fresh = dict(postings or {})
-    changed = {k for k in old.keys() | fresh.keys() if k not in old or k not in fresh or old[k] != fresh[k]}
-    gone = [k for k in changed if k in old]
-    for chunk in chunks(gone):
-        Posting.objects.filter(file=file, key__in=chunk)._raw_delete(Posting.objects.db)
-    insert_postings(file, [(k, fresh[k]) for k in sorted(changed) if k in fresh])
-    return changed
-
-
-def insert_postings(file: SourceFile, rows: list[tuple[str, Any]]) -> None:
-    """Many rows at once: COPY on PostgreSQL (a cold scan writes ~160 per file), else bulk INSERTs."""
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        table = Posting._meta.db_table
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {table} (tree_id, file_id, key, payload) FROM STDIN") as copy,
-        ):
-            for key, payload in rows:
-                copy.write_row((file.tree_id, file.pk, key, json.dumps(payload)))
-        return
-    Posting.objects.bulk_create(
-        [Posting(tree_id=file.tree_id, file=file, key=k, payload=p) for k, p in rows], batch_size=CHUNK
-    )
 
 
 def as_engine_question(row: Question) -> EngineQuestion:
@@ -132,6 +92,8 @@ class DatabaseStore:
 
     def postings(self, key: str) -> dict[str, Any]:
         if key not in self._postings and self._counts is not None:
+            if key not in self._counts:  # the whole tree's counts say nobody posts under it
+                return {}
             self._load_kind(key)
         if key not in self._postings:
             self._load_postings([key])
@@ -215,8 +177,13 @@ class DatabaseStore:
         rows = Posting.objects.filter(tree=self.tree, key__startswith=prefix).values_list(
             "key", "file__path", "payload"
         )
-        for k, path, payload in rows.iterator(chunk_size=5000):
-            found.setdefault(k, {})[path] = payload
+        # a whole kind is up to a few hundred thousand rows: read past the ORM's per-row converters
+        sql, params = rows.query.sql_with_params()
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, params)
+            while batch := cursor.fetchmany(5000):
+                for k, path, payload in batch:
+                    found.setdefault(k, {})[path] = json.loads(payload)
         self._postings.update(found)
 
     def prefetch(self, keys: list[str]) -> None:
@@ -252,13 +219,13 @@ class DatabaseStore:
         self._flush_questions()
 
     def _flush_reads(self) -> None:
-        inserts: list[KeyRead] = []
+        inserts: list[tuple[int, str, str]] = []
         for key, before in self._dirty_reads.items():
             now = self._reads[key]
             if before - now:
                 KeyRead.objects.filter(tree=self.tree, key=key, read__in=sorted(before - now)).delete()
-            inserts += [KeyRead(tree=self.tree, key=key, read=read) for read in sorted(now - before)]
-        KeyRead.objects.bulk_create(inserts, batch_size=CHUNK)
+            inserts += [(self.tree.pk, key, read) for read in sorted(now - before)]
+        copy_rows(KeyRead, ["tree_id", "key", "read"], inserts)
         self._dirty_reads.clear()
 
     def _flush_questions(self) -> None:

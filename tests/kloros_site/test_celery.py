@@ -14,6 +14,7 @@ def test_tasks_are_json_only_and_acknowledged_late():
 
 def test_the_analysis_task_has_its_own_queue():
     assert app.conf.task_routes["kloros.analyze_file"] == {"queue": "analysis"}
+    assert app.conf.task_routes["kloros.analyze_files"] == {"queue": "analysis"}  # a backlog's batches
     # evaluations beside it, outside its bound (kloros_site.celery.evaluation_queue)
     assert app.conf.task_routes["kloros.evaluate_tree"] == {"queue": "analysis-evaluate"}
     assert {q.name for q in app.conf.task_queues} == {"celery", "analysis", "analysis-evaluate"}

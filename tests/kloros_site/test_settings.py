@@ -85,6 +85,8 @@ def cases(tmp: Path) -> dict[str, tuple[str, str, Any]]:
         "KLR_MAX_FILE_BYTES": ("2048", "settings.KLR_MAX_FILE_BYTES", 2048),
         "KLR_ANALYSIS_QUEUE": ("analysis-x", "settings.KLR_ANALYSIS_QUEUE", "analysis-x"),
         "KLR_QUEUE_BOUND": ("12", "settings.KLR_QUEUE_BOUND", 12),
+        "KLR_BATCH_FILES": ("4", "settings.KLR_BATCH_FILES", 4),
+        "KLR_BATCH_BYTES": ("4096", "settings.KLR_BATCH_BYTES", 4096),
         "KLR_ANALYSIS_RATE_LIMIT": ("10/s", "settings.KLR_ANALYSIS_RATE_LIMIT", "10/s"),
         "KLR_REDISPATCH_AFTER": ("45", "settings.KLR_REDISPATCH_AFTER", 45.0),
         "KLR_WORKER_BEAT_SECONDS": ("0.5", "settings.KLR_WORKER_BEAT_SECONDS", 0.5),
