@@ -69,7 +69,7 @@ def analyze_file(message: dict) -> str:
     """Extract one file version carried in full by the message; the worker reads no files."""
     version = FileVersion.from_message(message)
     claims.claim([version])  # the file is now in this process's hands: lost with it if it dies
-    outcome = record(version, enqueue.send_evaluation)
+    outcome = record(version, evaluation.here_or_send(enqueue.send_evaluation))
     log.info("%s: %s", message["path"], OUTCOMES.get(outcome, outcome))  # the worker log names the file
     return outcome
 
@@ -85,7 +85,7 @@ def analyze_files(messages: list[dict]) -> list[str]:
     def failed(version: FileVersion, exc: Exception) -> None:
         dead_letter(message_of[id(version)], f"{type(exc).__name__}: {exc}", 1)
 
-    outcomes = record_batch(versions, enqueue.send_evaluation, failed)
+    outcomes = record_batch(versions, evaluation.here_or_send(enqueue.send_evaluation), failed)
     for version, outcome in zip(versions, outcomes, strict=True):
         log.info("%s: %s", version.path, OUTCOMES.get(outcome, outcome))
     return outcomes

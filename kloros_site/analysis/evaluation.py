@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 # tree's counts and the kinds it reads once, whatever its size: 1,000 evaluates a cold scan of the
 # stdlib or Django in one round instead of two
 ROWS_PER_ROUND = 1000
+# at most this many file versions to evaluate are evaluated by the extraction task itself
+INLINE_ROWS = 8
 
 
 def due(tree: Tree) -> bool:
@@ -99,6 +101,21 @@ def request(tree: Tree, send: Callable[[int], None]) -> bool:
 
 def request_if_due(tree: Tree, send: Callable[[int], None]) -> bool:
     return due(tree) and request(tree, send)
+
+
+def here_or_send(send: Callable[[int], None]) -> Callable[[int], None]:
+    """The evaluation trigger of extraction: a small evaluation (an edit or a few) runs here, in
+    the task that stored the last of its files, one broker round trip sooner than a task of its
+    own; a big one (a scan's, a storm's) is sent to the evaluation queue as before."""
+
+    def evaluate_here(tree_id: int) -> None:
+        if ChangedKeys.objects.filter(tree_id=tree_id)[INLINE_ROWS:].exists():
+            send(tree_id)
+            return
+        evaluate_tree(tree_id)
+        request_if_due(Tree.objects.get(pk=tree_id), send)  # what arrived meanwhile
+
+    return evaluate_here
 
 
 def sweep(send: Callable[[int], None]) -> int:

@@ -202,3 +202,18 @@ def test_an_evaluation_leaves_no_claim_behind():
     extract("p.py", 'ChemPub().emit("ch.a")\n', [])
     evaluation.evaluate_tree(Tree.objects.get().pk)
     assert Tree.objects.values_list("evaluation_claimed_by", "evaluation_requested_at").get() == ("", None)
+
+
+def test_an_edit_is_evaluated_in_its_own_task_and_a_scan_is_sent():
+    sent: list[int] = []
+    trigger = evaluation.here_or_send(sent.append)
+    record(version("p.py", 'ChemPub().emit("ch.a")\n'), trigger)  # one edit: evaluated here
+    assert sent == [] and not ChangedKeys.objects.exists()
+    assert list(Question.objects.values_list("hypothesis", flat=True)) == ["ORPHANED_QUEUE"]
+    paths = [f"m{i}.py" for i in range(evaluation.INLINE_ROWS + 1)]
+    pending.request(ROOT, paths)
+    for path in paths:  # a scan: settled only with its last file, then too big to run here
+        record(version(path, f"import {path[:-3]}\n"), trigger)
+    tree = Tree.objects.get()
+    assert sent == [tree.pk]
+    assert ChangedKeys.objects.filter(tree=tree).count() == evaluation.INLINE_ROWS + 1
