@@ -9,7 +9,6 @@ different attributes or different constant types do not.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 
 # Below this a "clone" is an idiom (a getter, a delegating call), not a shared responsibility.
@@ -18,20 +17,22 @@ MIN_NODES = 25
 
 
 class Unit:
-    __slots__ = ("tokens", "stored", "nodes", "statements", "qualname", "line")
+    __slots__ = ("tokens", "names", "stored", "nodes", "statements", "qualname", "line")
 
     def __init__(self, qualname: str, line: int) -> None:
-        self.tokens: list[str | tuple[str]] = []
+        self.tokens: list[str] = []
+        self.names: list[int] = []  # where in tokens a name stands (renamed if bound inside)
         self.stored: set[str] = set()
         self.nodes = 0
         self.statements = 0
         self.qualname = qualname
         self.line = line
 
-    def enter(self, node: ast.AST) -> None:
-        self.tokens.append(node.__class__.__name__)
+    def enter(self, kind: str, statement: bool) -> None:
+        """A node of class `kind` begins (the visitor looks the class up once, not per node)."""
+        self.tokens.append(kind)
         self.nodes += 1
-        if isinstance(node, ast.stmt):
+        if statement:
             self.statements += 1
 
     def leave(self) -> None:
@@ -41,19 +42,23 @@ class Unit:
         self.tokens.append(word)
 
     def name(self, name: str, store: bool) -> None:
-        self.tokens.append((name,))
+        self.names.append(len(self.tokens))
+        self.tokens.append(name)
         if store:
             self.stored.add(name)
 
     def digest(self) -> str:
+        # only the name tokens can change: renaming visits them, not every token
         local: dict[str, str] = {}
-        out: list[str] = []
-        for token in self.tokens:
-            if isinstance(token, tuple):
-                name = token[0]
-                out.append(local.setdefault(name, f"\x00{len(local)}") if name in self.stored else name)
-            else:
-                out.append(token)
+        out = self.tokens.copy()
+        stored = self.stored
+        for at in self.names:
+            name = out[at]
+            if name in stored:
+                renamed = local.get(name)
+                if renamed is None:
+                    renamed = local[name] = f"\x00{len(local)}"
+                out[at] = renamed
         return hashlib.blake2b("\x1f".join(out).encode(), digest_size=10).hexdigest()
 
     def big_enough(self) -> bool:
