@@ -1,6 +1,7 @@
 """Structural hashes of function and class bodies, built during the collector's single walk.
 
-The collector reports every node it enters and leaves; a Unit turns that stream into a
+The collector reports every node it enters and leaves (Visitor.visit appends the node's class
+name to `tokens` and ")" after its children); a Unit turns that stream into a
 token list where names bound inside the unit (parameters, assignments, loop targets)
 are replaced by their order of first appearance. Two functions that differ only in
 local names, docstrings or their own name hash the same; calls to different globals,
@@ -27,16 +28,6 @@ class Unit:
         self.statements = 0
         self.qualname = qualname
         self.line = line
-
-    def enter(self, kind: str, statement: bool) -> None:
-        """A node of class `kind` begins (the visitor looks the class up once, not per node)."""
-        self.tokens.append(kind)
-        self.nodes += 1
-        if statement:
-            self.statements += 1
-
-    def leave(self) -> None:
-        self.tokens.append(")")
 
     def word(self, word: str) -> None:
         self.tokens.append(word)
