@@ -1,6 +1,8 @@
 """Structural hashes of function and class bodies, built during the collector's single walk.
 
-The collector reports every node it enters and leaves; a Unit turns that stream into a
+The collector reports every node it enters and leaves (Visitor.visit appends the node's class
+name to `tokens` and ")" after its children, inlined for speed; the module's unit is told through
+`enter`/`leave`); a Unit turns that stream into a
 token list where names bound inside a function (parameters, assignments, loop targets)
 are replaced by their order of first appearance. Two functions that differ only in
 local names, docstrings or their own name hash the same; calls to different globals,
@@ -31,10 +33,11 @@ def short_hash(parts: list[str]) -> str:
 class Unit:
     """The token stream of one function, class or module body, and its size."""
 
-    __slots__ = ("tokens", "stored", "nodes", "statements", "qualname", "line", "attributes")
+    __slots__ = ("tokens", "names", "stored", "nodes", "statements", "qualname", "line", "attributes")
 
     def __init__(self, qualname: str, line: int, attributes: bool = False) -> None:
-        self.tokens: list[str | tuple[str]] = []
+        self.tokens: list[str] = []
+        self.names: list[int] = []  # where in tokens a name stands (renamed if bound inside)
         self.stored: set[str] = set()
         self.nodes = 0
         self.statements = 0
@@ -43,7 +46,8 @@ class Unit:
         self.attributes = attributes  # a class body: the names it binds are kept as written
 
     def enter(self, node: ast.AST) -> None:
-        """The walk entered `node`: its type is a token; statements and nodes count the size."""
+        """The walk entered `node`: its type is a token; statements and nodes count the size
+        (what Visitor.visit does inline for every unit but the module's)."""
         self.tokens.append(node.__class__.__name__)
         self.nodes += 1
         if isinstance(node, ast.stmt):
@@ -57,27 +61,29 @@ class Unit:
 
     def name(self, name: str, store: bool) -> None:
         """A name the body uses; `store` when it binds it (a local, or a class body's attribute)."""
-        self.tokens.append((name,))
+        self.names.append(len(self.tokens))
+        self.tokens.append(name)
         if store:
             self.stored.add(name)
 
     def digest(self, outer: list[Unit] | None = None, aliases: Mapping[str, str] | None = None) -> str:
         """The hash of the body; `outer` (the units around this one) and `aliases` (the module's
-        imports) let module constants count by value."""
+        imports) let module constants count by value. Only name tokens can change: renaming
+        visits them by position, not every token."""
         module = outer[0] if outer and isinstance(outer[0], ModuleUnit) else None
         local: dict[str, str] = {}
-        out: list[str] = []
-        for token in self.tokens:
-            if isinstance(token, tuple):
-                name = token[0]
-                if name in self.stored:
-                    out.append(name if self.attributes else local.setdefault(name, f"\x00{len(local)}"))
-                elif module is not None and name.isupper():
-                    out.append(module.constant(name, aliases or {}))
-                else:
-                    out.append(name)
-            else:
-                out.append(token)
+        out = self.tokens.copy()
+        stored = self.stored
+        for at in self.names:
+            name = out[at]
+            if name in stored:
+                if not self.attributes:
+                    renamed = local.get(name)
+                    if renamed is None:
+                        renamed = local[name] = f"\x00{len(local)}"
+                    out[at] = renamed
+            elif module is not None and name.isupper():
+                out[at] = module.constant(name, aliases or {})
         return short_hash(out)
 
     def big_enough(self) -> bool:
@@ -112,9 +118,7 @@ class ModuleUnit(Unit):
         self.depth -= 1
         if self.depth == 0 and self.pending is not None:
             name, start = self.pending
-            self.values[name] = "=" + short_hash(
-                [t if isinstance(t, str) else t[0] for t in self.tokens[start:]]
-            )
+            self.values[name] = "=" + short_hash(self.tokens[start:])
             self.pending = None
 
     def constant(self, name: str, aliases: Mapping[str, str]) -> str:
