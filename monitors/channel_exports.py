@@ -12,8 +12,8 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
+from monitors.channel_bindings import ClassInfo, last_name
 from monitors.channel_endpoints import QUEUE_GETS, QUEUE_PUTS, TOPIC, is_queue_class, is_signal_class
-from monitors.channel_scopes import ClassInfo, last_name
 
 if TYPE_CHECKING:
     from monitors.channel_facts import ChannelCollector

@@ -20,6 +20,8 @@ import ast
 from monitors import channel_exports as exports
 from monitors import channel_scan as statements
 from monitors import channel_tree as tree_calls
+from monitors.channel_algebra import Alt, Param, Sym
+from monitors.channel_bindings import ClassInfo, Env, Func
 from monitors.channel_endpoints import (
     LIGHT_WALK_HINTS,
     QUEUE_CLASSES,
@@ -35,7 +37,7 @@ from monitors.channel_endpoints import (
     table_for,
 )  # fmt: skip
 from monitors.channel_records import ChannelFacts, Spec, argument, starred, substitute
-from monitors.channel_scopes import Alt, ClassInfo, Env, Func, Param, ScopeRecorder, Sym, root_of
+from monitors.channel_scopes import ScopeRecorder, root_of
 from monitors.channel_values import Evaluator
 from monitors.config import Config
 from monitors.facts import FileFacts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from monitors.channel_scopes import Alt, join
+from monitors.channel_algebra import Alt, join
 
 Slot = int | str  # where an argument is passed: its position, or its keyword
 

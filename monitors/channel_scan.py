@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-from monitors.channel_scopes import ClassInfo
+from monitors.channel_bindings import ClassInfo
 
 if TYPE_CHECKING:
     from monitors.channel_facts import ChannelCollector

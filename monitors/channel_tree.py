@@ -11,9 +11,9 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
+from monitors.channel_bindings import ClassInfo, Env
 from monitors.channel_endpoints import TOPIC, TOPIC_KEYWORDS
 from monitors.channel_records import Spec, root_name, slots
-from monitors.channel_scopes import ClassInfo, Env
 
 if TYPE_CHECKING:
     from monitors.channel_facts import ChannelCollector
