@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from kloros_site.analysis import evaluation
 from kloros_site.analysis.messages import FileVersion, sha256
-from kloros_site.analysis.models import DeadLetter, PendingFile, Posting, SourceFile
+from kloros_site.analysis.models import DeadLetter, PendingFile, Posting, SourceFile, Tree
 from tests.kloros_site.dashboard.operator_rows import (
     plain_static_storage,  # noqa: F401  (a fixture, used by name)
     question,
@@ -176,6 +177,15 @@ def test_outbox_queue_and_tree_lists_render(admin_client):
     assert root.path.encode() in admin_client.get(reverse("admin:analysis_tree_changelist")).content
 
 
+def worker_done(root: Tree, wait_until) -> None:
+    """The file's task goes on to evaluate the tree after storing it: the test's end empties the
+    tables (TRUNCATE), which must not run into that task's transaction (a deadlock on PostgreSQL)."""
+    wait_until(
+        lambda: evaluation.evaluated(Tree.objects.filter(pk=root.pk)),
+        message="the worker did not finish evaluating the tree",
+    )
+
+
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_reanalyze_sends_the_evidence_files_to_a_real_worker(admin_client, worker, tmp_path, wait_until):
@@ -192,6 +202,7 @@ def test_reanalyze_sends_the_evidence_files_to_a_real_worker(admin_client, worke
     )
     assert fresh.status == "analyzed"
     assert fresh.sha256 == sha256(b'ChemPub().emit("curiosity.reanalyzed")\n')
+    worker_done(root, wait_until)
 
 
 @pytest.mark.e2e
@@ -213,6 +224,7 @@ def test_retry_sends_a_dead_letter_to_a_real_worker(admin_client, worker, tmp_pa
         message="the retried task did not run",
     )
     assert stored.sha256 == sha256(data)
+    worker_done(root, wait_until)
     letter.refresh_from_db()
     assert letter.retried_at is not None
     listing = admin_client.get(reverse("admin:analysis_deadletter_changelist")).content.decode()
