@@ -70,7 +70,11 @@ class DatabaseStore:
         self._reads: dict[str, set[str]] = {}
         self._questions: dict[str, dict[str, EngineQuestion]] = {}
         self._dirty_reads: dict[str, set[str]] = {}  # key -> reads as of its last evaluation
-        self._counts: dict[str, int] | None = None  # every key's posting count, in a big batch
+        self._posted: set[str] | None = None  # every key anybody posts under, in a big batch
+        # a big batch's kinds, one str per key: the JSON of its postings, decoded when asked for.
+        # Decoded, a kind of a 10,000-file tree is several times bigger, and most keys of a kind
+        # are never asked for
+        self._kind_postings: dict[str, str] = {}
         self._kinds_loaded: set[str] = set()
         self._dirty_questions: dict[str, dict[str, EngineQuestion]] = {}
 
@@ -83,18 +87,21 @@ class DatabaseStore:
                 raise RuntimeError(f"record the SourceFile row of {path} before its postings")
             return set()
         changed = write_postings(file, postings)
-        self._counts = None  # whole-tree loads are redone by the next big prefetch
+        self._posted = None  # whole-tree loads are redone by the next big prefetch
         self._kinds_loaded.clear()
+        self._kind_postings.clear()
         for key in changed:
             self._postings.pop(key, None)
             self._exists.pop(key, None)
         return changed
 
     def postings(self, key: str) -> dict[str, Any]:
-        if key not in self._postings and self._counts is not None:
-            if key not in self._counts:  # the whole tree's counts say nobody posts under it
+        if key not in self._postings and self._posted is not None:
+            if key not in self._posted:  # the whole tree's keys say nobody posts under it
                 return {}
             self._load_kind(key)
+            if key in self._kind_postings:
+                return json.loads(self._kind_postings[key])
         if key not in self._postings:
             self._load_postings([key])
         return dict(self._postings[key])
@@ -102,8 +109,8 @@ class DatabaseStore:
     def exists(self, key: str) -> bool:
         if key in self._postings:
             return bool(self._postings[key])
-        if self._counts is not None:
-            return key in self._counts
+        if self._posted is not None:
+            return key in self._posted
         if key not in self._exists:
             self._exists[key] = Posting.objects.filter(tree=self.tree, key=key).exists()
         return self._exists[key]
@@ -172,24 +179,33 @@ class DatabaseStore:
         if prefix in self._kinds_loaded:
             return
         self._kinds_loaded.add(prefix)
-        assert self._counts is not None
-        found: dict[str, dict[str, Any]] = {}
-        rows = Posting.objects.filter(tree=self.tree, key__startswith=prefix).values_list(
-            "key", "file__path", "payload"
+        rows = (
+            Posting.objects.filter(tree=self.tree, key__startswith=prefix)
+            .order_by("key", "file__path")
+            .values_list("key", "file__path", "payload")
         )
         # a whole kind is up to a few hundred thousand rows: read past the ORM's per-row converters
+        # (the payload comes as its JSON text), a key's rows joined into the JSON of its postings
         sql, params = rows.query.sql_with_params()
+        current, parts = "", list[str]()
         with connection.chunked_cursor() as cursor:
             cursor.execute(sql, params)
             while batch := cursor.fetchmany(5000):
                 for k, path, payload in batch:
-                    found.setdefault(k, {})[path] = json.loads(payload)
-        self._postings.update(found)
+                    if k != current:
+                        self._keep_kind_key(current, parts)
+                        current, parts = k, []
+                    parts.append(f"{json.dumps(path)}:{payload}")
+        self._keep_kind_key(current, parts)
+
+    def _keep_kind_key(self, key: str, parts: list[str]) -> None:
+        if parts and key not in self._postings:  # a key loaded before keeps its decoded postings
+            self._kind_postings[key] = "{" + ",".join(parts) + "}"
 
     def prefetch(self, keys: list[str]) -> None:
-        if len(keys) > BIG_BATCH and self._counts is None:
-            counts = Posting.objects.filter(tree=self.tree).values_list("key").annotate(n=Count("id"))
-            self._counts = dict(counts.iterator(chunk_size=5000))
+        if len(keys) > BIG_BATCH and self._posted is None:
+            posted = Posting.objects.filter(tree=self.tree).values_list("key", flat=True).distinct()
+            self._posted = set(posted.iterator(chunk_size=5000))
         self._load_reads([k for k in keys if k not in self._reads])
         self._load_questions([k for k in keys if k not in self._questions])
         # what these keys read last time they are likely to read again: learn it all at once
@@ -199,9 +215,9 @@ class DatabaseStore:
     def _load_small_postings(self, keys: set[str]) -> None:
         """Whether each key has postings, and the postings themselves unless the key is a hub."""
         unknown = [k for k in keys if k not in self._postings]
-        if self._counts is not None:
+        if self._posted is not None:
             for key in unknown:
-                if key not in self._counts:
+                if key not in self._posted:
                     self._postings[key] = {}
             return  # the rest is loaded a kind at a time, when asked for
         counts: dict[str, int] = {}
