@@ -13,7 +13,7 @@ end (`flush`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import connection, transaction
@@ -67,9 +67,12 @@ class DatabaseStore:
         self.tree = tree
         self._postings: dict[str, dict[str, Any]] = {}
         self._exists: dict[str, bool] = {}
-        self._reads: dict[str, set[str]] = {}
+        self._reads: dict[str, frozenset[str]] = {}
+        # one str per key name read: a round's read-sets name the same few thousand keys tens of
+        # thousands of times, each a new str as the engine builds it
+        self._names: dict[str, str] = {}
         self._questions: dict[str, dict[str, EngineQuestion]] = {}
-        self._dirty_reads: dict[str, set[str]] = {}  # key -> reads as of its last evaluation
+        self._dirty_reads: dict[str, frozenset[str]] = {}  # key -> reads as of its last evaluation
         self._posted: set[str] | None = None  # every key anybody posts under, in a big batch
         # a big batch's kinds, one str per key: the JSON of its postings, decoded when asked for.
         # Decoded, a kind of a 10,000-file tree is several times bigger, and most keys of a kind
@@ -140,17 +143,20 @@ class DatabaseStore:
 
     def _load_reads(self, keys: list[str]) -> None:
         for chunk in chunks(keys):
-            found: dict[str, set[str]] = {key: set() for key in chunk}
+            found: dict[str, list[str]] = {key: [] for key in chunk}
             for key, read in KeyRead.objects.filter(tree=self.tree, key__in=chunk).values_list("key", "read"):
-                found[key].add(read)
-            self._reads.update(found)
+                found[key].append(read)
+            self._reads.update((key, self._interned(reads)) for key, reads in found.items())
+
+    def _interned(self, names: Iterable[str]) -> frozenset[str]:
+        return frozenset(self._names.setdefault(name, name) for name in names)
 
     def set_reads(self, key: str, reads: set[str]) -> None:
         if key not in self._reads:
             self._load_reads([key])
         if self._reads[key] != reads:
-            self._dirty_reads.setdefault(key, set(self._reads[key]))
-            self._reads[key] = set(reads)
+            self._dirty_reads.setdefault(key, self._reads[key])
+            self._reads[key] = self._interned(reads)
 
     # --- questions --------------------------------------------------------------------------
     def _load_questions(self, keys: list[str]) -> None:
