@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from kloros_site.analysis import bus_facts, claims, relay
 from kloros_site.analysis.models import ChangedKeys, PendingFile, Question, Transition, Tree
-from kloros_site.analysis.store import DatabaseStore, chunks, lock_tree
+from kloros_site.analysis.store import CHUNK, DatabaseStore, lock_tree
 from monitors import Delta, evaluate
 from monitors.engine import affected
 
@@ -192,17 +192,18 @@ def record_transitions(tree: Tree, delta: Delta, latency_ms: float | None = None
         (Transition.Kind.CHANGED, delta.changed),
         (Transition.Kind.RESOLVED, delta.resolved),
     ]
-    qids = [q.id for _, questions in kinds for q in questions]
-    rows = {}
-    for chunk in chunks(qids):
-        rows.update({row.qid: row for row in Question.objects.filter(tree=tree, qid__in=chunk)})
-    transitions = []
-    for kind, questions in kinds:
-        for q in questions:
+    # a statement's worth at a time: a cold scan opens thousands, each a row and a transition model
+    ordered = [(kind, q) for kind, questions in kinds for q in questions]
+    ids: list[int] = []
+    for i in range(0, len(ordered), CHUNK):
+        part = ordered[i : i + CHUNK]
+        rows = {row.qid: row for row in Question.objects.filter(tree=tree, qid__in=[q.id for _, q in part])}
+        transitions = []
+        for kind, q in part:
             if rows[q.id].suppressed:
                 continue
             transition = Transition(question=rows[q.id], kind=kind, latency_ms=latency_ms)
             transition.signal, transition.envelope = bus_facts.envelope_for(rows[q.id], transition)
             transitions.append(transition)
-    created = Transition.objects.bulk_create(transitions, batch_size=500)
-    return [t.pk for t in created]
+        ids += [t.pk for t in Transition.objects.bulk_create(transitions)]
+    return ids

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -67,12 +68,13 @@ class DatabaseStore:
         self.tree = tree
         self._postings: dict[str, dict[str, Any]] = {}
         self._exists: dict[str, bool] = {}
-        self._reads: dict[str, frozenset[str]] = {}
-        # one str per key name read: a round's read-sets name the same few thousand keys tens of
-        # thousands of times, each a new str as the engine builds it
+        # key -> what it read, sorted: a tuple of one str per key name (a round's read-sets name the
+        # same few thousand keys tens of thousands of times, each a new str as the engine builds
+        # it; an empty tuple costs nothing, an empty set 216 bytes)
+        self._reads: dict[str, tuple[str, ...]] = {}
         self._names: dict[str, str] = {}
         self._questions: dict[str, dict[str, EngineQuestion]] = {}
-        self._dirty_reads: dict[str, frozenset[str]] = {}  # key -> reads as of its last evaluation
+        self._dirty_reads: dict[str, tuple[str, ...]] = {}  # key -> reads as of its last evaluation
         self._posted: set[str] | None = None  # every key anybody posts under, in a big batch
         # a big batch's kinds, one str per key: the JSON of its postings, decoded when asked for.
         # Decoded, a kind of a 10,000-file tree is several times bigger, and most keys of a kind
@@ -148,13 +150,13 @@ class DatabaseStore:
                 found[key].append(read)
             self._reads.update((key, self._interned(reads)) for key, reads in found.items())
 
-    def _interned(self, names: Iterable[str]) -> frozenset[str]:
-        return frozenset(self._names.setdefault(name, name) for name in names)
+    def _interned(self, names: Iterable[str]) -> tuple[str, ...]:
+        return tuple(sorted(self._names.setdefault(name, name) for name in set(names)))
 
     def set_reads(self, key: str, reads: set[str]) -> None:
         if key not in self._reads:
             self._load_reads([key])
-        if self._reads[key] != reads:
+        if set(self._reads[key]) != reads:
             self._dirty_reads.setdefault(key, self._reads[key])
             self._reads[key] = self._interned(reads)
 
@@ -242,8 +244,8 @@ class DatabaseStore:
 
     def _flush_reads(self) -> None:
         inserts: list[tuple[int, str, str]] = []
-        for key, before in self._dirty_reads.items():
-            now = self._reads[key]
+        for key, was in self._dirty_reads.items():
+            before, now = set(was), set(self._reads[key])
             if before - now:
                 KeyRead.objects.filter(tree=self.tree, key=key, read__in=sorted(before - now)).delete()
             inserts += [(self.tree.pk, key, read) for read in sorted(now - before)]
@@ -255,36 +257,39 @@ class DatabaseStore:
         resolved: set[str] = set()
         # one row per question id, even if two keys produced it in one flush (the later key wins,
         # as in MemoryStore.all_questions): PostgreSQL refuses to upsert a row twice in one statement
-        upserts: dict[str, Question] = {}
+        upserts: dict[str, tuple[str, EngineQuestion]] = {}
         for key, before in self._dirty_questions.items():
             after = self._questions[key]
             resolved.update(qid for qid in before if qid not in after)
-            for qid, q in after.items():
-                if before.get(qid) != q:
-                    upserts[qid] = Question(
-                        tree=self.tree,
-                        qid=qid,
-                        key=key,
-                        monitor=q.monitor,
-                        hypothesis=q.hypothesis,
-                        question=q.question,
-                        evidence=list(q.evidence),
-                        severity=q.severity,
-                        capability_key=q.capability_key,
-                        status=Question.Status.OPEN,
-                        resolved_at=None,
-                        updated_at=now,
-                    )
+            upserts.update((qid, (key, q)) for qid, q in after.items() if before.get(qid) != q)
         for chunk in chunks(resolved - upserts.keys()):
             Question.objects.open().filter(tree=self.tree, qid__in=chunk).update(
                 status=Question.Status.RESOLVED, resolved_at=now, updated_at=now
             )
-        # a question that comes back reopens its row, keeping its id, history and suppression
-        Question.objects.bulk_create(
-            list(upserts.values()),
-            batch_size=CHUNK,
-            update_conflicts=True,
-            unique_fields=["tree", "qid"],
-            update_fields=[*QUESTION_FIELDS, "status", "resolved_at", "updated_at"],
-        )
+        # a question that comes back reopens its row, keeping its id, history and suppression;
+        # the rows are built a statement's worth at a time (a cold scan's are thousands of models)
+        pending = list(upserts.items())
+        for i in range(0, len(pending), CHUNK):
+            Question.objects.bulk_create(
+                [self._question_row(qid, key, q, now) for qid, (key, q) in pending[i : i + CHUNK]],
+                update_conflicts=True,
+                unique_fields=["tree", "qid"],
+                update_fields=[*QUESTION_FIELDS, "status", "resolved_at", "updated_at"],
+            )
         self._dirty_questions.clear()
+
+    def _question_row(self, qid: str, key: str, q: EngineQuestion, now: datetime) -> Question:
+        return Question(
+            tree=self.tree,
+            qid=qid,
+            key=key,
+            monitor=q.monitor,
+            hypothesis=q.hypothesis,
+            question=q.question,
+            evidence=list(q.evidence),
+            severity=q.severity,
+            capability_key=q.capability_key,
+            status=Question.Status.OPEN,
+            resolved_at=None,
+            updated_at=now,
+        )
