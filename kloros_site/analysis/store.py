@@ -29,8 +29,8 @@ from monitors import Question as EngineQuestion
 # are loaded only if a monitor asks for them, not merely whether it has any
 HUB = 64
 # past this many keys (a cold scan, a branch switch) a batch is evaluated against the whole tree:
-# every read-set, every key's posting count, and the postings of a kind once one is asked for are
-# loaded in one query each, instead of a few queries per chunk of keys and one per key missed
+# every read-set, and the postings of a kind once one of its keys is asked for (whether it has any
+# too) are loaded in one query each, instead of a few queries per chunk of keys and one per key missed
 BIG_BATCH = 4 * CHUNK
 QUESTION_FIELDS = ["key", "monitor", "hypothesis", "question", "evidence", "severity", "capability_key"]
 
@@ -75,7 +75,9 @@ class DatabaseStore:
         self._names: dict[str, str] = {}
         self._questions: dict[str, dict[str, EngineQuestion]] = {}
         self._dirty_reads: dict[str, tuple[str, ...]] = {}  # key -> reads as of its last evaluation
-        self._posted: set[str] | None = None  # every key anybody posts under, in a big batch
+        # a big batch: postings are loaded a kind at a time, and a key of a loaded kind that has
+        # none has none (no whole-tree list of keys to hold beside them)
+        self._whole_tree = False
         # a big batch's kinds, one str per key: the JSON of its postings, decoded when asked for.
         # Decoded, a kind of a 10,000-file tree is several times bigger, and most keys of a kind
         # are never asked for
@@ -92,7 +94,7 @@ class DatabaseStore:
                 raise RuntimeError(f"record the SourceFile row of {path} before its postings")
             return set()
         changed = write_postings(file, postings)
-        self._posted = None  # whole-tree loads are redone by the next big prefetch
+        self._whole_tree = False  # whole-tree loads are redone by the next big prefetch
         self._kinds_loaded.clear()
         self._kind_postings.clear()
         for key in changed:
@@ -101,12 +103,9 @@ class DatabaseStore:
         return changed
 
     def postings(self, key: str) -> dict[str, Any]:
-        if key not in self._postings and self._posted is not None:
-            if key not in self._posted:  # the whole tree's keys say nobody posts under it
-                return {}
-            self._load_kind(key)
-            if key in self._kind_postings:
-                return json.loads(self._kind_postings[key])
+        if key not in self._postings and self._whole_tree and self._load_kind(key):
+            text = self._kind_postings.get(key)
+            return {} if text is None else json.loads(text)
         if key not in self._postings:
             self._load_postings([key])
         return dict(self._postings[key])
@@ -114,8 +113,8 @@ class DatabaseStore:
     def exists(self, key: str) -> bool:
         if key in self._postings:
             return bool(self._postings[key])
-        if self._posted is not None:
-            return key in self._posted
+        if self._whole_tree and self._load_kind(key):
+            return key in self._kind_postings
         if key not in self._exists:
             self._exists[key] = Posting.objects.filter(tree=self.tree, key=key).exists()
         return self._exists[key]
@@ -180,12 +179,16 @@ class DatabaseStore:
         self._questions[key] = dict(questions)
 
     # --- batching ---------------------------------------------------------------------------
-    def _load_kind(self, key: str) -> None:
-        """Big batch: a key of this kind ("integration:class:") was asked for; more will be."""
-        monitor, kind, _ = key.split(":", 2)
+    def _load_kind(self, key: str) -> bool:
+        """Big batch: a key of this kind ("integration:class:") was asked for; more will be.
+
+        False if the key is of no kind (it is loaded alone)."""
+        monitor, kind, *rest = key.split(":", 2)
+        if not rest:
+            return False
         prefix = f"{monitor}:{kind}:"
         if prefix in self._kinds_loaded:
-            return
+            return True
         self._kinds_loaded.add(prefix)
         rows = (
             Posting.objects.filter(tree=self.tree, key__startswith=prefix)
@@ -205,15 +208,15 @@ class DatabaseStore:
                         current, parts = k, []
                     parts.append(f"{json.dumps(path)}:{payload}")
         self._keep_kind_key(current, parts)
+        return True
 
     def _keep_kind_key(self, key: str, parts: list[str]) -> None:
         if parts and key not in self._postings:  # a key loaded before keeps its decoded postings
             self._kind_postings[key] = "{" + ",".join(parts) + "}"
 
     def prefetch(self, keys: list[str]) -> None:
-        if len(keys) > BIG_BATCH and self._posted is None:
-            posted = Posting.objects.filter(tree=self.tree).values_list("key", flat=True).distinct()
-            self._posted = set(posted.iterator(chunk_size=5000))
+        if len(keys) > BIG_BATCH:
+            self._whole_tree = True
         self._load_reads([k for k in keys if k not in self._reads])
         self._load_questions([k for k in keys if k not in self._questions])
         # what these keys read last time they are likely to read again: learn it all at once
@@ -222,12 +225,9 @@ class DatabaseStore:
 
     def _load_small_postings(self, keys: set[str]) -> None:
         """Whether each key has postings, and the postings themselves unless the key is a hub."""
+        if self._whole_tree:
+            return  # loaded a kind at a time, when asked for
         unknown = [k for k in keys if k not in self._postings]
-        if self._posted is not None:
-            for key in unknown:
-                if key not in self._posted:
-                    self._postings[key] = {}
-            return  # the rest is loaded a kind at a time, when asked for
         counts: dict[str, int] = {}
         for chunk in chunks(unknown):
             rows = Posting.objects.filter(tree=self.tree, key__in=chunk).values("key").annotate(n=Count("id"))
