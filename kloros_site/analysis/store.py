@@ -279,16 +279,13 @@ class DatabaseStore:
         self._dirty_questions.clear()
 
     def _question_row(self, qid: str, key: str, q: EngineQuestion, now: datetime) -> Question:
+        same = {name: getattr(q, name) for name in QUESTION_FIELDS if name not in ("key", "evidence")}
         return Question(
             tree=self.tree,
             qid=qid,
             key=key,
-            monitor=q.monitor,
-            hypothesis=q.hypothesis,
-            question=q.question,
             evidence=list(q.evidence),
-            severity=q.severity,
-            capability_key=q.capability_key,
+            **same,
             status=Question.Status.OPEN,
             resolved_at=None,
             updated_at=now,
