@@ -15,6 +15,8 @@ counts as a trickle.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -28,11 +30,13 @@ from django.utils import timezone
 
 from kloros_site.analysis import bus_facts, claims, relay
 from kloros_site.analysis.models import ChangedKeys, PendingFile, Question, Transition, Tree
-from kloros_site.analysis.store import DatabaseStore, chunks, lock_tree
+from kloros_site.analysis.store import CHUNK, DatabaseStore, lock_tree
 from monitors import Delta, evaluate
 from monitors.engine import affected
 
 log = logging.getLogger(__name__)
+# glibc's: hands the free memory at the top of the heap and in its arenas back to the system
+_malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
 # ChangedKeys rows (file versions) evaluated in one transaction: bounds memory, and a round that
 # is cut off (time limit, killed worker) loses only its own work. Each big round loads the whole
 # tree's counts and the kinds it reads once, whatever its size: 1,000 evaluates a cold scan of the
@@ -131,7 +135,7 @@ def evaluate_tree(tree_id: int) -> int:
     a stream of edits cannot keep one task busy forever.
     """
     tree = Tree.objects.get(pk=tree_id)
-    written = 0
+    written = evaluated_rows = 0
     claims.claim_evaluation(tree_id)  # lost with this process if it dies: see request()
     try:
         last = ChangedKeys.objects.filter(tree=tree).order_by("-id").values_list("id", flat=True).first()
@@ -144,11 +148,25 @@ def evaluate_tree(tree_id: int) -> int:
             if not rows:
                 break
             written += _evaluate_rows(tree, rows)
+            evaluated_rows += len(rows)
     finally:
         Tree.objects.filter(pk=tree.pk).update(
             evaluation_requested_at=None, evaluation_claimed_by="", evaluated_at=timezone.now()
         )
+        if evaluated_rows > INLINE_ROWS:
+            release_memory()
     return written
+
+
+def release_memory() -> None:
+    """Hand the heap a big evaluation grew back to the system, as far as the allocators let go.
+
+    The worker child runs extractions next: without this it keeps the evaluation's peak (glibc
+    keeps freed memory for reuse), and every child ends up at the biggest evaluation it ran.
+    """
+    gc.collect()
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 def _evaluate_rows(tree: Tree, rows: list[tuple[int, list[str], int]]) -> int:
@@ -174,17 +192,18 @@ def record_transitions(tree: Tree, delta: Delta, latency_ms: float | None = None
         (Transition.Kind.CHANGED, delta.changed),
         (Transition.Kind.RESOLVED, delta.resolved),
     ]
-    qids = [q.id for _, questions in kinds for q in questions]
-    rows = {}
-    for chunk in chunks(qids):
-        rows.update({row.qid: row for row in Question.objects.filter(tree=tree, qid__in=chunk)})
-    transitions = []
-    for kind, questions in kinds:
-        for q in questions:
+    # a statement's worth at a time: a cold scan opens thousands, each a row and a transition model
+    ordered = [(kind, q) for kind, questions in kinds for q in questions]
+    ids: list[int] = []
+    for i in range(0, len(ordered), CHUNK):
+        part = ordered[i : i + CHUNK]
+        rows = {row.qid: row for row in Question.objects.filter(tree=tree, qid__in=[q.id for _, q in part])}
+        transitions = []
+        for kind, q in part:
             if rows[q.id].suppressed:
                 continue
             transition = Transition(question=rows[q.id], kind=kind, latency_ms=latency_ms)
             transition.signal, transition.envelope = bus_facts.envelope_for(rows[q.id], transition)
             transitions.append(transition)
-    created = Transition.objects.bulk_create(transitions, batch_size=500)
-    return [t.pk for t in created]
+        ids += [t.pk for t in Transition.objects.bulk_create(transitions)]
+    return ids

@@ -217,3 +217,33 @@ def test_an_edit_is_evaluated_in_its_own_task_and_a_scan_is_sent():
     tree = Tree.objects.get()
     assert sent == [tree.pk]
     assert ChangedKeys.objects.filter(tree=tree).count() == evaluation.INLINE_ROWS + 1
+
+
+def heard() -> tuple[list, list]:
+    transitions = list(Transition.objects.order_by("pk").values_list("kind", "question__qid", "signal"))
+    questions = sorted(Question.objects.values_list("qid", "status", "evidence"))
+    return transitions, questions
+
+
+def test_a_round_written_a_few_rows_per_statement_writes_what_one_statement_does(monkeypatch):
+    # a round's questions and transitions are written CHUNK models at a time (memory): with one
+    # per statement the same rows come out, in the same order
+    sources = {
+        "p.py": 'ChemPub().emit("ch.a")\nChemPub().emit("ch.b")\nChemPub().emit("ch.c")\n',
+        "q.py": 'ChemPub().emit("ch.d")\nChemSub("ch.z", print)\n',
+    }
+    edits = {"p.py": 'ChemPub().emit("ch.a")\nChemSub("ch.b", print)\n', "q.py": None}
+    outcomes = []
+    for chunk in (store.CHUNK, 1):
+        monkeypatch.setattr(store, "CHUNK", chunk)
+        monkeypatch.setattr(evaluation, "CHUNK", chunk)
+        with transaction.atomic():
+            for files in (sources, edits):
+                for path, source in files.items():
+                    extract(path, source)
+                evaluation.evaluate_tree(Tree.objects.get(path=ROOT).pk)
+            transitions, questions = heard()
+            outcomes.append((transitions, questions))
+            transaction.set_rollback(True)
+    assert len(outcomes[0][0]) > 4  # several opened, then some resolved
+    assert outcomes[1] == outcomes[0]

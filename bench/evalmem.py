@@ -1,0 +1,105 @@
+"""Memory of one process through extraction and a tree's evaluation (issue 11), in this process:
+record the files of a generated tree in batches of 16 (as a backlog's tasks do; no evaluation
+in between), then `evaluation.evaluate_tree`. RSS from /proc/self/status, tracemalloc's peak
+during the evaluation, and the evaluation's SQL statements.
+
+    DATABASE_URL=postgres://... .venv/bin/python -m bench.evalmem --files 1200 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import gc
+import json
+import os
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from bench import trees
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def hwm_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure(files: int, work: Path, trace: bool) -> dict:
+    from django.db import connection
+
+    from bench.queries import QueryCounter
+    from kloros_site.analysis import evaluation
+    from kloros_site.analysis.messages import FileVersion, sha256
+    from kloros_site.analysis.models import Tree
+    from kloros_site.analysis.services import record_batch
+    from monitors.scan import iter_source_files
+
+    root = trees.generated(work, files, name=f"gen{files}")
+    Tree.objects.filter(path=str(root)).delete()
+    versions = []
+    for rel, path in sorted(iter_source_files(root)):
+        data = path.read_bytes()
+        versions.append(
+            FileVersion(
+                root=str(root), path=rel, seq=time.time_ns(), sha256=sha256(data), size=len(data), data=data
+            )
+        )
+    gc.collect()
+    figures: dict = {"files": files, "rss_start": rss_mb()}
+    for i in range(0, len(versions), 16):
+        record_batch(versions[i : i + 16], lambda tree_id: None)
+        if i // 16 == 1000 // 16:
+            gc.collect()
+            figures["rss_after_1000_extracted"] = rss_mb()
+    del versions
+    gc.collect()
+    figures["rss_extracted"] = rss_mb()
+    tree = Tree.objects.get(path=str(root))
+    counter = QueryCounter()
+    if trace:
+        tracemalloc.start()
+    started = time.perf_counter()
+    with connection.execute_wrapper(counter):
+        evaluation.evaluate_tree(tree.pk)
+    figures["evaluation_s"] = round(time.perf_counter() - started, 2)
+    if trace:
+        figures["tracemalloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    figures["queries"] = counter.count
+    figures["rss_peak_so_far"] = hwm_mb()
+    figures["rss_evaluated"] = rss_mb()
+    gc.collect()
+    figures["rss_after_gc"] = rss_mb()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    figures["rss_after_trim"] = rss_mb()
+    Tree.objects.filter(pk=tree.pk).delete()
+    return {k: round(v, 1) if isinstance(v, float) else v for k, v in figures.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, nargs="+", default=[1200])
+    parser.add_argument("--trace", action="store_true", help="tracemalloc peak (slows the evaluation)")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kloros_site.settings")
+    import django
+
+    django.setup()
+    with tempfile.TemporaryDirectory() as work:
+        for files in args.files:
+            print(json.dumps(measure(files, Path(work), args.trace)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
