@@ -38,8 +38,8 @@ log = logging.getLogger(__name__)
 # glibc's: hands the free memory at the top of the heap and in its arenas back to the system
 _malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
 # ChangedKeys rows (file versions) evaluated in one transaction: bounds memory, and a round that
-# is cut off (time limit, killed worker) loses only its own work. Each big round loads the whole
-# tree's counts and the kinds it reads once, whatever its size: 1,000 evaluates a cold scan of the
+# is cut off (time limit, killed worker) loses only its own work. Each big round loads every
+# read-set and each kind it asks about once, whatever its size: 1,000 evaluates a cold scan of the
 # stdlib or Django in one round instead of two
 ROWS_PER_ROUND = 1000
 # at most this many file versions to evaluate are evaluated by the extraction task itself
