@@ -2,7 +2,9 @@
 
 The slow rule (KLR_REDISPATCH_AFTER) and Redis' visibility timeout are both an hour away here,
 and the filesystem broker has no acknowledgements at all: the only way a file that was in the
-killed worker's hands can be stored is the feeder seeing that its claimer is gone.
+killed worker's hands can be stored is the feeder seeing that its claimer is gone. RabbitMQ is
+the exception: it hands a dead connection's unacknowledged messages to another consumer at once,
+and that consumer's claim replaces the dead one before the feeder looks.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import signal
 
 import pytest
+from django.conf import settings
 
 from kloros_site.analysis.models import PendingFile
 from tests.e2e.test_storm import assert_matches_batch_scan, run_storm, settle
@@ -57,4 +60,6 @@ def test_the_file_a_killed_worker_held_is_sent_again_by_its_claim(private_stack)
     settle(stack.root)  # big.py included: stored with its last content
     assert_matches_batch_scan(stack.root)
     resent = [line for line in watcher.output().splitlines() if "whose worker is gone" in line]
-    assert [line for line in resent if killed[0] in line], resent
+    # on RabbitMQ the broker gave the file back first (see above): stored == batch is the check
+    if not settings.CELERY_BROKER_URL.startswith("amqp"):
+        assert [line for line in resent if killed[0] in line], resent
