@@ -68,6 +68,22 @@ def is_extension_point(body: list[ast.stmt], doc: ast.Constant | None) -> bool:
     return any(d is not None and FOR_SUBCLASSES.search(d.value) for d in docs)
 
 
+def is_deprecation_shim(body: list[ast.stmt]) -> bool:
+    """The body starts by warning that it is deprecated (`warnings.warn(..., RemovedInX0Warning)`):
+    it is deleted when that release comes, so copies of it are no responsibility to share."""
+    first = body[1] if len(body) > 1 and docstring(body) is not None else body[0] if body else None
+    call = first.value if isinstance(first, ast.Expr) else None
+    if not isinstance(call, ast.Call) or (dotted(call.func) or "").split(".")[-1] != "warn":
+        return False
+    category = (
+        call.args[1]
+        if len(call.args) > 1
+        else next((k.value for k in call.keywords if k.arg == "category"), None)
+    )
+    name = (dotted(category) or "").split(".")[-1] if category is not None else ""
+    return "Deprecat" in name or name.startswith("RemovedIn")
+
+
 def mark_extension(definitions: list[Definition], index: int) -> None:
     definitions[index] = replace(definitions[index], extension=True)
 
@@ -127,7 +143,7 @@ class DefinitionFacts(Visitor):
         if in_class and index is not None and any(node.name.endswith(f"_{key}") for key in keys):
             mark_extension(facts.definitions, index)
         if hashed:
-            self.finish_unit(node.name, method=in_class)
+            self.finish_unit(node.name, method=in_class, shim=is_deprecation_shim(node.body))
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -143,7 +159,7 @@ class DefinitionFacts(Visitor):
             return Scope("function", qualname, parent.cls, parent.self_name)
         return Scope("function", qualname, None, None)
 
-    def finish_unit(self, name: str, method: bool) -> None:
+    def finish_unit(self, name: str, method: bool, shim: bool = False) -> None:
         unit = self.units.pop()
         digest = unit.digest(self.units, self.aliases)
         if self.units:
@@ -152,7 +168,7 @@ class DefinitionFacts(Visitor):
             outer.word(digest)
             outer.nodes += unit.nodes
             outer.statements += unit.statements
-        if not unit.big_enough():
+        if shim or not unit.big_enough():
             return
         if method:
             self.pending_methods.append((unit, digest))

@@ -268,3 +268,42 @@ def test_small_copies_in_independent_plugins_are_scaffolding():
         **plugin("lg_netcast", "LGNetCast", big),
     }
     assert findings(big_files) == sorted(dead + question)
+
+
+# django/contrib/contenttypes/fields.py and db/models/fields/related_descriptors.py (5.2),
+# trimmed: the same deprecation shim in three classes, each deleted when the warning's release
+# comes, not shared
+SHIM = """import warnings
+
+from django.utils.deprecation import RemovedInDjango60Warning
+
+
+class {cls}:
+    def get_prefetch_queryset(self, instances, queryset=None):
+        warnings.warn(
+            "get_prefetch_queryset() is deprecated. Use get_prefetch_querysets() instead.",
+            RemovedInDjango60Warning,
+            stacklevel=2,
+        )
+        if queryset is None:
+            return self.get_prefetch_querysets(instances)
+        return self.get_prefetch_querysets(instances, [queryset])
+
+    def get_prefetch_querysets(self, instances, querysets=None):
+        return {result}
+"""
+
+
+def test_copies_of_a_deprecation_shim_are_not_a_shared_responsibility():
+    files = {
+        "fields.py": SHIM.format(cls="GenericForeignKey", result="instances, querysets"),
+        "descriptors.py": SHIM.format(cls="ForwardManyToOneDescriptor", result="list(instances)"),
+    }
+    assert [f for f in findings(files) if f[0] == "DUPLICATE_RESPONSIBILITY"] == []
+    # the same body without the warning is a copy to share
+    plain = {
+        name: source.replace("RemovedInDjango60Warning,", "UserWarning,") for name, source in files.items()
+    }
+    assert [f for f in findings(plain) if f[0] == "DUPLICATE_RESPONSIBILITY"] == [
+        ("DUPLICATE_RESPONSIBILITY", "symbol.descriptors.ForwardManyToOneDescriptor.get_prefetch_queryset")
+    ]
