@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from celery import Task
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.db import InterfaceError, OperationalError
 from kloros_site.analysis import claims, enqueue, evaluation
 from kloros_site.analysis.messages import ANALYZE_FILE, ANALYZE_FILES, EVALUATE_TREE, FileVersion
 from kloros_site.analysis.models import DeadLetter, PendingFile, SourceFile, Tree
-from kloros_site.analysis.services import record, record_batch
+from kloros_site.analysis.services import record_batch
 from kloros_site.celery import app
 
 log = logging.getLogger(__name__)
@@ -67,11 +68,7 @@ RETRIES = {
 @app.task(base=AnalysisTask, name=ANALYZE_FILE, **RETRIES)
 def analyze_file(message: dict) -> str:
     """Extract one file version carried in full by the message; the worker reads no files."""
-    version = FileVersion.from_message(message)
-    claims.claim([version])  # the file is now in this process's hands: lost with it if it dies
-    outcome = record(version, evaluation.here_or_send(enqueue.send_evaluation))
-    log.info("%s: %s", message["path"], OUTCOMES.get(outcome, outcome))  # the worker log names the file
-    return outcome
+    return extract([FileVersion.from_message(message)])[0]
 
 
 @app.task(base=AnalysisBatchTask, name=ANALYZE_FILES, **RETRIES)
@@ -79,15 +76,22 @@ def analyze_files(messages: list[dict]) -> list[str]:
     """Extract several file versions (a scan's or a storm's backlog) in one transaction; a file
     that fails on its own is dead-lettered alone, the others are stored."""
     versions = [FileVersion.from_message(message) for message in messages]
-    claims.claim(versions)  # the files are now in this process's hands: lost with it if it dies
     message_of = {id(version): message for version, message in zip(versions, messages, strict=True)}
 
     def failed(version: FileVersion, exc: Exception) -> None:
         dead_letter(message_of[id(version)], f"{type(exc).__name__}: {exc}", 1)
 
+    return extract(versions, failed)
+
+
+def extract(
+    versions: list[FileVersion], failed: Callable[[FileVersion, Exception], None] | None = None
+) -> list[str]:
+    """What both analysis tasks do: claim the files, store them, evaluate or ask for it, log each."""
+    claims.claim(versions)  # the files are now in this process's hands: lost with it if it dies
     outcomes = record_batch(versions, evaluation.here_or_send(enqueue.send_evaluation), failed)
     for version, outcome in zip(versions, outcomes, strict=True):
-        log.info("%s: %s", version.path, OUTCOMES.get(outcome, outcome))
+        log.info("%s: %s", version.path, OUTCOMES.get(outcome, outcome))  # the worker log names the file
     return outcomes
 
 

@@ -23,11 +23,6 @@ Kind = RuntimeEvent.Kind
 _last_work: tuple[int, str] | None = None
 
 
-def note_analysis(tree: Tree, path: str, outcome: str) -> None:
-    """A worker has processed one version of `path`."""
-    note_analyses(tree, [(path, outcome)])
-
-
 def note_analyses(tree: Tree, outcomes: list[tuple[str, str]]) -> None:
     """A worker has processed these versions, (path, outcome) each (services.record_batch calls
     this): one insert for them all."""

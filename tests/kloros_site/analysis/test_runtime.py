@@ -171,7 +171,7 @@ def test_memory_recycles_ask_with_the_files_and_change_when_another_file_joins(t
 def test_a_recycle_is_recorded_against_what_the_process_did_last(tree):
     measurements.forget_last_work()
     assert measurements.note_recycle(180_000, "w@h") is False  # no analysis yet: nothing to blame
-    measurements.note_analysis(tree, "huge.py", "analyzed")
+    measurements.note_analyses(tree, [("huge.py", "analyzed")])
     assert measurements.note_recycle(180_000, "w@h") is True
     measurements.forget_last_work()  # the next task starts
     assert measurements.note_recycle(180_000, "w@h") is False
