@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection
@@ -35,6 +36,7 @@ from kloros_site.analysis.models import PendingFile, Tree
 from kloros_site.analysis.reader import read_version
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 BATCH = 200
 # the broker is asked for the queue's depth at most this often while the estimate (the last
 # answer plus what was sent since, an overestimate since workers only take away) leaves room
@@ -170,18 +172,24 @@ class Feeder:
         if room <= 0 or not rows:
             return
         per = max(1, min(self.batch_files, len(rows) // SPREAD), -(-len(rows) // room))
-        group: list[tuple[PendingFile, FileVersion]] = []
+        for group in self._chunks(((row, self._read(row)) for row in rows), per):
+            yield group
+            room -= 1
+            if room <= 0:
+                return
+
+    def _chunks(
+        self, pairs: Iterable[tuple[T, FileVersion]], per: int
+    ) -> Iterator[list[tuple[T, FileVersion]]]:
+        """Messages of at most `per` files and batch_bytes of content (a bigger file alone)."""
+        group: list[tuple[T, FileVersion]] = []
         size = 0
-        for row in rows:
-            version = self._read(row)
+        for item, version in pairs:
             length = len(version.data or b"")
             if group and (len(group) >= per or size + length > self.batch_bytes):
                 yield group
-                room -= 1
-                if room <= 0:
-                    return
                 group, size = [], 0
-            group.append((row, version))
+            group.append((item, version))
             size += length
         if group:
             yield group
@@ -192,9 +200,10 @@ class Feeder:
 
     def send_now(self, root: Path, paths: list[str]) -> bool:
         """The watcher's path for a few changes while the queue has plenty of room: read each file,
-        record its pending row already marked as sent (one statement), then send it. False when
-        the queue is too full to skip the feeder's lock: then the caller records the changes with
-        `request` and lets `feed` send them.
+        record its pending row already marked as sent (one statement), then send them, several
+        files per message (what one pass of the watcher found: a burst, or the saves of a stream
+        that came in while the last ones were sent). False when the queue is too full to skip the
+        feeder's lock: then the caller records the changes with `request` and lets `feed` send them.
 
         Two feeders each sending at most half the room they estimate cannot overfill the queue.
         """
@@ -203,30 +212,37 @@ class Feeder:
         except Exception:
             self._depth = None
             return False
-        if depth + len(paths) > self.bound // 2:
+        paths = sorted(set(paths))
+        if depth + -(-len(paths) // self.batch_files) > self.bound // 2:
             return False
         tree = tree_for(root)
         seq = time.time_ns()
-        versions = [
-            read_version(root, root / path, settings.KLR_MAX_FILE_BYTES) for path in sorted(set(paths))
-        ]
+        versions = [read_version(root, root / path, settings.KLR_MAX_FILE_BYTES) for path in paths]
         now = timezone.now()
         rows = [
             PendingFile(tree=tree, path=v.path, seq=seq, dispatched_at=now, dispatched_seq=v.seq, attempts=1)
             for v in versions
         ]
         _upsert(rows, ["seq", "dispatched_at", "dispatched_seq", "attempts", *UNCLAIMED])
-        for i, version in enumerate(versions):
+        # as few messages as batch_files allows, the files shared evenly between them
+        per = -(-len(versions) // max(1, -(-len(versions) // self.batch_files)))
+        for group in self._chunks(((v.path, v) for v in versions), per):
             try:
-                self.dispatch(version)
+                self._dispatch([version for _, version in group])
             except Exception as exc:  # broker away: the rest are pending and unsent, for feed()
-                log.warning("could not send %s: %s", version.path, exc)
-                unsent = [v.path for v in versions[i:]]
+                log.warning("could not send %s: %s", ", ".join(path for path, _ in group), exc)
+                unsent = paths[paths.index(group[0][0]) :]
                 PendingFile.objects.filter(tree=tree, path__in=unsent, seq=seq).update(dispatched_at=None)
                 self._depth = None
                 return True
             self._depth = (self._depth or 0) + 1  # set by _estimated_depth above
         return True
+
+    def _dispatch(self, versions: list[FileVersion]) -> None:
+        if len(versions) == 1 or self.dispatch_batch is None:
+            self.dispatch(versions[0])
+        else:
+            self.dispatch_batch(versions)
 
     def _next_rows(self, room: int) -> list[PendingFile]:
         """Rows to send: lost claims first (older work, and few), then new rows, then rows sent
@@ -272,11 +288,7 @@ class Feeder:
         return self._depth
 
     def _send(self, group: list[tuple[PendingFile, FileVersion]]) -> None:
-        versions = [version for _, version in group]
-        if len(versions) == 1 or self.dispatch_batch is None:
-            self.dispatch(versions[0])
-        else:
-            self.dispatch_batch(versions)
+        self._dispatch([version for _, version in group])
         for row, version in group:
             # a newer change seen meanwhile (seq moved) keeps the row waiting to be sent again
             PendingFile.objects.filter(pk=row.pk, seq=row.seq).update(
