@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection
@@ -31,12 +30,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from kloros_site.analysis import claims
+from kloros_site.analysis.batches import chunks, full
 from kloros_site.analysis.messages import FileVersion
 from kloros_site.analysis.models import PendingFile, Tree
 from kloros_site.analysis.reader import read_version
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 BATCH = 200
 # the broker is asked for the queue's depth at most this often while the estimate (the last
 # answer plus what was sent since, an overestimate since workers only take away) leaves room
@@ -50,6 +49,10 @@ FAST_RESENDS = 3
 UNCLAIMED = {"claimed_by": "", "claimed_at": None}
 # a backlog is spread over at least this many messages, so that every worker gets a share
 SPREAD = 8
+# messages waiting in the queue that keep the workers busy: while it holds this many, a new change
+# waits for a full message (Nagle's rule): workers that fall behind a stream of saves then get fewer,
+# bigger tasks instead of one per save, each with its own transaction and evaluation trigger
+BUSY = 2
 
 
 def tree_for(root: Path | str) -> Tree:
@@ -141,7 +144,7 @@ class Feeder:
                     return sent
                 wanted = min(room * self.batch_files, BATCH)
                 rows = self._next_rows(wanted)
-                for group in self._messages(rows, room):
+                for group in self._messages(rows, room, self._busy(depth)):
                     try:
                         self._send(group)
                     except Exception as exc:  # broker down or full: the rows stay, we try later
@@ -150,18 +153,24 @@ class Feeder:
                         return sent
                     sent += len(group)
                     self._depth = (self._depth or 0) + 1  # set by _estimated_depth above
-                if len(rows) < wanted:  # nothing more is waiting: no need to ask the broker again
+                if len(rows) < wanted or not sent:  # nothing more is waiting (or goes now)
                     return sent
 
+    def _busy(self, depth: int) -> bool:
+        """Whether the queue holds BUSY messages; the estimate only overcounts, so it is checked."""
+        return self.batch_files > 1 and depth >= BUSY and self._measure() >= BUSY
+
     def _messages(
-        self, rows: list[PendingFile], room: int
+        self, rows: list[PendingFile], room: int, busy: bool = False
     ) -> Iterator[list[tuple[PendingFile, FileVersion]]]:
         """At most `room` messages of these rows' current versions (rows left over wait, unsent).
 
         A few rows go one per message, so idle workers share them; a backlog goes several files
         per message (at most batch_files and batch_bytes of content, a bigger file alone),
-        spread over at least SPREAD messages so that several workers share it too. A row sent
-        before whose task was lost goes alone: a file that kills its worker takes no other with it.
+        spread over at least SPREAD messages so that several workers share it too; while the
+        queue is `busy`, only full messages go (the rest wait for more rows or a shorter queue).
+        A row sent before whose task was lost goes alone: a file that kills its worker takes no
+        other with it.
         """
         for row in [r for r in rows if r.dispatched_at is not None]:
             if room <= 0:
@@ -171,28 +180,18 @@ class Feeder:
         rows = [r for r in rows if r.dispatched_at is None]
         if room <= 0 or not rows:
             return
-        per = max(1, min(self.batch_files, len(rows) // SPREAD), -(-len(rows) // room))
-        for group in self._chunks(((row, self._read(row)) for row in rows), per):
-            yield group
-            room -= 1
-            if room <= 0:
-                return
-
-    def _chunks(
-        self, pairs: Iterable[tuple[T, FileVersion]], per: int
-    ) -> Iterator[list[tuple[T, FileVersion]]]:
-        """Messages of at most `per` files and batch_bytes of content (a bigger file alone)."""
-        group: list[tuple[T, FileVersion]] = []
-        size = 0
-        for item, version in pairs:
-            length = len(version.data or b"")
-            if group and (len(group) >= per or size + length > self.batch_bytes):
-                yield group
-                group, size = [], 0
-            group.append((item, version))
-            size += length
-        if group:
-            yield group
+        per = self.batch_files if busy else max(1, min(self.batch_files, len(rows) // SPREAD))
+        per = max(per, -(-len(rows) // room))
+        last: list[tuple[PendingFile, FileVersion]] = []
+        for group in chunks(((row, self._read(row)) for row in rows), per, self.batch_bytes):
+            if last:
+                yield last
+                room -= 1
+                if room <= 0:
+                    return
+            last = group
+        if last and (not busy or full(last, per, self.batch_bytes)):
+            yield last
 
     def _read(self, row: PendingFile) -> FileVersion:
         root = Path(row.tree.path)
@@ -213,7 +212,7 @@ class Feeder:
             self._depth = None
             return False
         paths = sorted(set(paths))
-        if depth + -(-len(paths) // self.batch_files) > self.bound // 2:
+        if depth + -(-len(paths) // self.batch_files) > self.bound // 2 or self._busy(depth):
             return False
         tree = tree_for(root)
         seq = time.time_ns()
@@ -226,7 +225,7 @@ class Feeder:
         _upsert(rows, ["seq", "dispatched_at", "dispatched_seq", "attempts", *UNCLAIMED])
         # as few messages as batch_files allows, the files shared evenly between them
         per = -(-len(versions) // max(1, -(-len(versions) // self.batch_files)))
-        for group in self._chunks(((v.path, v) for v in versions), per):
+        for group in chunks(((v.path, v) for v in versions), per, self.batch_bytes):
             try:
                 self._dispatch([version for _, version in group])
             except Exception as exc:  # broker away: the rest are pending and unsent, for feed()

@@ -141,3 +141,19 @@ def test_a_message_the_broker_refuses_leaves_its_files_to_the_feeder(tmp_path):
     assert work.feed() == 10
     queue.work()
     assert SourceFile.objects.count() == 20 and not PendingFile.objects.exists()
+
+
+def test_while_the_queue_keeps_the_workers_busy_only_full_messages_go(tmp_path):
+    queue = Queue()
+    queue.messages += ["waiting", "waiting"]  # pending.BUSY messages nobody has taken yet
+    paths = write(tmp_path, 20)
+    work = feeder(queue, bound=1000, files=16)
+    assert not work.send_now(tmp_path, paths[:5])  # the watcher leaves them to the feeder
+    pending.request(tmp_path, paths[:5])
+    assert work.feed() == 0  # a message of 5 waits for more files or a shorter queue
+    pending.request(tmp_path, paths)
+    assert work.feed() == 16 and files_per_message(queue)[2:] == [16]
+    del queue.messages[:2]  # the workers took them
+    assert work.feed() == 4 and files_per_message(queue) == [16, 1, 1, 1, 1]
+    queue.work()
+    assert SourceFile.objects.count() == 20 and not PendingFile.objects.exists()
