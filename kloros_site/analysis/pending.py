@@ -121,6 +121,7 @@ class Feeder:
         self._next_lost_check = 0.0
         self._depth: int | None = None  # estimated messages in the queue (see DEPTH_CACHE_SECONDS)
         self._measured_at = 0.0
+        self.busy = False  # the queue held BUSY messages at the last feed
 
     def _estimated_depth(self) -> int:
         stale = time.monotonic() - self._measured_at > DEPTH_CACHE_SECONDS
@@ -157,8 +158,10 @@ class Feeder:
                     return sent
 
     def _busy(self, depth: int) -> bool:
-        """Whether the queue holds BUSY messages; the estimate only overcounts, so it is checked."""
-        return self.batch_files > 1 and depth >= BUSY and self._measure() >= BUSY
+        """Whether the queue holds BUSY messages; the estimate only overcounts, so it is checked.
+        `send_now` goes by the last answer, so that the watcher's sending waits for no broker query."""
+        self.busy = self.batch_files > 1 and depth >= BUSY and self._measure() >= BUSY
+        return self.busy
 
     def _messages(
         self, rows: list[PendingFile], room: int, busy: bool = False
@@ -212,7 +215,7 @@ class Feeder:
             self._depth = None
             return False
         paths = sorted(set(paths))
-        if depth + -(-len(paths) // self.batch_files) > self.bound // 2 or self._busy(depth):
+        if depth + -(-len(paths) // self.batch_files) > self.bound // 2 or self.busy:
             return False
         tree = tree_for(root)
         seq = time.time_ns()

@@ -148,9 +148,9 @@ def test_while_the_queue_keeps_the_workers_busy_only_full_messages_go(tmp_path):
     queue.messages += ["waiting", "waiting"]  # pending.BUSY messages nobody has taken yet
     paths = write(tmp_path, 20)
     work = feeder(queue, bound=1000, files=16)
-    assert not work.send_now(tmp_path, paths[:5])  # the watcher leaves them to the feeder
     pending.request(tmp_path, paths[:5])
     assert work.feed() == 0  # a message of 5 waits for more files or a shorter queue
+    assert not work.send_now(tmp_path, paths[5:8])  # and the watcher's changes go to the feeder
     pending.request(tmp_path, paths)
     assert work.feed() == 16 and files_per_message(queue)[2:] == [16]
     del queue.messages[:2]  # the workers took them
