@@ -22,11 +22,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import reduce
+from operator import or_
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import BigIntegerField, Case, F, Q, Value, When
 from django.utils import timezone
 
 from kloros_site.analysis import claims
@@ -291,14 +293,16 @@ class Feeder:
 
     def _send(self, group: list[tuple[PendingFile, FileVersion]]) -> None:
         self._dispatch([version for _, version in group])
-        for row, version in group:
-            # a newer change seen meanwhile (seq moved) keeps the row waiting to be sent again
-            PendingFile.objects.filter(pk=row.pk, seq=row.seq).update(
-                dispatched_at=timezone.now(),
-                dispatched_seq=version.seq,
-                attempts=F("attempts") + 1,
-                **UNCLAIMED,
-            )
+        # one statement for the message; a newer change seen meanwhile (seq moved) keeps its row
+        # waiting to be sent again
+        sent = reduce(or_, (Q(pk=row.pk, seq=row.seq) for row, _ in group))
+        seqs = [When(pk=row.pk, then=Value(version.seq)) for row, version in group]
+        PendingFile.objects.filter(sent).update(
+            dispatched_at=timezone.now(),
+            dispatched_seq=Case(*seqs, output_field=BigIntegerField()),
+            attempts=F("attempts") + 1,
+            **UNCLAIMED,
+        )
 
     def has_backlog(self) -> bool:
         # asked once per watcher loop: an EXISTS, not a COUNT over every pending row

@@ -157,3 +157,17 @@ def test_while_the_queue_keeps_the_workers_busy_only_full_messages_go(tmp_path):
     assert work.feed() == 4 and files_per_message(queue) == [16, 1, 1, 1, 1]
     queue.work()
     assert SourceFile.objects.count() == 20 and not PendingFile.objects.exists()
+
+
+def test_a_message_marks_its_rows_sent_in_one_statement(tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    queue = Queue()
+    pending.request(tmp_path, write(tmp_path, 32))
+    with CaptureQueriesContext(connection) as captured:
+        assert feeder(queue, bound=1000, files=16).feed() == 32
+    updates = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == len(queue.messages) == 8  # spread over SPREAD messages of 4
+    queue.work()
+    assert SourceFile.objects.count() == 32 and not PendingFile.objects.exists()
