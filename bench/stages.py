@@ -39,7 +39,7 @@ def worker_log(logs: Path) -> dict[str, dict[str, float]]:
                 continue
             stamp = datetime.strptime(found[1], "%Y-%m-%d %H:%M:%S,%f").timestamp()
             if found[2] == "tasks.analysis":
-                paths.append(found[3].rsplit(": ", 1)[0])
+                paths.append(found[3].split(": ", 1)[0])  # "<path>: <outcome, maybe with a colon>"
                 continue
             task = TASK.search(found[3])
             if not task:
