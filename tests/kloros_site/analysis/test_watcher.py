@@ -17,6 +17,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class Sent(list):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []  # files in each message of several
+
+    def batch(self, versions) -> None:
+        self.batches.append(len(versions))
+        self.extend(versions)
+
     def paths(self) -> list[str]:
         return [v.path for v in self]
 
@@ -32,9 +40,17 @@ def watch(tmp_path, wait_until):
     sent = Sent()
     watchers = []
 
-    def start() -> Watcher:
-        feeder = Feeder(sent.append, lambda: 0, 1000, 60)
-        watcher = Watcher([root], {root: walker_for(root)}, feeder, 10_000, tick=0.1)
+    def start(files: int = 1, **options) -> Watcher:
+        feeder = Feeder(
+            sent.append,
+            lambda: 0,
+            1000,
+            60,
+            dispatch_batch=sent.batch,
+            batch_files=files,
+            batch_bytes=1 << 20,
+        )
+        watcher = Watcher([root], {root: walker_for(root)}, feeder, 10_000, tick=0.1, **options)
         watcher.start()
         thread = threading.Thread(target=watcher.run, daemon=True)
         thread.start()
@@ -63,6 +79,28 @@ def test_a_burst_of_saves_is_sent_a_few_times_with_the_final_content_last(watch,
         target.write_text(f"x = {i}\n")
     wait_until(lambda: sent and sent[-1].data == b"x = 49\n", message=f"last sent: {sent[-1:]}")
     assert len(sent) < 10, f"{len(sent)} tasks for one burst of 50 saves"
+
+
+def test_a_file_its_writer_closed_is_sent_without_waiting_for_quiet(watch, wait_until):
+    root, sent, start = watch
+    start(quiet_seconds=3600)
+    with open(root / "open.py", "w") as handle:
+        handle.write("x = 1\n")
+        handle.flush()
+        (root / "closed.py").write_text("y = 1\n")
+        wait_until(lambda: "closed.py" in sent.paths())
+        assert "open.py" not in sent.paths()  # written, not closed yet: it waits for its close
+    wait_until(lambda: "open.py" in sent.paths())
+    assert sent[-1].data == b"x = 1\n"
+
+
+def test_a_stream_of_saves_goes_several_files_per_message(watch, wait_until):
+    root, sent, start = watch
+    start(files=16, send_gap=0.5)
+    for i in range(20):
+        (root / f"s{i}.py").write_text(f"x = {i}\n")
+    wait_until(lambda: len(sent) == 20, message=f"sent: {sent.paths()}")
+    assert sum(sent.batches) > 1, f"messages of one file each: {sent.paths()}"
 
 
 def test_an_editor_save_by_rename_and_ignored_files(watch, wait_until):
