@@ -53,14 +53,16 @@ def due(tree: Tree) -> bool:
     pending = PendingFile.objects.filter(tree=tree)
     changes = ChangedKeys.objects.filter(tree=tree).order_by("id").values("seq")[:1]
     # one round trip for the common answers: nothing to evaluate, or settled
-    oldest, unsettled, evaluated_at = (
+    oldest, unsettled, evaluated_at, holds_until = (
         Tree.objects.filter(pk=tree.pk)
-        .values_list(Subquery(changes), Exists(pending.values("id")), "evaluated_at")
+        .values_list(Subquery(changes), Exists(pending.values("id")), "evaluated_at", "watcher_holds_until")
         .get()
     )
     if oldest is None:
         return False
-    if not unsettled:
+    # the watcher has seen more changes (a checkout still writing files) that are not rows yet
+    held = holds_until is not None and holds_until > timezone.now()
+    if not unsettled and not held:
         return True
     # a trickle (changes that keep arriving) waits at most the delay, and is evaluated at most
     # once per delay: a long stream of edits must not be evaluated after every file
@@ -72,7 +74,7 @@ def due(tree: Tree) -> bool:
     # ... and only while changes are still arriving: a backlog seen all at once (a branch switch,
     # a storm) that takes the workers longer than the delay is drained first, or the bus would
     # hear the half-switched tree's questions open and resolve again
-    return pending.filter(seq__gt=time.time_ns() - ARRIVING_NS).exists()
+    return held or pending.filter(seq__gt=time.time_ns() - ARRIVING_NS).exists()
 
 
 def evaluated(trees: QuerySet[Tree] | None = None) -> bool:

@@ -14,14 +14,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from django.db import DatabaseError, close_old_connections
+from django.utils import timezone
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from kloros_site.analysis import pending
+from kloros_site.analysis.models import Tree
 from kloros_site.analysis.pending import Feeder
 from kloros_site.analysis.reader import relative
 from kloros_site.analysis.sync import changed_paths, stored_files
@@ -35,6 +38,8 @@ TICK = 0.25
 # files per message (each message is a task: its transaction, its evaluation trigger), not one each;
 # saves further apart than this (an editor's) are sent as soon as they are seen
 SEND_GAP = 0.05
+# how long the mark of a tree whose changes the watcher holds lasts unless renewed (`_mark_holding`)
+HOLD_SECONDS = 5.0
 
 
 class TreeHandler(FileSystemEventHandler):
@@ -123,6 +128,7 @@ class Watcher:
         self.tick = tick  # the tests' watchers look again sooner than a whole second
         self.send_gap = send_gap
         self._held_until = 0.0  # no path is taken before this (see SEND_GAP)
+        self._marked: dict[Path, float] = {}  # trees marked as held, until when (monotonic)
         self._due: dict[tuple[Path, str], float] = {}
         self._reconcile = False
         self._cond = threading.Condition()
@@ -182,6 +188,7 @@ class Watcher:
         """Record coalesced paths as they fall quiet and feed the workers; blocks while idle."""
         backlog = self.feeder.has_backlog()
         while not self._stop.is_set():
+            self._mark_holding()
             with self._cond:
                 now = time.monotonic()
                 ready = [key for key, due in self._due.items() if max(due, self._held_until) <= now]
@@ -225,6 +232,27 @@ class Watcher:
                     self.touch(root, rel)
                 self.reconcile_soon()
                 backlog = True
+
+    def _mark_holding(self) -> None:
+        """Mark the trees whose changes this watcher holds back for SEND_GAP (seen, not recorded
+        yet), and unmark them once it holds none: their evaluation waits for those changes, so a
+        checkout's first files, stored before the rest are even recorded, are not evaluated alone.
+        A lone save is sent as soon as it is seen and costs no statement here."""
+        now = time.monotonic()
+        with self._cond:
+            held = {root for root, _ in self._due} if self._held_until > now else set()
+        try:
+            for root in held:
+                if self._marked.get(root, 0.0) - now < HOLD_SECONDS / 2:
+                    until = timezone.now() + timedelta(seconds=HOLD_SECONDS)
+                    Tree.objects.filter(path=str(root)).update(watcher_holds_until=until)
+                    self._marked[root] = now + HOLD_SECONDS
+            for root in set(self._marked) - held:
+                Tree.objects.filter(path=str(root)).update(watcher_holds_until=None)
+                del self._marked[root]
+        except Exception as exc:  # the database is away: the marks lapse, the pass reconciles
+            log.warning("could not mark the trees whose changes are held: %s", exc)
+            close_old_connections()
 
     def _sweep(self) -> None:
         if self.sweep is None:  # run() only calls this with a sweep

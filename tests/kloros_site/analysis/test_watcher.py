@@ -6,8 +6,9 @@ import threading
 import time
 
 import pytest
+from django.utils import timezone
 
-from kloros_site.analysis.models import PendingFile, SourceFile
+from kloros_site.analysis.models import PendingFile, SourceFile, Tree
 from kloros_site.analysis.paths import walker_for
 from kloros_site.analysis.pending import Feeder
 from kloros_site.analysis.services import record
@@ -101,6 +102,23 @@ def test_a_stream_of_saves_goes_several_files_per_message(watch, wait_until):
         (root / f"s{i}.py").write_text(f"x = {i}\n")
     wait_until(lambda: len(sent) == 20, message=f"sent: {sent.paths()}")
     assert sum(sent.batches) > 1, f"messages of one file each: {sent.paths()}"
+
+
+def test_a_tree_is_marked_unsettled_while_the_watcher_holds_its_changes(watch, wait_until):
+    """A checkout's first file is sent at once and the rest held for the send gap: stored alone, it
+    must not look like a settled tree to its evaluation (bench/run.sh branch: questions opened on
+    the half-switched tree and resolved again)."""
+    root, sent, start = watch
+    start(send_gap=2.0)
+    (root / "first.py").write_text("x = 1\n")
+    wait_until(lambda: "first.py" in sent.paths())
+    tree = Tree.objects.get()
+    assert tree.watcher_holds_until is None  # a lone save costs no mark
+    (root / "second.py").write_text("y = 1\n")
+    wait_until(lambda: Tree.objects.filter(watcher_holds_until__gt=timezone.now()).exists())
+    assert "second.py" not in sent.paths()
+    wait_until(lambda: "second.py" in sent.paths())
+    wait_until(lambda: Tree.objects.filter(watcher_holds_until=None).exists())
 
 
 def test_an_editor_save_by_rename_and_ignored_files(watch, wait_until):
