@@ -26,7 +26,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import BigIntegerField, Case, F, Q, Value, When
 from django.utils import timezone
 
 from kloros_site.analysis import claims
@@ -277,14 +277,20 @@ class Feeder:
             self.dispatch(versions[0])
         else:
             self.dispatch_batch(versions)
-        for row, version in group:
-            # a newer change seen meanwhile (seq moved) keeps the row waiting to be sent again
-            PendingFile.objects.filter(pk=row.pk, seq=row.seq).update(
-                dispatched_at=timezone.now(),
-                dispatched_seq=version.seq,
-                attempts=F("attempts") + 1,
-                **UNCLAIMED,
-            )
+        # one UPDATE for the message's rows (it was one per file: a cold scan's sending paced by
+        # round trips); a newer change seen meanwhile (seq moved) keeps its row waiting to be sent again
+        sent = Q()
+        for row, _ in group:
+            sent |= Q(pk=row.pk, seq=row.seq)
+        PendingFile.objects.filter(sent).update(
+            dispatched_at=timezone.now(),
+            dispatched_seq=Case(
+                *(When(pk=row.pk, then=Value(version.seq)) for row, version in group),
+                output_field=BigIntegerField(),
+            ),
+            attempts=F("attempts") + 1,
+            **UNCLAIMED,
+        )
 
     def has_backlog(self) -> bool:
         # asked once per watcher loop: an EXISTS, not a COUNT over every pending row
