@@ -98,3 +98,19 @@ def test_a_row_whose_task_was_lost_goes_alone(tmp_path):
     PendingFile.objects.update(dispatched_at=timezone.now() - timedelta(seconds=61))
     assert work.feed() == 40
     assert files_per_message(queue) == [1] * 40  # a file that kills its worker takes no other with it
+
+
+def test_a_message_marks_its_pending_rows_sent_in_one_statement(tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    queue = Queue()
+    pending.request(tmp_path, write(tmp_path, 40))
+    with CaptureQueriesContext(connection) as queries:
+        assert feeder(queue, bound=1000, files=10).feed() == 40
+    updates = [q for q in queries.captured_queries if q["sql"].startswith('UPDATE "analysis_pendingfile"')]
+    assert files_per_message(queue) == [5] * 8
+    assert len(updates) == 8  # one per message, not one per file
+    sent = PendingFile.objects.values_list("path", "dispatched_seq", "attempts", "claimed_by")
+    versions = {v.path: v.seq for message in queue.messages for v in message}
+    assert sorted(sent) == sorted((path, seq, 1, "") for path, seq in versions.items())
