@@ -164,10 +164,12 @@ def test_a_message_marks_its_rows_sent_in_one_statement(tmp_path):
     from django.test.utils import CaptureQueriesContext
 
     queue = Queue()
-    pending.request(tmp_path, write(tmp_path, 32))
-    with CaptureQueriesContext(connection) as captured:
-        assert feeder(queue, bound=1000, files=16).feed() == 32
-    updates = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
-    assert len(updates) == len(queue.messages) == 8  # spread over SPREAD messages of 4
-    queue.work()
-    assert SourceFile.objects.count() == 32 and not PendingFile.objects.exists()
+    pending.request(tmp_path, write(tmp_path, 40))
+    with CaptureQueriesContext(connection) as queries:
+        assert feeder(queue, bound=1000, files=10).feed() == 40
+    updates = [q for q in queries.captured_queries if q["sql"].startswith('UPDATE "analysis_pendingfile"')]
+    assert files_per_message(queue) == [5] * 8
+    assert len(updates) == 8  # one per message, not one per file
+    sent = PendingFile.objects.values_list("path", "dispatched_seq", "attempts", "claimed_by")
+    versions = {v.path: v.seq for message in queue.messages for v in message}
+    assert sorted(sent) == sorted((path, seq, 1, "") for path, seq in versions.items())
