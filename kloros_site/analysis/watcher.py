@@ -234,13 +234,14 @@ class Watcher:
                 backlog = True
 
     def _mark_holding(self) -> None:
-        """Mark the trees whose changes this watcher holds back for SEND_GAP (seen, not recorded
-        yet), and unmark them once it holds none: their evaluation waits for those changes, so a
-        checkout's first files, stored before the rest are even recorded, are not evaluated alone.
-        A lone save is sent as soon as it is seen and costs no statement here."""
+        """Mark the trees whose changes this watcher holds back (seen, not recorded yet: waiting
+        for quiet or for the send gap), and unmark them once it holds none: their evaluation waits
+        for those changes, so a checkout's first files, stored before the rest are even recorded,
+        are not evaluated alone. A lone save its writer closed is sent as soon as it is seen and
+        costs no statement here."""
         now = time.monotonic()
         with self._cond:
-            held = {root for root, _ in self._due} if self._held_until > now else set()
+            held = {root for (root, _), due in self._due.items() if max(due, self._held_until) > now}
         try:
             for root in held:
                 if self._marked.get(root, 0.0) - now < HOLD_SECONDS / 2:

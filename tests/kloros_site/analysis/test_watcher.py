@@ -121,6 +121,21 @@ def test_a_tree_is_marked_unsettled_while_the_watcher_holds_its_changes(watch, w
     wait_until(lambda: Tree.objects.filter(watcher_holds_until=None).exists())
 
 
+def test_a_change_waiting_for_quiet_marks_its_tree_too(watch, wait_until):
+    """git deletes files as it switches branches: a deletion waits for quiet, and meanwhile the tree
+    is not settled (a switch's evaluation once ran at +0.9 s on the half-switched tree)."""
+    root, sent, start = watch
+    start(quiet_seconds=2.0)
+    (root / "gone.py").write_text("x = 1\n")
+    wait_until(lambda: "gone.py" in sent.paths())
+    wait_until(lambda: Tree.objects.filter(watcher_holds_until=None).exists())
+    (root / "gone.py").unlink()
+    wait_until(lambda: Tree.objects.filter(watcher_holds_until__gt=timezone.now()).exists())
+    assert not [v for v in sent if v.deleted]
+    wait_until(lambda: [v for v in sent if v.deleted])
+    wait_until(lambda: Tree.objects.filter(watcher_holds_until=None).exists())
+
+
 def test_an_editor_save_by_rename_and_ignored_files(watch, wait_until):
     root, sent, start = watch
     (root / "build").mkdir()
