@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
-from itertools import batched
+from itertools import islice
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -49,7 +49,8 @@ def publish(transitions: Iterable[Transition]) -> bool:
     meanwhile hears from the next batch on.
     """
     with _publisher_lock:
-        for batch in batched(transitions, BATCH):
+        rest = iter(transitions)
+        while batch := list(islice(rest, BATCH)):
             try:
                 publisher().publish_many((t.signal, t.envelope) for t in batch)
             except Exception as exc:
