@@ -36,6 +36,11 @@ class PostingMemory:
         # are never asked for
         self._kind_postings: dict[str, str] = {}
         self._kinds_loaded: set[str] = set()
+        # kinds only asked whether a key has postings (so far): their keys alone. Most posting rows
+        # are `used:<name>` markers, only ever asked with exists: their JSON would be the biggest
+        # thing an evaluation holds (every file that uses a common name, under that name)
+        self._kind_keys: set[str] = set()
+        self._kinds_listed: set[str] = set()
 
     def forget(self, keys: Iterable[str]) -> None:
         """These keys' postings changed: read them again (the rest stays loaded)."""
@@ -44,10 +49,12 @@ class PostingMemory:
             self._postings.pop(key, None)
             self._exists.pop(key, None)
             self._kind_postings.pop(key, None)
+            self._kind_keys.discard(key)
         if self.whole_tree:
             # a key of a loaded kind that is not in `_kind_postings` reads as "has none": these are
             # read now, in bulk, and their answer takes precedence over the kind's
-            self._load_postings([key for key in keys if self._kind_of(key) in self._kinds_loaded])
+            known = self._kinds_loaded | self._kinds_listed
+            self._load_postings([key for key in keys if self._kind_of(key) in known])
 
     def postings(self, key: str) -> dict[str, Any]:
         if key not in self._postings and self.whole_tree and self._load_kind(key):
@@ -60,8 +67,17 @@ class PostingMemory:
     def exists(self, key: str) -> bool:
         if key in self._postings:
             return bool(self._postings[key])
-        if self.whole_tree and self._load_kind(key):
+        prefix = self._kind_of(key) if self.whole_tree else None
+        if prefix in self._kinds_loaded:
             return key in self._kind_postings
+        if prefix is not None:
+            if prefix not in self._kinds_listed:
+                self._kinds_listed.add(prefix)
+                keys = Posting.objects.filter(tree=self.tree, key__startswith=prefix).values_list(
+                    "key", flat=True
+                )
+                self._kind_keys.update(keys.distinct().iterator(chunk_size=5000))
+            return key in self._kind_keys
         if key not in self._exists:
             self._exists[key] = Posting.objects.filter(tree=self.tree, key=key).exists()
         return self._exists[key]
