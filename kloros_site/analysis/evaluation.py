@@ -189,9 +189,13 @@ def _evaluate_rows(tree: Tree, rows: list[tuple[int, list[str], int]], carry: Ca
         delta = evaluate(store, affected(store, changed), tree.analysis_config())
         ids = record_transitions(tree, delta, latency_ms)
         ChangedKeys.objects.filter(id__in=evaluated)._raw_delete(ChangedKeys.objects.db)
+        memory = store.memory
+        # the round's read-sets, questions and delta are written: let them go before the commit
+        # publishes its transitions (thousands of envelopes), not after
+        del store, delta
         if ids:
             transaction.on_commit(partial(relay.publish_committed, ids))
-    carry.keep(store.memory, evaluated)
+    carry.keep(memory, evaluated)
     return len(ids)
 
 

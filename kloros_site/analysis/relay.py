@@ -71,7 +71,14 @@ def publish_ids(ids: list[int]) -> bool:
         unpublished = Transition.objects.filter(published_at__isnull=True)
         if unpublished.filter(pk__lt=min(ids)).exists():
             return publish_backlog()
-        return publish(unpublished.filter(pk__in=ids).order_by("id"))
+        # a cold scan's round commits thousands: read BATCH models at a time, not all at once (a
+        # chunked cursor would do, but SQLite's does not isolate it from publish's own UPDATEs)
+        ordered = sorted(ids)
+        return publish(
+            row
+            for i in range(0, len(ordered), BATCH)
+            for row in unpublished.filter(pk__in=ordered[i : i + BATCH]).order_by("id")
+        )
 
 
 def publish_committed(ids: list[int]) -> None:
