@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import Error, connection, transaction
 from django.utils import timezone
 
 from kloros_site.analysis.models import KeyRead, Posting, Question, SourceFile, Tree
@@ -79,7 +79,7 @@ def evaluation_lock(tree: Tree) -> Iterator[Callable[[], bool]]:
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [EVALUATION_LOCK, tree.pk])
-        except DatabaseError:  # gone with the connection, and the lock with it
+        except Error:  # gone with the connection (InterfaceError too), and the lock with it
             pass
 
 
