@@ -30,7 +30,8 @@ from django.utils import timezone
 
 from kloros_site.analysis import bus_facts, claims, relay
 from kloros_site.analysis.models import ChangedKeys, PendingFile, Question, Transition, Tree
-from kloros_site.analysis.store import CHUNK, DatabaseStore, lock_tree
+from kloros_site.analysis.posting_memory import Carry
+from kloros_site.analysis.store import CHUNK, DatabaseStore, evaluation_lock, lock_tree
 from monitors import Delta, evaluate
 from monitors.engine import affected
 
@@ -143,19 +144,23 @@ def evaluate_tree(tree_id: int) -> int:
     """
     tree = Tree.objects.get(pk=tree_id)
     written = evaluated_rows = 0
-    claims.claim_evaluation(tree_id)  # lost with this process if it dies: see request()
     try:
-        last = ChangedKeys.objects.filter(tree=tree).order_by("-id").values_list("id", flat=True).first()
-        while last is not None:
-            rows = list(
-                ChangedKeys.objects.filter(tree=tree, id__lte=last)
-                .order_by("id")
-                .values_list("id", "keys", "seq")[:ROWS_PER_ROUND]
-            )
-            if not rows:
-                break
-            written += _evaluate_rows(tree, rows)
-            evaluated_rows += len(rows)
+        with evaluation_lock(tree) as exclusive:
+            claims.claim_evaluation(tree_id)  # lost with this process if it dies: see request()
+            # the postings a round loads serve the next rounds too: a 10,000-file cold scan's 10
+            # rounds load each kind of key once, not 10 times
+            carry = Carry(tree, exclusive)
+            last = ChangedKeys.objects.filter(tree=tree).order_by("-id").values_list("id", flat=True).first()
+            while last is not None:
+                rows = list(
+                    ChangedKeys.objects.filter(tree=tree, id__lte=last)
+                    .order_by("id")
+                    .values_list("id", "keys", "seq")[:ROWS_PER_ROUND]
+                )
+                if not rows:
+                    break
+                written += _evaluate_rows(tree, rows, carry)
+                evaluated_rows += len(rows)
     finally:
         Tree.objects.filter(pk=tree.pk).update(
             evaluation_requested_at=None, evaluation_claimed_by="", evaluated_at=timezone.now()
@@ -176,19 +181,23 @@ def release_memory() -> None:
         _malloc_trim(0)
 
 
-def _evaluate_rows(tree: Tree, rows: list[tuple[int, list[str], int]]) -> int:
+def _evaluate_rows(tree: Tree, rows: list[tuple[int, list[str], int]], carry: Carry) -> int:
     changed = {key for _, keys, _ in rows for key in keys}
     latency_ms = (time.time_ns() - min(seq for _, _, seq in rows)) / 1e6
+    evaluated = [row_id for row_id, _, _ in rows]
     with transaction.atomic():
         lock_tree(tree)
-        store = DatabaseStore(tree)
+        store = DatabaseStore(tree, carry.take())
         delta = evaluate(store, affected(store, changed), tree.analysis_config())
         ids = record_transitions(tree, delta, latency_ms)
-        ChangedKeys.objects.filter(id__in=[row_id for row_id, _, _ in rows])._raw_delete(
-            ChangedKeys.objects.db
-        )
+        ChangedKeys.objects.filter(id__in=evaluated)._raw_delete(ChangedKeys.objects.db)
+        memory = store.memory
+        # the round's read-sets, questions and delta are written: let them go before the commit
+        # publishes its transitions (thousands of envelopes), not after
+        del store, delta
         if ids:
             transaction.on_commit(partial(relay.publish_committed, ids))
+    carry.keep(memory, evaluated)
     return len(ids)
 
 
