@@ -5,6 +5,11 @@ during the evaluation, the evaluation's wall and CPU time and its SQL statements
 ChemBus included: run with the broker of your stack, e.g. CELERY_BROKER_URL=redis://...).
 
     DATABASE_URL=postgres://... .venv/bin/python -m bench.evalmem --files 1200 10000
+    DATABASE_URL=postgres://... .venv/bin/python -m bench.evalmem --switch 3
+
+--switch N: the evaluation of a branch switch instead (bench/run.sh branch's Django 5.1 -> 5.2,
+284 changed files), N times: 5.1 recorded and evaluated, then 5.2's changed files recorded and
+that evaluation measured, on a fresh tree each time.
 """
 
 from __future__ import annotations
@@ -104,17 +109,77 @@ def measure(files: int, work: Path, trace: bool) -> dict:
     return {k: round(v, 1) if isinstance(v, float) else v for k, v in figures.items()}
 
 
+def versions_of(root: Path, stored: dict[str, str]) -> list:
+    """Versions of the files under root that differ from `stored` (path -> sha256), deletions too."""
+    from kloros_site.analysis.messages import FileVersion, sha256
+    from monitors.scan import iter_source_files
+
+    found, seen = [], set()
+    for rel, path in sorted(iter_source_files(root)):
+        data = path.read_bytes()
+        seen.add(rel)
+        if stored.get(rel) != (digest := sha256(data)):
+            found.append(
+                FileVersion(
+                    root=str(root), path=rel, seq=time.time_ns(), sha256=digest, size=len(data), data=data
+                )
+            )
+    gone = sorted(set(stored) - seen)
+    return found + [FileVersion(root=str(root), path=rel, seq=time.time_ns(), deleted=True) for rel in gone]
+
+
+def measure_switch(work: Path) -> dict:
+    import subprocess
+
+    from django.db import connection
+
+    from bench.branch import repository
+    from bench.queries import QueryCounter
+    from kloros_site.analysis import evaluation
+    from kloros_site.analysis.models import SourceFile, Tree
+    from kloros_site.analysis.services import record_batch
+
+    repo, (old, new) = repository()
+    root = work / "switch"
+    Tree.objects.filter(path=str(root)).delete()
+    for tag in (old, new):
+        subprocess.run(["rm", "-rf", str(root)], check=True)
+        root.mkdir()
+        archive = subprocess.run(["git", "-C", str(repo), "archive", tag], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(root)], input=archive.stdout, check=True)
+        stored = dict(
+            SourceFile.objects.filter(tree__path=str(root)).exclude(sha256="").values_list("path", "sha256")
+        )
+        versions = versions_of(root, stored)
+        for i in range(0, len(versions), 16):
+            record_batch(versions[i : i + 16], lambda tree_id: None)
+        tree = Tree.objects.get(path=str(root))
+        counter = QueryCounter()
+        started, cpu = time.perf_counter(), time.process_time()
+        with connection.execute_wrapper(counter):
+            written = evaluation.evaluate_tree(tree.pk)
+    figures = {"switch": f"{old} -> {new}", "files": len(versions), "transitions": written}
+    figures["evaluation_s"] = round(time.perf_counter() - started, 2)
+    figures["evaluation_cpu_s"] = round(time.process_time() - cpu, 2)
+    figures["queries"] = counter.count
+    Tree.objects.filter(pk=tree.pk).delete()
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, nargs="+", default=[1200])
     parser.add_argument("--trace", action="store_true", help="tracemalloc peak (slows the evaluation)")
+    parser.add_argument("--switch", type=int, default=0, help="times to measure a branch switch's evaluation")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kloros_site.settings")
     import django
 
     django.setup()
     with tempfile.TemporaryDirectory() as work:
-        for files in args.files:
+        for _ in range(args.switch):
+            print(json.dumps(measure_switch(Path(work))), flush=True)
+        for files in [] if args.switch else args.files:
             print(json.dumps(measure(files, Path(work), args.trace)), flush=True)
 
 

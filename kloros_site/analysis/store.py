@@ -46,6 +46,10 @@ def lock_tree(tree: Tree) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7402, tree.pk])
+            # the round reads whole kinds through server-side cursors (bounded memory): plan them
+            # for every row, not for the first 10% as PostgreSQL plans a cursor by default (on
+            # Django's branch switch that plan made the kinds' reads 2x slower)
+            cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
     else:
         # SQLite: transaction_mode=IMMEDIATE already holds the database write lock
         Tree.objects.select_for_update().filter(pk=tree.pk).exists()
