@@ -40,7 +40,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # the admin without its autodiscovery at django.setup(): kloros_site.urls registers the lists
+    # when a process serves pages, so workers (which import no URLconf) never import the pages,
+    # Pygments and the admin's filters (docs/BENCHMARKS.md, "A worker child's imports")
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
