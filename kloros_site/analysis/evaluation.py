@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 ROWS_PER_ROUND = 1000
 # at most this many file versions to evaluate are evaluated by the extraction task itself
 INLINE_ROWS = 8
+# a change seen this recently means edits are still arriving (see `due`)
+ARRIVING_NS = 1_000_000_000
 
 
 def due(tree: Tree) -> bool:
@@ -56,14 +58,17 @@ def due(tree: Tree) -> bool:
         return False
     if not unsettled:
         return True
-    # a trickle (changes seen after the oldest unevaluated one) waits at most the delay, and is
-    # evaluated at most once per delay: a burst's drain must not be evaluated after every file
+    # a trickle (changes that keep arriving) waits at most the delay, and is evaluated at most
+    # once per delay: a long stream of edits must not be evaluated after every file
     delay = settings.KLR_EVALUATION_MAX_DELAY
     if time.time_ns() - oldest < delay * 1e9:
         return False
     if evaluated_at is not None and timezone.now() - evaluated_at < timedelta(seconds=delay):
         return False
-    return pending.filter(seq__gt=oldest).exists()
+    # ... and only while changes are still arriving: a backlog seen all at once (a branch switch,
+    # a storm) that takes the workers longer than the delay is drained first, or the bus would
+    # hear the half-switched tree's questions open and resolve again
+    return pending.filter(seq__gt=time.time_ns() - ARRIVING_NS).exists()
 
 
 def evaluated(trees: QuerySet[Tree] | None = None) -> bool:

@@ -185,6 +185,29 @@ def test_a_burst_draining_is_not_evaluated_after_every_file(settings):
     assert requested == [tree.pk]
 
 
+def test_a_burst_that_stopped_arriving_is_drained_before_it_is_evaluated(settings):
+    """A branch switch: its files were all seen within a second or two, and the workers take
+    longer than the delay to store them. That backlog is no trickle: evaluating it halfway opened
+    and resolved questions the new checkout never asks (bench/run.sh branch, 88 transitions
+    mid-drain). Only changes still arriving make an overdue tree evaluate before it settles."""
+    settings.KLR_EVALUATION_MAX_DELAY = 10
+    requested: list[int] = []
+    extract("a.py", "x = 1\n", requested)
+    tree = Tree.objects.get()
+    evaluation.evaluate_tree(tree.pk)
+    Tree.objects.update(evaluated_at=timezone.now() - timedelta(seconds=11))
+    requested.clear()
+    seen = next_seq() - 9 * 10**9  # the switch's files, seen 9 s ago, still waiting for a worker
+    pending.request(ROOT, ["q.py", "r.py"], seq=seen)
+    extract("b.py", "y = 1\n", requested)
+    ChangedKeys.objects.update(seq=F("seq") - 11 * 10**9)  # stored long before the delay ran out
+    extract("c.py", "z = 1\n", requested)
+    assert requested == []
+    pending.request(ROOT, ["s.py"], seq=next_seq())  # an edit arrives now: a trickle after all
+    extract("d.py", "w = 1\n", requested)
+    assert requested == [tree.pk]
+
+
 def test_an_evaluation_whose_worker_is_gone_can_be_requested_again():
     tree = Tree.objects.create(path=ROOT)
     sent: list[int] = []
