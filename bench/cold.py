@@ -53,6 +53,7 @@ def pipeline(stack: Stack, root: Path, workers: list) -> dict[str, Any]:
     except TimeoutError:
         timed_out = True  # reported, with what was stored by then, instead of losing the other rows
     wall = time.perf_counter() - started
+    workers_cpu = tree_cpu([w.ps for w in workers]) - cpu0
     from kloros_site.analysis.models import Question, SourceFile, Transition
 
     tree = str(trees_root(root))
@@ -64,7 +65,9 @@ def pipeline(stack: Stack, root: Path, workers: list) -> dict[str, Any]:
         "wall_s": wall,
         "rescan_wall_s": rescan["wall_s"],
         # the rescan process feeds the queue; the workers parse, store and publish
-        "cpu_s": rescan["cpu_s"] + tree_cpu([w.ps for w in workers]) - cpu0,
+        "cpu_s": rescan["cpu_s"] + workers_cpu,
+        "rescan_cpu_s": rescan["cpu_s"],
+        "workers_cpu_s": workers_cpu,
         "server_cpu_s": server_cpu_since(srv0),
         "exit": -1 if timed_out else rescan["exit"],
         "stored": SourceFile.objects.filter(tree__path=str(trees_root(root))).count(),

@@ -1,7 +1,8 @@
 """Memory of one process through extraction and a tree's evaluation (issue 11), in this process:
 record the files of a generated tree in batches of 16 (as a backlog's tasks do; no evaluation
 in between), then `evaluation.evaluate_tree`. RSS from /proc/self/status, tracemalloc's peak
-during the evaluation, and the evaluation's SQL statements.
+during the evaluation, the evaluation's wall and CPU time and its SQL statements (publishing on
+ChemBus included: run with the broker of your stack, e.g. CELERY_BROKER_URL=redis://...).
 
     DATABASE_URL=postgres://... .venv/bin/python -m bench.evalmem --files 1200 10000
 """
@@ -33,6 +34,15 @@ def hwm_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def backend_cpu(pid: int) -> float:
+    """CPU seconds of a local process (0 if there is none: SQLite)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def measure(files: int, work: Path, trace: bool) -> dict:
@@ -69,10 +79,17 @@ def measure(files: int, work: Path, trace: bool) -> dict:
     counter = QueryCounter()
     if trace:
         tracemalloc.start()
-    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "SELECT 0")
+        backend = cursor.fetchone()[0]
+    started, cpu, server = time.perf_counter(), time.process_time(), backend_cpu(backend)
     with connection.execute_wrapper(counter):
         evaluation.evaluate_tree(tree.pk)
     figures["evaluation_s"] = round(time.perf_counter() - started, 2)
+    # CPU, steadier than wall time on a machine shared with other runs: this process's, and that
+    # of the PostgreSQL backend serving its connection (the server on this machine)
+    figures["evaluation_cpu_s"] = round(time.process_time() - cpu, 2)
+    figures["server_cpu_s"] = round(backend_cpu(backend) - server, 2)
     if trace:
         figures["tracemalloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import trees
+from bench import stages, trees
 from bench.procs import manage, run_timed, tree_cpu
 from bench.results import percentile
 from bench.stack import Stack, backlog, drained, wait
@@ -223,6 +223,8 @@ def phase(stack: Stack, root: Path, rate: float, seconds: float, procs: list, fl
         "save_to_question_ms": summary(to_row),
         "save_to_bus_ms": summary(to_bus),
         "read_to_commit_ms": summary(worker),  # SourceFile.latency_ms: the feeder's read -> commit
+        # p50/p90 of each stage on the way (bench/stages.py): where the time goes
+        "stages_ms": stages.breakdown(root, saved, sub.received, stack.logs),
         "samples_save_to_bus_ms": to_bus,
         "samples_save_to_question_ms": to_row,
         "backlog": probe_during,
@@ -247,7 +249,11 @@ def run(stack: Stack, rates: list[float], seconds: float, flat: bool = False) ->
             f"[latency]   drain {result['drain_after_last_write_s']} s; current (stored == batch) "
             f"{result['current_after_last_write_s']} s after the last write {result['stored_vs_batch']}\n"
             f"[latency]   backlog at most {result['max_pending']} files = {result['max_backlog_s']} s of work "
-            f"at {result['throughput_per_s']:.1f} files/s",
+            f"at {result['throughput_per_s']:.1f} files/s\n"
+            f"[latency]   stages (ms) "
+            + ", ".join(
+                f"{k} {v['p50']:.1f}/{v['p90']:.1f}" for k, v in result["stages_ms"].items() if v["n"]
+            ),
             flush=True,
         )
         phases.append(result)

@@ -28,7 +28,8 @@ from django.utils import timezone
 
 from kloros_site.analysis import bus_facts, claims, relay
 from kloros_site.analysis.models import ChangedKeys, PendingFile, Question, Transition, Tree
-from kloros_site.analysis.store import CHUNK, DatabaseStore, lock_tree
+from kloros_site.analysis.posting_memory import Carry
+from kloros_site.analysis.store import CHUNK, DatabaseStore, evaluation_lock, lock_tree
 from monitors import Delta, evaluate
 from monitors.engine import affected
 
@@ -49,14 +50,16 @@ def due(tree: Tree) -> bool:
     pending = PendingFile.objects.filter(tree=tree)
     changes = ChangedKeys.objects.filter(tree=tree).order_by("id").values("seq")[:1]
     # one round trip for the common answers: nothing to evaluate, or settled
-    oldest, unsettled, evaluated_at = (
+    oldest, unsettled, evaluated_at, holds_until = (
         Tree.objects.filter(pk=tree.pk)
-        .values_list(Subquery(changes), Exists(pending.values("id")), "evaluated_at")
+        .values_list(Subquery(changes), Exists(pending.values("id")), "evaluated_at", "watcher_holds_until")
         .get()
     )
     if oldest is None:
         return False
-    if not unsettled:
+    # the watcher has seen more changes (a checkout still writing files) that are not rows yet
+    held = holds_until is not None and holds_until > timezone.now()
+    if not unsettled and not held:
         return True
     # a trickle (changes that keep arriving) waits at most the delay, and is evaluated at most
     # once per delay: a long stream of edits must not be evaluated after every file
@@ -68,7 +71,7 @@ def due(tree: Tree) -> bool:
     # ... and only while changes are still arriving: a backlog seen all at once (a branch switch,
     # a storm) that takes the workers longer than the delay is drained first, or the bus would
     # hear the half-switched tree's questions open and resolve again
-    return pending.filter(seq__gt=time.time_ns() - ARRIVING_NS).exists()
+    return held or pending.filter(seq__gt=time.time_ns() - ARRIVING_NS).exists()
 
 
 def evaluated(trees: QuerySet[Tree] | None = None) -> bool:
@@ -137,18 +140,22 @@ def evaluate_tree(tree_id: int) -> int:
     """
     tree = Tree.objects.get(pk=tree_id)
     written = 0
-    claims.claim_evaluation(tree_id)  # lost with this process if it dies: see request()
     try:
-        last = ChangedKeys.objects.filter(tree=tree).order_by("-id").values_list("id", flat=True).first()
-        while last is not None:
-            rows = list(
-                ChangedKeys.objects.filter(tree=tree, id__lte=last)
-                .order_by("id")
-                .values_list("id", "keys", "seq")[:ROWS_PER_ROUND]
-            )
-            if not rows:
-                break
-            written += _evaluate_rows(tree, rows)
+        with evaluation_lock(tree) as exclusive:
+            claims.claim_evaluation(tree_id)  # lost with this process if it dies: see request()
+            # the postings a round loads serve the next rounds too: a 10,000-file cold scan's 10
+            # rounds load each kind of key once, not 10 times
+            carry = Carry(tree, exclusive)
+            last = ChangedKeys.objects.filter(tree=tree).order_by("-id").values_list("id", flat=True).first()
+            while last is not None:
+                rows = list(
+                    ChangedKeys.objects.filter(tree=tree, id__lte=last)
+                    .order_by("id")
+                    .values_list("id", "keys", "seq")[:ROWS_PER_ROUND]
+                )
+                if not rows:
+                    break
+                written += _evaluate_rows(tree, rows, carry)
     finally:
         Tree.objects.filter(pk=tree.pk).update(
             evaluation_requested_at=None, evaluation_claimed_by="", evaluated_at=timezone.now()
@@ -156,19 +163,23 @@ def evaluate_tree(tree_id: int) -> int:
     return written
 
 
-def _evaluate_rows(tree: Tree, rows: list[tuple[int, list[str], int]]) -> int:
+def _evaluate_rows(tree: Tree, rows: list[tuple[int, list[str], int]], carry: Carry) -> int:
     changed = {key for _, keys, _ in rows for key in keys}
     latency_ms = (time.time_ns() - min(seq for _, _, seq in rows)) / 1e6
+    evaluated = [row_id for row_id, _, _ in rows]
     with transaction.atomic():
         lock_tree(tree)
-        store = DatabaseStore(tree)
+        store = DatabaseStore(tree, carry.take())
         delta = evaluate(store, affected(store, changed), tree.analysis_config())
         ids = record_transitions(tree, delta, latency_ms)
-        ChangedKeys.objects.filter(id__in=[row_id for row_id, _, _ in rows])._raw_delete(
-            ChangedKeys.objects.db
-        )
+        ChangedKeys.objects.filter(id__in=evaluated)._raw_delete(ChangedKeys.objects.db)
+        memory = store.memory
+        # the round's read-sets, questions and delta are written: let them go before the commit
+        # publishes its transitions (thousands of envelopes), not after
+        del store, delta
         if ids:
             transaction.on_commit(partial(relay.publish_committed, ids))
+    carry.keep(memory, evaluated)
     return len(ids)
 
 

@@ -1,8 +1,9 @@
 """What the pipeline measures about itself, for the runtime questions (kloros_site.analysis.runtime).
 
-Workers call `note_analyses` for the file versions they process (`note_evaluation` when they
-evaluate a tree) and `note_recycle` when a pool process leaves for memory; the periodic check
-calls `sample_backlog`. Each is at most one small insert.
+Workers record the file versions they process (`write_analyses` in the transaction that stores
+them, else `note_analyses`), call `note_evaluation` when they evaluate a tree and `note_recycle`
+when a pool process leaves for memory; the periodic check calls `sample_backlog`. Each is at most
+one small insert.
 """
 
 from __future__ import annotations
@@ -23,17 +24,31 @@ Kind = RuntimeEvent.Kind
 _last_work: tuple[int, str] | None = None
 
 
-def note_analyses(tree: Tree, outcomes: list[tuple[str, str]]) -> None:
-    """A worker has processed these versions, (path, outcome) each (services.record_batch calls
-    this): one insert for them all."""
+def analysis_events(tree: Tree, outcomes: list[tuple[str, str]]) -> list[RuntimeEvent]:
+    """The rows saying a worker has processed these versions, (path, outcome) each."""
     global _last_work
-    if not outcomes:
-        return
-    _last_work = (tree.pk, outcomes[-1][0])
+    if outcomes:
+        _last_work = (tree.pk, outcomes[-1][0])
     now = timezone.now()
-    events = [
+    return [
         RuntimeEvent(tree=tree, kind=Kind.ANALYSIS, at=now, path=path, detail=o[:64]) for path, o in outcomes
     ]
+
+
+def write_analyses(tree: Tree, outcomes: list[tuple[str, str]]) -> None:
+    """`note_analyses` inside the transaction that stores these versions (services._write): no
+    round trip and no commit of its own. The rows cannot be refused where the versions' own
+    are not (the same tree, a path as long as the file's, the outcome cut to the column)."""
+    RuntimeEvent.objects.bulk_create(analysis_events(tree, outcomes))
+
+
+def note_analyses(tree: Tree, outcomes: list[tuple[str, str]]) -> None:
+    """A worker has processed these versions, (path, outcome) each, and stored none of them in a
+    transaction of its own (stale, unchanged, failed; services.record_batch calls this): one
+    insert for them all."""
+    events = analysis_events(tree, outcomes)
+    if not events:
+        return
     try:
         if len(events) == 1:
             events[0].save()  # one statement: bulk_create would wrap it in a transaction of its own

@@ -28,6 +28,10 @@ class Tree(models.Model):
     evaluation_claimed_by = models.CharField(max_length=255, blank=True, default="")
     # when the last evaluation ended: a trickle that never settles is evaluated once per delay
     evaluated_at = models.DateTimeField(null=True, blank=True)
+    # until then the watcher holds changes of this tree it has seen and not recorded yet (a stream's
+    # saves, kept a moment to go together): the tree has not settled. A time, not a flag, so that a
+    # watcher that died holding them cannot keep the tree unsettled
+    watcher_holds_until = models.DateTimeField(null=True, blank=True)
     # the tree's [tool.kloros] (monitors.config.Config.to_json), read by the watcher and rescan:
     # workers read no files, so they analyze and evaluate with what is stored here
     config = models.JSONField(default=dict, blank=True)

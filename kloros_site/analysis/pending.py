@@ -22,14 +22,17 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import reduce
+from operator import or_
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import BigIntegerField, Case, F, Q, Value, When
 from django.utils import timezone
 
 from kloros_site.analysis import claims
+from kloros_site.analysis.batches import chunks, full
 from kloros_site.analysis.messages import FileVersion
 from kloros_site.analysis.models import PendingFile, Tree
 from kloros_site.analysis.reader import read_version
@@ -48,6 +51,10 @@ FAST_RESENDS = 3
 UNCLAIMED = {"claimed_by": "", "claimed_at": None}
 # a backlog is spread over at least this many messages, so that every worker gets a share
 SPREAD = 8
+# messages waiting in the queue that keep the workers busy: while it holds this many, a new change
+# waits for a full message (Nagle's rule): workers that fall behind a stream of saves then get fewer,
+# bigger tasks instead of one per save, each with its own transaction and evaluation trigger
+BUSY = 2
 
 
 def tree_for(root: Path | str) -> Tree:
@@ -116,6 +123,7 @@ class Feeder:
         self._next_lost_check = 0.0
         self._depth: int | None = None  # estimated messages in the queue (see DEPTH_CACHE_SECONDS)
         self._measured_at = 0.0
+        self.busy = False  # the queue held BUSY messages at the last feed
 
     def _estimated_depth(self) -> int:
         stale = time.monotonic() - self._measured_at > DEPTH_CACHE_SECONDS
@@ -139,7 +147,7 @@ class Feeder:
                     return sent
                 wanted = min(room * self.batch_files, BATCH)
                 rows = self._next_rows(wanted)
-                for group in self._messages(rows, room):
+                for group in self._messages(rows, room, self._busy(depth)):
                     try:
                         self._send(group)
                     except Exception as exc:  # broker down or full: the rows stay, we try later
@@ -148,18 +156,26 @@ class Feeder:
                         return sent
                     sent += len(group)
                     self._depth = (self._depth or 0) + 1  # set by _estimated_depth above
-                if len(rows) < wanted:  # nothing more is waiting: no need to ask the broker again
+                if len(rows) < wanted or not sent:  # nothing more is waiting (or goes now)
                     return sent
 
+    def _busy(self, depth: int) -> bool:
+        """Whether the queue holds BUSY messages; the estimate only overcounts, so it is checked.
+        `send_now` goes by the last answer, so that the watcher's sending waits for no broker query."""
+        self.busy = self.batch_files > 1 and depth >= BUSY and self._measure() >= BUSY
+        return self.busy
+
     def _messages(
-        self, rows: list[PendingFile], room: int
+        self, rows: list[PendingFile], room: int, busy: bool = False
     ) -> Iterator[list[tuple[PendingFile, FileVersion]]]:
         """At most `room` messages of these rows' current versions (rows left over wait, unsent).
 
         A few rows go one per message, so idle workers share them; a backlog goes several files
         per message (at most batch_files and batch_bytes of content, a bigger file alone),
-        spread over at least SPREAD messages so that several workers share it too. A row sent
-        before whose task was lost goes alone: a file that kills its worker takes no other with it.
+        spread over at least SPREAD messages so that several workers share it too; while the
+        queue is `busy`, only full messages go (the rest wait for more rows or a shorter queue).
+        A row sent before whose task was lost goes alone: a file that kills its worker takes no
+        other with it.
         """
         for row in [r for r in rows if r.dispatched_at is not None]:
             if room <= 0:
@@ -169,22 +185,18 @@ class Feeder:
         rows = [r for r in rows if r.dispatched_at is None]
         if room <= 0 or not rows:
             return
-        per = max(1, min(self.batch_files, len(rows) // SPREAD), -(-len(rows) // room))
-        group: list[tuple[PendingFile, FileVersion]] = []
-        size = 0
-        for row in rows:
-            version = self._read(row)
-            length = len(version.data or b"")
-            if group and (len(group) >= per or size + length > self.batch_bytes):
-                yield group
+        per = self.batch_files if busy else max(1, min(self.batch_files, len(rows) // SPREAD))
+        per = max(per, -(-len(rows) // room))
+        last: list[tuple[PendingFile, FileVersion]] = []
+        for group in chunks(((row, self._read(row)) for row in rows), per, self.batch_bytes):
+            if last:
+                yield last
                 room -= 1
                 if room <= 0:
                     return
-                group, size = [], 0
-            group.append((row, version))
-            size += length
-        if group:
-            yield group
+            last = group
+        if last and (not busy or full(last, per, self.batch_bytes)):
+            yield last
 
     def _read(self, row: PendingFile) -> FileVersion:
         root = Path(row.tree.path)
@@ -192,9 +204,10 @@ class Feeder:
 
     def send_now(self, root: Path, paths: list[str]) -> bool:
         """The watcher's path for a few changes while the queue has plenty of room: read each file,
-        record its pending row already marked as sent (one statement), then send it. False when
-        the queue is too full to skip the feeder's lock: then the caller records the changes with
-        `request` and lets `feed` send them.
+        record its pending row already marked as sent (one statement), then send them, several
+        files per message (what one pass of the watcher found: a burst, or the saves of a stream
+        that came in while the last ones were sent). False when the queue is too full to skip the
+        feeder's lock: then the caller records the changes with `request` and lets `feed` send them.
 
         Two feeders each sending at most half the room they estimate cannot overfill the queue.
         """
@@ -203,30 +216,37 @@ class Feeder:
         except Exception:
             self._depth = None
             return False
-        if depth + len(paths) > self.bound // 2:
+        paths = sorted(set(paths))
+        if depth + -(-len(paths) // self.batch_files) > self.bound // 2 or self.busy:
             return False
         tree = tree_for(root)
         seq = time.time_ns()
-        versions = [
-            read_version(root, root / path, settings.KLR_MAX_FILE_BYTES) for path in sorted(set(paths))
-        ]
+        versions = [read_version(root, root / path, settings.KLR_MAX_FILE_BYTES) for path in paths]
         now = timezone.now()
         rows = [
             PendingFile(tree=tree, path=v.path, seq=seq, dispatched_at=now, dispatched_seq=v.seq, attempts=1)
             for v in versions
         ]
         _upsert(rows, ["seq", "dispatched_at", "dispatched_seq", "attempts", *UNCLAIMED])
-        for i, version in enumerate(versions):
+        # as few messages as batch_files allows, the files shared evenly between them
+        per = -(-len(versions) // max(1, -(-len(versions) // self.batch_files)))
+        for group in chunks(((v.path, v) for v in versions), per, self.batch_bytes):
             try:
-                self.dispatch(version)
+                self._dispatch([version for _, version in group])
             except Exception as exc:  # broker away: the rest are pending and unsent, for feed()
-                log.warning("could not send %s: %s", version.path, exc)
-                unsent = [v.path for v in versions[i:]]
+                log.warning("could not send %s: %s", ", ".join(path for path, _ in group), exc)
+                unsent = paths[paths.index(group[0][0]) :]
                 PendingFile.objects.filter(tree=tree, path__in=unsent, seq=seq).update(dispatched_at=None)
                 self._depth = None
                 return True
             self._depth = (self._depth or 0) + 1  # set by _estimated_depth above
         return True
+
+    def _dispatch(self, versions: list[FileVersion]) -> None:
+        if len(versions) == 1 or self.dispatch_batch is None:
+            self.dispatch(versions[0])
+        else:
+            self.dispatch_batch(versions)
 
     def _next_rows(self, room: int) -> list[PendingFile]:
         """Rows to send: lost claims first (older work, and few), then new rows, then rows sent
@@ -272,19 +292,17 @@ class Feeder:
         return self._depth
 
     def _send(self, group: list[tuple[PendingFile, FileVersion]]) -> None:
-        versions = [version for _, version in group]
-        if len(versions) == 1 or self.dispatch_batch is None:
-            self.dispatch(versions[0])
-        else:
-            self.dispatch_batch(versions)
-        for row, version in group:
-            # a newer change seen meanwhile (seq moved) keeps the row waiting to be sent again
-            PendingFile.objects.filter(pk=row.pk, seq=row.seq).update(
-                dispatched_at=timezone.now(),
-                dispatched_seq=version.seq,
-                attempts=F("attempts") + 1,
-                **UNCLAIMED,
-            )
+        self._dispatch([version for _, version in group])
+        # one statement for the message; a newer change seen meanwhile (seq moved) keeps its row
+        # waiting to be sent again
+        sent = reduce(or_, (Q(pk=row.pk, seq=row.seq) for row, _ in group))
+        seqs = [When(pk=row.pk, then=Value(version.seq)) for row, version in group]
+        PendingFile.objects.filter(sent).update(
+            dispatched_at=timezone.now(),
+            dispatched_seq=Case(*seqs, output_field=BigIntegerField()),
+            attempts=F("attempts") + 1,
+            **UNCLAIMED,
+        )
 
     def has_backlog(self) -> bool:
         # asked once per watcher loop: an EXISTS, not a COUNT over every pending row

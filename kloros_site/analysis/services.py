@@ -76,13 +76,19 @@ def record_batch(
             stored = _store_retrying(tree, group)
         else:
             stored = _store_isolating(tree, group, failed)
-        outcomes.update(zip(indexes, stored, strict=True))
-        measurements.note_analyses(tree, [(v.path, o) for v, o in zip(group, stored, strict=True)])
+        outcomes.update(zip(indexes, (outcome for outcome, _ in stored), strict=True))
+        # the versions stored in a transaction were measured in it; the others now
+        unnoted = [(v.path, outcome) for v, (outcome, noted) in zip(group, stored, strict=True) if not noted]
+        measurements.note_analyses(tree, unnoted)
         evaluation.request_if_due(tree, request_evaluation)
     return [outcomes[i] for i in range(len(versions))]
 
 
-def _store_retrying(tree: Tree, versions: list[FileVersion]) -> list[str]:
+# each version's outcome, and whether its measurement row was written with it (services._write)
+Stored = list[tuple[str, bool]]
+
+
+def _store_retrying(tree: Tree, versions: list[FileVersion]) -> Stored:
     try:
         return _store(tree, versions)
     except IntegrityError:  # another worker created the same new file's row first: now it exists
@@ -91,14 +97,14 @@ def _store_retrying(tree: Tree, versions: list[FileVersion]) -> list[str]:
 
 def _store_isolating(
     tree: Tree, versions: list[FileVersion], failed: Callable[[FileVersion, Exception], None]
-) -> list[str]:
+) -> Stored:
     try:
         return _store_retrying(tree, versions)
     except DATABASE_AWAY:
         raise  # the whole batch is retried: every version is idempotent and stale-aware
     except REFUSED:
         log.exception("storing %d files at once failed; storing them one by one", len(versions))
-    outcomes = []
+    outcomes: Stored = []
     for version in versions:
         try:
             outcomes += _store_retrying(tree, [version])
@@ -107,7 +113,7 @@ def _store_isolating(
         except REFUSED as exc:
             log.exception("could not store %s", version.path)
             failed(version, exc)
-            outcomes.append(f"failed:{type(exc).__name__}")
+            outcomes.append((f"failed:{type(exc).__name__}", False))
     return outcomes
 
 
@@ -122,8 +128,9 @@ def answered(tree: Tree, versions: list[FileVersion]) -> None:
     done._raw_delete(done.db)
 
 
-def _store(tree: Tree, versions: list[FileVersion]) -> list[str]:
-    """Store the versions of one tree in one transaction; their outcomes in order."""
+def _store(tree: Tree, versions: list[FileVersion]) -> Stored:
+    """Store the versions of one tree in one transaction; their outcomes in order, and whether
+    that transaction measured them (one was fresh: there was a transaction)."""
     config = tree.analysis_config()
     engine_version = analysis_version(config)
     paths = {version.path for version in versions}
@@ -149,11 +156,13 @@ def _store(tree: Tree, versions: list[FileVersion]) -> list[str]:
             continue
         done.append(version)
     answered(tree, done)
-    if fresh:
-        stored = _write(tree, fresh, set(current), config, engine_version)
-        index = {id(version): i for i, version in enumerate(versions)}
-        outcomes.update((index[id(version)], outcome) for version, outcome in stored)
-    return [outcomes[i] for i in range(len(versions))]
+    if not fresh:
+        return [(outcomes[i], False) for i in range(len(versions))]
+    measured = [(versions[i].path, outcome) for i, outcome in outcomes.items()]
+    stored = _write(tree, fresh, set(current), config, engine_version, measured)
+    index = {id(version): i for i, version in enumerate(versions)}
+    outcomes.update((index[id(version)], outcome) for version, outcome in stored)
+    return [(outcomes[i], True) for i in range(len(versions))]
 
 
 # the fields `_store` decides by before analyzing
@@ -177,10 +186,16 @@ def _unchanged(file: SourceFile, version: FileVersion, engine_version: str) -> b
 
 
 def _write(
-    tree: Tree, versions: list[FileVersion], known: set[str], config: Config, engine_version: str
+    tree: Tree,
+    versions: list[FileVersion],
+    known: set[str],
+    config: Config,
+    engine_version: str,
+    measured: list[tuple[str, str]],
 ) -> list[tuple[FileVersion, str]]:
-    """Analyze the versions, then store them, their postings and their changed keys in one
-    transaction. `known`: the paths that had a row when checked."""
+    """Analyze the versions, then store them, their postings, their changed keys and the
+    measurement rows of every version of the batch in one transaction. `known`: the paths that
+    had a row when checked; `measured`: (path, outcome) of the batch's versions decided before."""
     analyses = []
     for version in versions:
         started = time.perf_counter()
@@ -222,6 +237,10 @@ def _write(
             if changed[file.pk]
         )
         answered(tree, [version for version, _ in results])
+        # in this transaction: one round trip and one commit fewer per task than after it
+        measurements.write_analyses(
+            tree, measured + [(version.path, outcome) for version, outcome in results]
+        )
     return results
 
 

@@ -7,31 +7,34 @@ Evaluation (`DatabaseStore`, one per tree at a time under `lock_tree`) turns cha
 questions. The engine evaluates keys one at a time; a store that asked the database for each of
 them would make hundreds of round trips per batch. This one loads what a batch of keys needs in
 a few queries (`prefetch`), answers from that, buffers its writes and makes them in bulk at the
-end (`flush`).
+end (`flush`). Its postings (kloros_site.analysis.posting_memory) outlive the round: the next
+round of the same evaluation starts from them.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Count
+from django.db import Error, connection, transaction
 from django.utils import timezone
 
 from kloros_site.analysis.models import KeyRead, Posting, Question, SourceFile, Tree
+from kloros_site.analysis.posting_memory import PostingMemory
 from kloros_site.analysis.postings import CHUNK, chunks, copy_rows, write_postings
 from monitors import Question as EngineQuestion
 
-# a key more files than this post under is a hub (a common name, a big package): its postings
-# are loaded only if a monitor asks for them, not merely whether it has any
-HUB = 64
 # past this many keys (a cold scan, a branch switch) a batch is evaluated against the whole tree:
 # every read-set, and the postings of a kind once one of its keys is asked for (whether it has any
 # too) are loaded in one query each, instead of a few queries per chunk of keys and one per key missed
 BIG_BATCH = 4 * CHUNK
+EVALUATION_LOCK = 7404  # lock_tree's is 7402, the feeder's 7403
+HELD = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+    " AND classid = %s AND objid = %s AND objsubid = 2 AND granted)"
+)
 QUESTION_FIELDS = ["key", "monitor", "hypothesis", "question", "evidence", "severity", "capability_key"]
 
 
@@ -48,6 +51,38 @@ def lock_tree(tree: Tree) -> None:
         Tree.objects.select_for_update().filter(pk=tree.pk).exists()
 
 
+@contextmanager
+def evaluation_lock(tree: Tree) -> Iterator[Callable[[], bool]]:
+    """One evaluation of a tree at a time across all its rounds (`lock_tree` holds for one round,
+    and runtime checks take it between rounds); yields whether it is still held.
+
+    What it buys: no other evaluation deletes ChangedKeys rows between two rounds, which lets a
+    round keep the postings the last one loaded (posting_memory.Carry).
+    """
+    if connection.vendor != "postgresql":
+        # SQLite has one writer at a time, so row ids follow commit order: an evaluation between
+        # two rounds would delete the lowest rows present, rows the last round saw and left, and
+        # Carry sees those gone. PostgreSQL allocates ids before commit: it needs the lock
+        yield lambda: True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [EVALUATION_LOCK, tree.pk])
+
+    def held() -> bool:  # a lost connection took the lock with it
+        with connection.cursor() as cursor:
+            cursor.execute(HELD, [EVALUATION_LOCK, tree.pk])
+            return bool(cursor.fetchone()[0])
+
+    try:
+        yield held
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [EVALUATION_LOCK, tree.pk])
+        except Error:  # gone with the connection (InterfaceError too), and the lock with it
+            pass
+
+
 def as_engine_question(row: Question) -> EngineQuestion:
     return EngineQuestion(
         id=row.qid,
@@ -62,12 +97,12 @@ def as_engine_question(row: Question) -> EngineQuestion:
 
 
 class DatabaseStore:
-    def __init__(self, tree: Tree) -> None:
+    def __init__(self, tree: Tree, postings: PostingMemory | None = None) -> None:
+        """`postings`: what an earlier round of the same evaluation loaded, refreshed since."""
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("DatabaseStore must be used inside transaction.atomic() with lock_tree()")
         self.tree = tree
-        self._postings: dict[str, dict[str, Any]] = {}
-        self._exists: dict[str, bool] = {}
+        self.memory = postings if postings is not None else PostingMemory(tree)
         # key -> what it read, sorted: a tuple of one str per key name (a round's read-sets name the
         # same few thousand keys tens of thousands of times, each a new str as the engine builds
         # it; an empty tuple costs nothing, an empty set 216 bytes)
@@ -75,14 +110,6 @@ class DatabaseStore:
         self._names: dict[str, str] = {}
         self._questions: dict[str, dict[str, EngineQuestion]] = {}
         self._dirty_reads: dict[str, tuple[str, ...]] = {}  # key -> reads as of its last evaluation
-        # a big batch: postings are loaded a kind at a time, and a key of a loaded kind that has
-        # none has none (no whole-tree list of keys to hold beside them)
-        self._whole_tree = False
-        # a big batch's kinds, one str per key: the JSON of its postings, decoded when asked for.
-        # Decoded, a kind of a 10,000-file tree is several times bigger, and most keys of a kind
-        # are never asked for
-        self._kind_postings: dict[str, str] = {}
-        self._kinds_loaded: set[str] = set()
         self._dirty_questions: dict[str, dict[str, EngineQuestion]] = {}
 
     # --- postings ---------------------------------------------------------------------------
@@ -94,40 +121,14 @@ class DatabaseStore:
                 raise RuntimeError(f"record the SourceFile row of {path} before its postings")
             return set()
         changed = write_postings(file, postings)
-        self._whole_tree = False  # whole-tree loads are redone by the next big prefetch
-        self._kinds_loaded.clear()
-        self._kind_postings.clear()
-        for key in changed:
-            self._postings.pop(key, None)
-            self._exists.pop(key, None)
+        self.memory = PostingMemory(self.tree)  # whole-tree loads are redone by the next big prefetch
         return changed
 
     def postings(self, key: str) -> dict[str, Any]:
-        if key not in self._postings and self._whole_tree and self._load_kind(key):
-            text = self._kind_postings.get(key)
-            return {} if text is None else json.loads(text)
-        if key not in self._postings:
-            self._load_postings([key])
-        return dict(self._postings[key])
+        return self.memory.postings(key)
 
     def exists(self, key: str) -> bool:
-        if key in self._postings:
-            return bool(self._postings[key])
-        if self._whole_tree and self._load_kind(key):
-            return key in self._kind_postings
-        if key not in self._exists:
-            self._exists[key] = Posting.objects.filter(tree=self.tree, key=key).exists()
-        return self._exists[key]
-
-    def _load_postings(self, keys: list[str]) -> None:
-        for chunk in chunks(keys):
-            found: dict[str, dict[str, Any]] = {key: {} for key in chunk}
-            rows = Posting.objects.filter(tree=self.tree, key__in=chunk).values_list(
-                "key", "file__path", "payload"
-            )
-            for key, path, payload in rows:
-                found[key][path] = payload
-            self._postings.update(found)
+        return self.memory.exists(key)
 
     def keys(self) -> set[str]:
         return set(Posting.objects.filter(tree=self.tree).values_list("key", flat=True).distinct())
@@ -179,64 +180,14 @@ class DatabaseStore:
         self._questions[key] = dict(questions)
 
     # --- batching ---------------------------------------------------------------------------
-    def _load_kind(self, key: str) -> bool:
-        """Big batch: a key of this kind ("integration:class:") was asked for; more will be.
-
-        False if the key is of no kind (it is loaded alone)."""
-        monitor, kind, *rest = key.split(":", 2)
-        if not rest:
-            return False
-        prefix = f"{monitor}:{kind}:"
-        if prefix in self._kinds_loaded:
-            return True
-        self._kinds_loaded.add(prefix)
-        rows = (
-            Posting.objects.filter(tree=self.tree, key__startswith=prefix)
-            .order_by("key", "file__path")
-            .values_list("key", "file__path", "payload")
-        )
-        # a whole kind is up to a few hundred thousand rows: read past the ORM's per-row converters
-        # (the payload comes as its JSON text), a key's rows joined into the JSON of its postings
-        sql, params = rows.query.sql_with_params()
-        current, parts = "", list[str]()
-        with connection.chunked_cursor() as cursor:
-            cursor.execute(sql, params)
-            while batch := cursor.fetchmany(5000):
-                for k, path, payload in batch:
-                    if k != current:
-                        self._keep_kind_key(current, parts)
-                        current, parts = k, []
-                    parts.append(f"{json.dumps(path)}:{payload}")
-        self._keep_kind_key(current, parts)
-        return True
-
-    def _keep_kind_key(self, key: str, parts: list[str]) -> None:
-        if parts and key not in self._postings:  # a key loaded before keeps its decoded postings
-            self._kind_postings[key] = "{" + ",".join(parts) + "}"
-
     def prefetch(self, keys: list[str]) -> None:
         if len(keys) > BIG_BATCH:
-            self._whole_tree = True
+            self.memory.whole_tree = True
         self._load_reads([k for k in keys if k not in self._reads])
         self._load_questions([k for k in keys if k not in self._questions])
         # what these keys read last time they are likely to read again: learn it all at once
         read_before = set().union(*(self._reads[k] for k in keys))
-        self._load_small_postings(set(keys) | read_before)
-
-    def _load_small_postings(self, keys: set[str]) -> None:
-        """Whether each key has postings, and the postings themselves unless the key is a hub."""
-        if self._whole_tree:
-            return  # loaded a kind at a time, when asked for
-        unknown = [k for k in keys if k not in self._postings]
-        counts: dict[str, int] = {}
-        for chunk in chunks(unknown):
-            rows = Posting.objects.filter(tree=self.tree, key__in=chunk).values("key").annotate(n=Count("id"))
-            counts.update((row["key"], row["n"]) for row in rows)
-        for key in unknown:
-            self._exists[key] = key in counts
-            if key not in counts:
-                self._postings[key] = {}
-        self._load_postings([k for k, n in counts.items() if n <= HUB])
+        self.memory.load_small(set(keys) | read_before)
 
     def flush(self) -> None:
         self._flush_reads()

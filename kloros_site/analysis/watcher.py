@@ -14,14 +14,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from django.db import DatabaseError, close_old_connections
+from django.utils import timezone
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from kloros_site.analysis import pending
+from kloros_site.analysis.models import Tree
 from kloros_site.analysis.pending import Feeder
 from kloros_site.analysis.reader import relative
 from kloros_site.analysis.sync import changed_paths, stored_files
@@ -31,6 +34,12 @@ log = logging.getLogger(__name__)
 # while work is pending: how often to look for queue room and lost tasks (a file lost with a killed
 # worker is sent again at the next tick; each costs a few indexed queries, only while work is pending)
 TICK = 0.25
+# after sending changes, the next ones wait at most this long so that a stream of saves goes a few
+# files per message (each message is a task: its transaction, its evaluation trigger), not one each;
+# saves further apart than this (an editor's) are sent as soon as they are seen
+SEND_GAP = 0.05
+# how long the mark of a tree whose changes the watcher holds lasts unless renewed (`_mark_holding`)
+HOLD_SECONDS = 5.0
 
 
 class TreeHandler(FileSystemEventHandler):
@@ -57,7 +66,9 @@ class TreeHandler(FileSystemEventHandler):
             elif rel.rpartition("/")[2] == ".gitignore":
                 self.watcher.reconcile_soon()  # files it now leaves in (or out) bring no events
             elif not self.ignore.skips_file(rel):
-                self.watcher.touch(self.root, rel)
+                # a writer closing the file says it is done with it: no need to wait for quiet
+                # (an editor's save by temp file + rename still waits, as do plain modifications)
+                self.watcher.touch(self.root, rel, at_once=event.event_type == "closed")
 
     def _touch_folder(self, path: Path, rel: str) -> None:
         # a folder moved in or out brings no events for the files inside it
@@ -101,6 +112,7 @@ class Watcher:
         sweep_seconds: float = 5.0,
         reconfigure: Callable[[Path, Walker], int] | None = None,
         tick: float = TICK,
+        send_gap: float = SEND_GAP,
     ) -> None:
         self.roots = roots
         self.ignore = ignore
@@ -114,6 +126,9 @@ class Watcher:
         self.reconfigure = reconfigure
         self._next_sweep = 0.0
         self.tick = tick  # the tests' watchers look again sooner than a whole second
+        self.send_gap = send_gap
+        self._held_until = 0.0  # no path is taken before this (see SEND_GAP)
+        self._marked: dict[Path, float] = {}  # trees marked as held, until when (monotonic)
         self._due: dict[tuple[Path, str], float] = {}
         self._reconcile = False
         self._cond = threading.Condition()
@@ -121,9 +136,9 @@ class Watcher:
         self.observers: list = []
         self.alarm = OverflowAlarm(self)
 
-    def touch(self, root: Path, rel: str) -> None:
+    def touch(self, root: Path, rel: str, at_once: bool = False) -> None:
         with self._cond:
-            self._due[(root, rel)] = time.monotonic() + self.quiet
+            self._due[(root, rel)] = time.monotonic() + (0.0 if at_once else self.quiet)
             self._cond.notify()
 
     def reconcile_soon(self) -> None:
@@ -173,11 +188,13 @@ class Watcher:
         """Record coalesced paths as they fall quiet and feed the workers; blocks while idle."""
         backlog = self.feeder.has_backlog()
         while not self._stop.is_set():
+            self._mark_holding()
             with self._cond:
                 now = time.monotonic()
-                ready = [key for key, due in self._due.items() if due <= now]
+                ready = [key for key, due in self._due.items() if max(due, self._held_until) <= now]
                 if not ready and not self._reconcile:
-                    waits = [due - now for due in self._due.values()] + ([self.tick] if backlog else [])
+                    waits = [max(due, self._held_until) - now for due in self._due.values()]
+                    waits += [self.tick] if backlog else []
                     if self.sweep:
                         waits.append(max(self._next_sweep - now, 0.0))
                     self._cond.wait(min(waits) if waits else None)
@@ -187,6 +204,8 @@ class Watcher:
                         continue
                 for key in ready:
                     del self._due[key]
+                if ready:
+                    self._held_until = now + self.send_gap
                 reconcile, self._reconcile = self._reconcile, False
             try:
                 if reconcile:
@@ -213,6 +232,28 @@ class Watcher:
                     self.touch(root, rel)
                 self.reconcile_soon()
                 backlog = True
+
+    def _mark_holding(self) -> None:
+        """Mark the trees whose changes this watcher holds back (seen, not recorded yet: waiting
+        for quiet or for the send gap), and unmark them once it holds none: their evaluation waits
+        for those changes, so a checkout's first files, stored before the rest are even recorded,
+        are not evaluated alone. A lone save its writer closed is sent as soon as it is seen and
+        costs no statement here."""
+        now = time.monotonic()
+        with self._cond:
+            held = {root for (root, _), due in self._due.items() if max(due, self._held_until) > now}
+        try:
+            for root in held:
+                if self._marked.get(root, 0.0) - now < HOLD_SECONDS / 2:
+                    until = timezone.now() + timedelta(seconds=HOLD_SECONDS)
+                    Tree.objects.filter(path=str(root)).update(watcher_holds_until=until)
+                    self._marked[root] = now + HOLD_SECONDS
+            for root in set(self._marked) - held:
+                Tree.objects.filter(path=str(root)).update(watcher_holds_until=None)
+                del self._marked[root]
+        except Exception as exc:  # the database is away: the marks lapse, the pass reconciles
+            log.warning("could not mark the trees whose changes are held: %s", exc)
+            close_old_connections()
 
     def _sweep(self) -> None:
         if self.sweep is None:  # run() only calls this with a sweep

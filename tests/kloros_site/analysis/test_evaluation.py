@@ -208,6 +208,20 @@ def test_a_burst_that_stopped_arriving_is_drained_before_it_is_evaluated(setting
     assert requested == [tree.pk]
 
 
+def test_a_tree_whose_changes_the_watcher_holds_has_not_settled():
+    requested: list[int] = []
+    extract("a.py", "x = 1\n", requested)
+    tree = Tree.objects.get()
+    evaluation.evaluate_tree(tree.pk)
+    requested.clear()
+    Tree.objects.update(watcher_holds_until=timezone.now() + timedelta(seconds=5))
+    extract("b.py", "y = 1\n", requested)  # no pending row left, but more changes are coming
+    assert requested == []
+    Tree.objects.update(watcher_holds_until=timezone.now() - timedelta(seconds=1))  # lapsed
+    extract("c.py", "z = 1\n", requested)
+    assert requested == [tree.pk]
+
+
 def test_an_evaluation_whose_worker_is_gone_can_be_requested_again():
     tree = Tree.objects.create(path=ROOT)
     sent: list[int] = []

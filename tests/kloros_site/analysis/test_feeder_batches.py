@@ -98,3 +98,78 @@ def test_a_row_whose_task_was_lost_goes_alone(tmp_path):
     PendingFile.objects.update(dispatched_at=timezone.now() - timedelta(seconds=61))
     assert work.feed() == 40
     assert files_per_message(queue) == [1] * 40  # a file that kills its worker takes no other with it
+
+
+def test_what_the_watcher_finds_in_one_pass_goes_in_as_few_messages_as_the_batch_allows(tmp_path):
+    queue = Queue()
+    paths = write(tmp_path, 20)
+    work = feeder(queue, bound=1000, files=16)
+    assert work.send_now(tmp_path, paths[:5])
+    assert files_per_message(queue) == [5]
+    assert work.send_now(tmp_path, paths)  # more than one message holds: shared evenly
+    assert files_per_message(queue) == [5, 10, 10]
+    assert not PendingFile.objects.filter(dispatched_at__isnull=True).exists()
+    queue.work()
+    assert SourceFile.objects.count() == 20 and not PendingFile.objects.exists()
+
+
+def test_the_watcher_leaves_to_the_feeder_what_would_fill_more_than_half_the_queue(tmp_path):
+    queue = Queue()
+    paths = write(tmp_path, 40)  # three messages of at most 16 files
+    assert not feeder(queue, bound=5, files=16).send_now(tmp_path, paths)
+    assert queue.messages == [] and not PendingFile.objects.exists()
+    assert feeder(queue, bound=6, files=16).send_now(tmp_path, paths)
+    assert files_per_message(queue) == [14, 14, 12]
+
+
+def test_a_message_the_broker_refuses_leaves_its_files_to_the_feeder(tmp_path):
+    queue = Queue()
+    paths = write(tmp_path, 20)
+
+    def second_refused(versions) -> None:
+        if queue.messages:
+            raise ConnectionError("broker away")
+        queue.put(versions)
+
+    work = Feeder(
+        queue.put, queue.depth, 1000, 60, dispatch_batch=second_refused, batch_files=10, batch_bytes=1 << 20
+    )
+    assert work.send_now(tmp_path, paths)
+    assert [v.path for v in queue.messages[0]] == paths[:10]
+    unsent = PendingFile.objects.filter(dispatched_at__isnull=True).values_list("path", flat=True)
+    assert sorted(unsent) == paths[10:]
+    assert work.feed() == 10
+    queue.work()
+    assert SourceFile.objects.count() == 20 and not PendingFile.objects.exists()
+
+
+def test_while_the_queue_keeps_the_workers_busy_only_full_messages_go(tmp_path):
+    queue = Queue()
+    queue.messages += ["waiting", "waiting"]  # pending.BUSY messages nobody has taken yet
+    paths = write(tmp_path, 20)
+    work = feeder(queue, bound=1000, files=16)
+    pending.request(tmp_path, paths[:5])
+    assert work.feed() == 0  # a message of 5 waits for more files or a shorter queue
+    assert not work.send_now(tmp_path, paths[5:8])  # and the watcher's changes go to the feeder
+    pending.request(tmp_path, paths)
+    assert work.feed() == 16 and files_per_message(queue)[2:] == [16]
+    del queue.messages[:2]  # the workers took them
+    assert work.feed() == 4 and files_per_message(queue) == [16, 1, 1, 1, 1]
+    queue.work()
+    assert SourceFile.objects.count() == 20 and not PendingFile.objects.exists()
+
+
+def test_a_message_marks_its_rows_sent_in_one_statement(tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    queue = Queue()
+    pending.request(tmp_path, write(tmp_path, 40))
+    with CaptureQueriesContext(connection) as queries:
+        assert feeder(queue, bound=1000, files=10).feed() == 40
+    updates = [q for q in queries.captured_queries if q["sql"].startswith('UPDATE "analysis_pendingfile"')]
+    assert files_per_message(queue) == [5] * 8
+    assert len(updates) == 8  # one per message, not one per file
+    sent = PendingFile.objects.values_list("path", "dispatched_seq", "attempts", "claimed_by")
+    versions = {v.path: v.seq for message in queue.messages for v in message}
+    assert sorted(sent) == sorted((path, seq, 1, "") for path, seq in versions.items())

@@ -86,3 +86,47 @@ def test_without_a_failure_handler_a_batch_that_fails_raises():
     with pytest.raises((OverflowError, DataError)):  # SQLite's driver / PostgreSQL
         record_batch([version("p.py", "x = 1\n"), replace(version("broken.py", "x = 1\n"), size=2**64)])
     assert not SourceFile.objects.exists()
+
+
+def test_each_version_of_a_batch_is_measured_once_within_the_transaction_that_stores_it():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kloros_site.analysis.models import RuntimeEvent
+
+    record_batch([version("p.py", SOURCES["p.py"])])
+    old, new = version("c.py", "x = 1\n"), version("c.py", "x = 2\n")
+    batch = [version("p.py", SOURCES["p.py"]), new, old, version("lib.py", SOURCES["lib.py"])]
+    with CaptureQueriesContext(connection) as queries:
+        assert record_batch(batch, lambda tree_id: None) == ["unchanged", "analyzed", "stale", "analyzed"]
+    measured = RuntimeEvent.objects.filter(kind=RuntimeEvent.Kind.ANALYSIS).order_by("id")
+    assert sorted(measured.values_list("path", "detail")) == sorted(
+        [
+            ("p.py", "analyzed"),
+            ("p.py", "unchanged"),
+            ("c.py", "analyzed"),
+            ("c.py", "stale"),
+            ("lib.py", "analyzed"),
+        ]
+    )
+    sql = [q["sql"] for q in queries.captured_queries]
+    # one insert of the measurement rows, in the transaction that stores the files (a savepoint
+    # inside the test's own transaction): no round trip and commit of its own
+    inserts = [i for i, s in enumerate(sql) if s.startswith('INSERT INTO "analysis_runtimeevent"')]
+    stores = [i for i, s in enumerate(sql) if s.startswith('INSERT INTO "analysis_sourcefile"')]
+    ends = [i for i, s in enumerate(sql) if s.startswith("RELEASE SAVEPOINT")]
+    assert len(inserts) == 1 and len(stores) == 1
+    assert stores[0] < inserts[0] < min(i for i in ends if i > stores[0])
+
+
+def test_a_batch_with_nothing_to_store_is_measured_after_it():
+    from kloros_site.analysis.models import RuntimeEvent
+
+    first = version("p.py", SOURCES["p.py"])
+    record_batch([first])
+    assert record_batch([first, version("p.py", SOURCES["p.py"])]) == ["stale", "unchanged"]
+    assert list(
+        RuntimeEvent.objects.filter(kind=RuntimeEvent.Kind.ANALYSIS)
+        .order_by("id")
+        .values_list("detail", flat=True)
+    ) == ["analyzed", "stale", "unchanged"]

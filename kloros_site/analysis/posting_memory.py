@@ -1,0 +1,189 @@
+"""What an evaluation knows of a tree's postings: loaded in bulk, kept across its rounds.
+
+A big batch (a cold scan's, a branch switch's) asks about keys all over the tree, each kind of
+key in clusters, so it loads a kind at a time (`whole_tree`); a small one loads the keys it
+names. Either way the postings do not depend on the round: an evaluation of 10,000 file
+versions in 10 rounds loads each kind once, not 10 times (`refresh` says what changed meanwhile).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count
+
+from kloros_site.analysis.models import ChangedKeys, Posting, Tree
+from kloros_site.analysis.postings import CHUNK, chunks
+
+# a key more files than this post under is a hub (a common name, a big package): its postings
+# are loaded only if a monitor asks for them, not merely whether it has any
+HUB = 64
+
+
+class PostingMemory:
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+        self._postings: dict[str, dict[str, Any]] = {}
+        self._exists: dict[str, bool] = {}
+        # a big batch: postings are loaded a kind at a time, and a key of a loaded kind that has
+        # none has none (no whole-tree list of keys to hold beside them)
+        self.whole_tree = False
+        # a big batch's kinds, one str per key: the JSON of its postings, decoded when asked for.
+        # Decoded, a kind of a 10,000-file tree is several times bigger, and most keys of a kind
+        # are never asked for
+        self._kind_postings: dict[str, str] = {}
+        self._kinds_loaded: set[str] = set()
+        # kinds only asked whether a key has postings (so far): their keys alone. Most posting rows
+        # are `used:<name>` markers, only ever asked with exists: their JSON would be the biggest
+        # thing an evaluation holds (every file that uses a common name, under that name)
+        self._kind_keys: set[str] = set()
+        self._kinds_listed: set[str] = set()
+
+    def forget(self, keys: Iterable[str]) -> None:
+        """These keys' postings changed: read them again (the rest stays loaded)."""
+        keys = set(keys)
+        for key in keys:
+            self._postings.pop(key, None)
+            self._exists.pop(key, None)
+            self._kind_postings.pop(key, None)
+            self._kind_keys.discard(key)
+        if self.whole_tree:
+            # a key of a loaded kind that is not in `_kind_postings` reads as "has none": these are
+            # read now, in bulk, and their answer takes precedence over the kind's
+            known = self._kinds_loaded | self._kinds_listed
+            self._load_postings([key for key in keys if self._kind_of(key) in known])
+
+    def postings(self, key: str) -> dict[str, Any]:
+        if key not in self._postings and self.whole_tree and self._load_kind(key):
+            text = self._kind_postings.get(key)
+            return {} if text is None else json.loads(text)
+        if key not in self._postings:
+            self._load_postings([key])
+        return dict(self._postings[key])
+
+    def exists(self, key: str) -> bool:
+        if key in self._postings:
+            return bool(self._postings[key])
+        prefix = self._kind_of(key) if self.whole_tree else None
+        if prefix in self._kinds_loaded:
+            return key in self._kind_postings
+        if prefix is not None:
+            if prefix not in self._kinds_listed:
+                self._kinds_listed.add(prefix)
+                keys = Posting.objects.filter(tree=self.tree, key__startswith=prefix).values_list(
+                    "key", flat=True
+                )
+                self._kind_keys.update(keys.distinct().iterator(chunk_size=5000))
+            return key in self._kind_keys
+        if key not in self._exists:
+            self._exists[key] = Posting.objects.filter(tree=self.tree, key=key).exists()
+        return self._exists[key]
+
+    def _load_postings(self, keys: list[str]) -> None:
+        for chunk in chunks(keys):
+            found: dict[str, dict[str, Any]] = {key: {} for key in chunk}
+            rows = Posting.objects.filter(tree=self.tree, key__in=chunk).values_list(
+                "key", "file__path", "payload"
+            )
+            for key, path, payload in rows:
+                found[key][path] = payload
+            self._postings.update(found)
+
+    @staticmethod
+    def _kind_of(key: str) -> str | None:
+        monitor, kind, *rest = key.split(":", 2)
+        return f"{monitor}:{kind}:" if rest else None
+
+    def _load_kind(self, key: str) -> bool:
+        """Big batch: a key of this kind ("integration:class:") was asked for; more will be.
+
+        False if the key is of no kind (it is loaded alone)."""
+        prefix = self._kind_of(key)
+        if prefix is None:
+            return False
+        if prefix in self._kinds_loaded:
+            return True
+        self._kinds_loaded.add(prefix)
+        rows = (
+            Posting.objects.filter(tree=self.tree, key__startswith=prefix)
+            .order_by("key", "file__path")
+            .values_list("key", "file__path", "payload")
+        )
+        # a whole kind is up to a few hundred thousand rows: read past the ORM's per-row converters
+        # (the payload comes as its JSON text), a key's rows joined into the JSON of its postings
+        sql, params = rows.query.sql_with_params()
+        current, parts = "", list[str]()
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, params)
+            while batch := cursor.fetchmany(5000):
+                for k, path, payload in batch:
+                    if k != current:
+                        self._keep_kind_key(current, parts)
+                        current, parts = k, []
+                    parts.append(f"{json.dumps(path)}:{payload}")
+        self._keep_kind_key(current, parts)
+        return True
+
+    def _keep_kind_key(self, key: str, parts: list[str]) -> None:
+        if parts and key not in self._postings:  # a key loaded before keeps its decoded postings
+            self._kind_postings[key] = "{" + ",".join(parts) + "}"
+
+    def load_small(self, keys: set[str]) -> None:
+        """Whether each key has postings, and the postings themselves unless the key is a hub."""
+        if self.whole_tree:
+            return  # loaded a kind at a time, when asked for
+        unknown = [k for k in keys if k not in self._postings]
+        counts: dict[str, int] = {}
+        for chunk in chunks(unknown):
+            rows = Posting.objects.filter(tree=self.tree, key__in=chunk).values("key").annotate(n=Count("id"))
+            counts.update((row["key"], row["n"]) for row in rows)
+        for key in unknown:
+            self._exists[key] = key in counts
+            if key not in counts:
+                self._postings[key] = {}
+        self._load_postings([k for k, n in counts.items() if n <= HUB])
+
+
+class Carry:
+    """Hands one round's PostingMemory to the next round of the same evaluation, refreshed.
+
+    Extraction runs meanwhile and writes postings without the tree lock, but each extraction
+    that changes postings writes a ChangedKeys row in the same transaction, and only an
+    evaluation deletes those rows. So at a round's start, under the tree lock, the rows present
+    that the last round had not seen name every key whose postings may have changed since it
+    loaded them (`forget`), as long as no other evaluation deleted rows in between: the rows the
+    last round saw and left must all still be there, and no other evaluation may run between
+    rounds (`exclusive`, see evaluation.evaluate_tree). Otherwise the round loads afresh.
+    """
+
+    def __init__(self, tree: Tree, exclusive: Callable[[], bool]) -> None:
+        self.tree = tree
+        self.exclusive = exclusive
+        self._memory: PostingMemory | None = None
+        self._left: set[int] = set()  # rows present at the last round's start that it did not evaluate
+        self._present: set[int] = set()
+        self.refreshed_keys = 0  # keys read again because an extraction changed them between rounds
+
+    def take(self) -> PostingMemory:
+        """At a round's start, inside its transaction and under the tree lock."""
+        memory, self._memory = self._memory, None
+        exclusive = memory is not None and self.exclusive()
+        self._present = set(ChangedKeys.objects.filter(tree=self.tree).values_list("id", flat=True))
+        if memory is None or not exclusive or not self._left <= self._present:
+            return PostingMemory(self.tree)
+        changed: set[str] = set()
+        new = sorted(self._present - self._left)
+        for ids in (new[i : i + CHUNK] for i in range(0, len(new), CHUNK)):
+            for keys in ChangedKeys.objects.filter(id__in=ids).values_list("keys", flat=True):
+                changed.update(keys)
+        memory.forget(changed)
+        self.refreshed_keys += len(changed)
+        return memory
+
+    def keep(self, memory: PostingMemory, evaluated: Iterable[int]) -> None:
+        """After the round committed."""
+        self._memory = memory
+        self._left = self._present - set(evaluated)
