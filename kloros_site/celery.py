@@ -10,6 +10,11 @@ from celery.signals import celeryd_after_setup, task_postrun, task_prerun, worke
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kloros_site.settings")
+# Celery's Django fixup runs every system check when a worker imports its task modules, and the
+# URL checks import the whole URLconf (the pages, the dashboard, prometheus_client): ~3 MB held
+# by every pool child of a process that serves no page, for messages the fixup throws away. The
+# checks fail a deployment where they should: `manage.py migrate` (./run.sh, deploy/) runs them all.
+os.environ.setdefault("CELERY_SKIP_CHECKS", "1")
 
 app = Celery("kloros_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -40,7 +40,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # the admin without its autodiscovery at django.setup(): kloros_site.urls registers the lists
+    # when a process serves pages, so workers (which import no URLconf) never import the pages,
+    # Pygments and the admin's filters (docs/BENCHMARKS.md, "A worker child's imports")
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -140,7 +143,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("KLR_WORKER_MAX_MEMORY_KB", 150_000, minimum=10_000)
-CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("KLR_WORKER_MAX_TASKS_PER_CHILD", 0, minimum=0) or None
+# Python 3.13's parser keeps every identifier it has seen for the life of the process (interned,
+# never freed): a child grows with the vocabulary of the files it parsed, ~0.6 KB a file of new
+# names (a generated storm). A fresh child every 250 tasks (at most 4,000 files) bounds it
+# (docs/BENCHMARKS.md, "A worker child's imports and growth"); 0: never recycled for this
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("KLR_WORKER_MAX_TASKS_PER_CHILD", 250, minimum=0) or None
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("KLR_TASK_SOFT_TIME_LIMIT", 30, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("KLR_TASK_TIME_LIMIT", 60, minimum=2)
 CELERY_WORKER_SEND_TASK_EVENTS = True

@@ -4,6 +4,10 @@ from django.urls import path
 from kloros_site.analysis import channel_pages
 from kloros_site.dashboard import live, views
 
+# settings install the admin as SimpleAdminConfig: the lists (kloros_site.analysis.admin, which
+# imports the work pages) are registered here, by the processes that serve pages
+admin.autodiscover()
+
 admin.site.site_header = "KLoROS integration analyzer"
 admin.site.site_title = "KLoROS"
 admin.site.index_title = "Analyzer"

@@ -15,8 +15,6 @@ counts as a trickle.
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import logging
 import time
 from collections.abc import Callable
@@ -36,8 +34,6 @@ from monitors import Delta, evaluate
 from monitors.engine import affected
 
 log = logging.getLogger(__name__)
-# glibc's: hands the free memory at the top of the heap and in its arenas back to the system
-_malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
 # ChangedKeys rows (file versions) evaluated in one transaction: bounds memory, and a round that
 # is cut off (time limit, killed worker) loses only its own work. Each big round loads every
 # read-set and each kind it asks about once, whatever its size: 1,000 evaluates a cold scan of the
@@ -143,7 +139,7 @@ def evaluate_tree(tree_id: int) -> int:
     a stream of edits cannot keep one task busy forever.
     """
     tree = Tree.objects.get(pk=tree_id)
-    written = evaluated_rows = 0
+    written = 0
     try:
         with evaluation_lock(tree) as exclusive:
             claims.claim_evaluation(tree_id)  # lost with this process if it dies: see request()
@@ -160,25 +156,11 @@ def evaluate_tree(tree_id: int) -> int:
                 if not rows:
                     break
                 written += _evaluate_rows(tree, rows, carry)
-                evaluated_rows += len(rows)
     finally:
         Tree.objects.filter(pk=tree.pk).update(
             evaluation_requested_at=None, evaluation_claimed_by="", evaluated_at=timezone.now()
         )
-        if evaluated_rows > INLINE_ROWS:
-            release_memory()
     return written
-
-
-def release_memory() -> None:
-    """Hand the heap a big evaluation grew back to the system, as far as the allocators let go.
-
-    The worker child runs extractions next: without this it keeps the evaluation's peak (glibc
-    keeps freed memory for reuse), and every child ends up at the biggest evaluation it ran.
-    """
-    gc.collect()
-    if _malloc_trim is not None:
-        _malloc_trim(0)
 
 
 def _evaluate_rows(tree: Tree, rows: list[tuple[int, list[str], int]], carry: Carry) -> int:
