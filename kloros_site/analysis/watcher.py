@@ -218,6 +218,9 @@ class Watcher:
                         self.reconfigure(root, self.ignore[root])
                     if not self.feeder.send_now(root, rels):
                         pending.request(root, rels)
+                # what arrived while this pass sent (a checkout's next files) is marked before the
+                # feed's queries: a worker may store the files just sent within ~20 ms
+                self._mark_holding()
                 self.feeder.feed()
                 backlog = self.feeder.has_backlog()
             except Exception:
