@@ -244,7 +244,13 @@ class Watcher:
         costs no statement here."""
         now = time.monotonic()
         with self._cond:
-            held = {root for (root, _), due in self._due.items() if max(due, self._held_until) > now}
+            # a marked tree stays marked while any of its changes is not recorded, ready ones too:
+            # a pass that outlasts the send gap must not unmark the tree just before recording them
+            held = {
+                root
+                for (root, _), due in self._due.items()
+                if max(due, self._held_until) > now or root in self._marked
+            }
         try:
             for root in held:
                 if self._marked.get(root, 0.0) - now < HOLD_SECONDS / 2:
