@@ -40,6 +40,8 @@ TICK = 0.25
 SEND_GAP = 0.05
 # how long the mark of a tree whose changes the watcher holds lasts unless renewed (`_mark_holding`)
 HOLD_SECONDS = 5.0
+# git holds this file from the start of a checkout (merge, rebase, reset) to its end
+GIT_LOCK = ".git/index.lock"
 
 
 class TreeHandler(FileSystemEventHandler):
@@ -59,7 +61,11 @@ class TreeHandler(FileSystemEventHandler):
             rel = relative(self.root, path)
             if not rel or rel == ".":
                 continue
-            if event.is_directory:
+            if rel == GIT_LOCK:
+                # a checkout writes the files it changes in the tracked order, ignored ones too, and a
+                # stretch of ignored files (a locale's .mo files) looks like the end of the change
+                self.watcher.git_busy(self.root, (self.root / GIT_LOCK).exists())
+            elif event.is_directory:
                 # a folder's own "modified" only says an entry changed, and that entry has its event
                 if event.event_type in ("created", "deleted", "moved"):
                     self._touch_folder(path, rel)
@@ -129,6 +135,7 @@ class Watcher:
         self.send_gap = send_gap
         self._held_until = 0.0  # no path is taken before this (see SEND_GAP)
         self._marked: dict[Path, float] = {}  # trees marked as held, until when (monotonic)
+        self._git_busy: set[Path] = set()  # roots whose git checkout (or merge...) is running
         self._due: dict[tuple[Path, str], float] = {}
         self._reconcile = False
         self._cond = threading.Condition()
@@ -139,6 +146,14 @@ class Watcher:
     def touch(self, root: Path, rel: str, at_once: bool = False) -> None:
         with self._cond:
             self._due[(root, rel)] = time.monotonic() + (0.0 if at_once else self.quiet)
+            self._cond.notify()
+
+    def git_busy(self, root: Path, busy: bool) -> None:
+        with self._cond:
+            if busy:
+                self._git_busy.add(root)
+            else:
+                self._git_busy.discard(root)
             self._cond.notify()
 
     def reconcile_soon(self) -> None:
@@ -240,8 +255,9 @@ class Watcher:
         """Mark the trees whose changes this watcher holds back (seen, not recorded yet: waiting
         for quiet or for the send gap), and unmark them once it holds none: their evaluation waits
         for those changes, so a checkout's first files, stored before the rest are even recorded,
-        are not evaluated alone. A lone save its writer closed is sent as soon as it is seen and
-        costs no statement here."""
+        are not evaluated alone; and while git holds its index lock (a checkout running). Unmarking
+        sweeps for evaluations: the tasks that found the tree held asked for none. A lone save its
+        writer closed is sent as soon as it is seen and costs no statement here."""
         now = time.monotonic()
         with self._cond:
             # a marked tree stays marked while any of its changes is not recorded, ready ones too:
@@ -250,16 +266,20 @@ class Watcher:
                 root
                 for (root, _), due in self._due.items()
                 if max(due, self._held_until) > now or root in self._marked
-            }
+            } | self._git_busy
         try:
             for root in held:
                 if self._marked.get(root, 0.0) - now < HOLD_SECONDS / 2:
                     until = timezone.now() + timedelta(seconds=HOLD_SECONDS)
                     Tree.objects.filter(path=str(root)).update(watcher_holds_until=until)
                     self._marked[root] = now + HOLD_SECONDS
-            for root in set(self._marked) - held:
+            unmarked = set(self._marked) - held
+            for root in unmarked:
                 Tree.objects.filter(path=str(root)).update(watcher_holds_until=None)
                 del self._marked[root]
+            if unmarked:
+                # its files may all be stored already, each task having found the tree held
+                self._sweep()
         except Exception as exc:  # the database is away: the marks lapse, the pass reconciles
             log.warning("could not mark the trees whose changes are held: %s", exc)
             close_old_connections()

@@ -136,6 +136,28 @@ def test_a_change_waiting_for_quiet_marks_its_tree_too(watch, wait_until):
     wait_until(lambda: Tree.objects.filter(watcher_holds_until=None).exists())
 
 
+def test_a_tree_is_marked_while_git_holds_its_index_lock_and_swept_after(watch, wait_until):
+    """A checkout writes ignored files too (Django's locale .mo files): a stretch of them between
+    two watched files looked like the end of the change, and the first files were evaluated alone
+    (bench/run.sh branch: the same question opened and resolved in the first switch of each run)."""
+    root, sent, start = watch
+    (root / ".git").mkdir()
+    swept: list[float] = []
+    start(sweep=lambda: swept.append(time.monotonic()))
+    (root / "a.py").write_text("x = 1\n")
+    wait_until(lambda: "a.py" in sent.paths())
+    lock = root / ".git" / "index.lock"
+    lock.write_text("")
+    wait_until(lambda: Tree.objects.filter(watcher_holds_until__gt=timezone.now()).exists())
+    (root / "b.py").write_text("y = 1\n")
+    wait_until(lambda: "b.py" in sent.paths())
+    assert Tree.objects.filter(watcher_holds_until__gt=timezone.now()).exists()  # git still runs
+    before = len(swept)
+    lock.rename(root / ".git" / "index")
+    wait_until(lambda: Tree.objects.filter(watcher_holds_until=None).exists())
+    wait_until(lambda: len(swept) > before)
+
+
 def test_an_editor_save_by_rename_and_ignored_files(watch, wait_until):
     root, sent, start = watch
     (root / "build").mkdir()
