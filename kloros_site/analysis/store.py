@@ -46,10 +46,6 @@ def lock_tree(tree: Tree) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7402, tree.pk])
-            # the round reads whole kinds through server-side cursors (bounded memory): plan them
-            # for every row, not for the first 10% as PostgreSQL plans a cursor by default (on
-            # Django's branch switch that plan made the kinds' reads 2x slower)
-            cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
     else:
         # SQLite: transaction_mode=IMMEDIATE already holds the database write lock
         Tree.objects.select_for_update().filter(pk=tree.pk).exists()
@@ -105,6 +101,13 @@ class DatabaseStore:
         """`postings`: what an earlier round of the same evaluation loaded, refreshed since."""
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("DatabaseStore must be used inside transaction.atomic() with lock_tree()")
+        if connection.vendor == "postgresql":
+            # this store reads whole kinds through server-side cursors (bounded memory): plan them
+            # for every row, not for the first 10% as PostgreSQL plans a cursor by default (on
+            # Django's branch switch that plan made the kinds' reads 2x slower). For this
+            # transaction only: the runtime checks also take lock_tree and read no kinds
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
         self.tree = tree
         self.memory = postings if postings is not None else PostingMemory(tree)
         # key -> what it read, sorted: a tuple of one str per key name (a round's read-sets name the

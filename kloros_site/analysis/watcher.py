@@ -258,6 +258,8 @@ class Watcher:
         are not evaluated alone; and while git holds its index lock (a checkout running). Unmarking
         sweeps for evaluations: the tasks that found the tree held asked for none. A lone save its
         writer closed is sent as soon as it is seen and costs no statement here."""
+        if not (self._due or self._git_busy or self._marked):
+            return  # runs on every wake of the loop: nothing held, nothing to look at
         now = time.monotonic()
         with self._cond:
             # a marked tree stays marked while any of its changes is not recorded, ready ones too:

@@ -44,6 +44,16 @@ def extract(path: str, source: str | None, requested: list[int] | None = None) -
     return record(version(path, source), (requested if requested is not None else []).append)
 
 
+def evaluated_tree(path: str = "a.py", source: str = "x = 1\n", ended_ago: float = 0.0) -> Tree:
+    """A tree with one file, evaluated; its evaluation ended `ended_ago` seconds ago."""
+    extract(path, source)
+    tree = Tree.objects.get()
+    evaluation.evaluate_tree(tree.pk)
+    if ended_ago:
+        Tree.objects.update(evaluated_at=timezone.now() - timedelta(seconds=ended_ago))
+    return tree
+
+
 @settings(
     max_examples=25,
     deadline=None,
@@ -98,12 +108,8 @@ def test_a_trickle_waits_at_most_the_max_delay(settings):
     """Time passes by moving the stored instants back, not by sleeping through a short delay (a
     loaded machine took longer than 50 ms to store p.py, and "not overdue yet" was over)."""
     settings.KLR_EVALUATION_MAX_DELAY = 10
+    tree = evaluated_tree("p.py", 'ChemPub().emit("ch.a")\n', ended_ago=11)
     requested: list[int] = []
-    extract("p.py", 'ChemPub().emit("ch.a")\n', requested)
-    tree = Tree.objects.get()
-    evaluation.evaluate_tree(tree.pk)
-    Tree.objects.update(evaluated_at=timezone.now() - timedelta(seconds=11))
-    requested.clear()
     # edits keep arriving: another file is always pending
     pending.request(ROOT, ["q.py"], seq=next_seq())
     extract("p.py", 'ChemPub().emit("ch.b")\n', requested)
@@ -171,11 +177,8 @@ def test_a_burst_draining_is_not_evaluated_after_every_file(settings):
     sleep through, a loaded machine took longer than the delay to record d.py, and "only just
     ended" was over before it was checked."""
     settings.KLR_EVALUATION_MAX_DELAY = 10
+    tree = evaluated_tree()  # the trickle's evaluation just ended
     requested: list[int] = []
-    extract("a.py", "x = 1\n", requested)
-    tree = Tree.objects.get()
-    evaluation.evaluate_tree(tree.pk)  # the trickle's evaluation just ended
-    requested.clear()
     pending.request(ROOT, ["q.py"], seq=next_seq())  # the tree is not settled from here on
     extract("b.py", "y = 1\n", requested)  # an older change waits ...
     ChangedKeys.objects.update(seq=F("seq") - 11 * 10**9)  # ... longer than the delay
@@ -194,12 +197,8 @@ def test_a_burst_that_stopped_arriving_is_drained_before_it_is_evaluated(setting
     and resolved questions the new checkout never asks (bench/run.sh branch, 88 transitions
     mid-drain). Only changes still arriving make an overdue tree evaluate before it settles."""
     settings.KLR_EVALUATION_MAX_DELAY = 10
+    tree = evaluated_tree(ended_ago=11)
     requested: list[int] = []
-    extract("a.py", "x = 1\n", requested)
-    tree = Tree.objects.get()
-    evaluation.evaluate_tree(tree.pk)
-    Tree.objects.update(evaluated_at=timezone.now() - timedelta(seconds=11))
-    requested.clear()
     seen = next_seq() - 9 * 10**9  # the switch's files, seen 9 s ago, still waiting for a worker
     pending.request(ROOT, ["q.py", "r.py"], seq=seen)
     extract("b.py", "y = 1\n", requested)
@@ -212,11 +211,8 @@ def test_a_burst_that_stopped_arriving_is_drained_before_it_is_evaluated(setting
 
 
 def test_a_tree_whose_changes_the_watcher_holds_has_not_settled():
+    tree = evaluated_tree()
     requested: list[int] = []
-    extract("a.py", "x = 1\n", requested)
-    tree = Tree.objects.get()
-    evaluation.evaluate_tree(tree.pk)
-    requested.clear()
     Tree.objects.update(watcher_holds_until=timezone.now() + timedelta(seconds=5))
     extract("b.py", "y = 1\n", requested)  # no pending row left, but more changes are coming
     assert requested == []
