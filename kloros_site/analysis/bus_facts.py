@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 from kloros_site.chembus.envelope import envelope, evidence_hash
 from kloros_site.chembus.signals import QUESTION_RESOLVED, check_signal
-from monitors import signal_of
+from monitors import Question, signal_of
 
 # How a consumer should weigh a question it did not ask for: a low-severity question is cheap to
 # look at and worth little; a high one is worth a human's attention (autonomy 1: propose, don't act).
@@ -16,9 +17,9 @@ AUTONOMY = 1
 COST = 0.2
 
 
-def question_facts(question: Any, status: str) -> dict[str, Any]:
+def question_facts(question: Question, status: str) -> dict[str, Any]:
     return {
-        "question_id": question.qid,
+        "question_id": question.id,
         "hypothesis": question.hypothesis,
         "question": question.question,
         "evidence": list(question.evidence),
@@ -34,19 +35,19 @@ def question_facts(question: Any, status: str) -> dict[str, Any]:
     }
 
 
-def envelope_for(question: Any, transition: Any) -> tuple[str, dict[str, Any]]:
-    """(signal, envelope) for one transition; the envelope is stored as-is in the outbox."""
-    resolved = transition.kind == "resolved"
+def envelope_for(question: Question, kind: str, incident_id: uuid.UUID) -> tuple[str, dict[str, Any]]:
+    """(signal, envelope) for one transition of a question; stored as-is in the outbox."""
+    resolved = kind == "resolved"
     # opened/changed go out on the signal the question's hypothesis declares (a test checks each
     # registered one is routable, so no question can make its file a dead letter here)
     signal = QUESTION_RESOLVED if resolved else check_signal(signal_of(question.monitor, question.hypothesis))
     facts = question_facts(question, "resolved" if resolved else "open")
-    facts["transition"] = transition.kind
+    facts["transition"] = kind
     return signal, envelope(
         signal,
         facts,
         severity=question.severity,
-        incident_id=str(transition.incident_id),
-        trace=f"{question.monitor}/{question.qid}",
+        incident_id=str(incident_id),
+        trace=f"{question.monitor}/{question.id}",
         ts=time.time(),
     )

@@ -26,10 +26,11 @@ from django.db import transaction
 from django.db.models import Exists, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from kloros_site.analysis import bus_facts, claims, relay
-from kloros_site.analysis.models import ChangedKeys, PendingFile, Question, Transition, Tree
+from kloros_site.analysis import claims, question_rows, relay
+from kloros_site.analysis.models import ChangedKeys, PendingFile, Transition, Tree
 from kloros_site.analysis.posting_memory import Carry
-from kloros_site.analysis.store import CHUNK, DatabaseStore, evaluation_lock, lock_tree
+from kloros_site.analysis.question_rows import Outbound, Written
+from kloros_site.analysis.store import DatabaseStore, evaluation_lock, lock_tree
 from monitors import Delta, evaluate
 from monitors.engine import affected
 
@@ -169,39 +170,28 @@ def _evaluate_rows(tree: Tree, rows: list[tuple[int, list[str], int]], carry: Ca
     evaluated = [row_id for row_id, _, _ in rows]
     with transaction.atomic():
         lock_tree(tree)
-        store = DatabaseStore(tree, carry.take())
+        store = DatabaseStore(tree, *carry.take())
         delta = evaluate(store, affected(store, changed), tree.analysis_config())
-        ids = record_transitions(tree, delta, latency_ms)
+        outbound = record_transitions(tree, delta, latency_ms, store.written)
         ChangedKeys.objects.filter(id__in=evaluated)._raw_delete(ChangedKeys.objects.db)
-        memory = store.memory
+        memory, known = store.memory, store.known
         # the round's read-sets, questions and delta are written: let them go before the commit
         # publishes its transitions (thousands of envelopes), not after
         del store, delta
-        if ids:
-            transaction.on_commit(partial(relay.publish_committed, ids))
-    carry.keep(memory, evaluated)
-    return len(ids)
+        if outbound:
+            transaction.on_commit(partial(relay.publish_committed, outbound))
+    carry.keep(memory, known, evaluated)
+    return len(outbound)
 
 
-def record_transitions(tree: Tree, delta: Delta, latency_ms: float | None = None) -> list[int]:
-    """Write one outbox row per opened, changed or resolved question of `delta`, except suppressed ones."""
-    kinds = [
-        (Transition.Kind.OPENED, delta.opened),
-        (Transition.Kind.CHANGED, delta.changed),
-        (Transition.Kind.RESOLVED, delta.resolved),
+def record_transitions(
+    tree: Tree, delta: Delta, latency_ms: float | None = None, written: dict[str, Written] | None = None
+) -> list[Outbound]:
+    """Write one outbox row per opened, changed or resolved question of `delta`, except suppressed
+    ones; `written`: the question rows as this transaction wrote them (others are read)."""
+    changes = [
+        *((Transition.Kind.OPENED, q) for q in delta.opened),
+        *((Transition.Kind.CHANGED, q) for q in delta.changed),
+        *((Transition.Kind.RESOLVED, q) for q in delta.resolved),
     ]
-    # a statement's worth at a time: a cold scan opens thousands, each a row and a transition model
-    ordered = [(kind, q) for kind, questions in kinds for q in questions]
-    ids: list[int] = []
-    for i in range(0, len(ordered), CHUNK):
-        part = ordered[i : i + CHUNK]
-        rows = {row.qid: row for row in Question.objects.filter(tree=tree, qid__in=[q.id for _, q in part])}
-        transitions = []
-        for kind, q in part:
-            if rows[q.id].suppressed:
-                continue
-            transition = Transition(question=rows[q.id], kind=kind, latency_ms=latency_ms)
-            transition.signal, transition.envelope = bus_facts.envelope_for(rows[q.id], transition)
-            transitions.append(transition)
-        ids += [t.pk for t in Transition.objects.bulk_create(transitions)]
-    return ids
+    return question_rows.transitions(tree, changes, written or {}, latency_ms)

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count
 
+from kloros_site.analysis.known import Known
 from kloros_site.analysis.models import ChangedKeys, Posting, Tree
 from kloros_site.analysis.postings import CHUNK, chunks
 
@@ -148,7 +149,7 @@ class PostingMemory:
 
 
 class Carry:
-    """Hands one round's PostingMemory to the next round of the same evaluation, refreshed.
+    """Hands one round's PostingMemory (refreshed) and Known to the next round of the same evaluation.
 
     Extraction runs meanwhile and writes postings without the tree lock, but each extraction
     that changes postings writes a ChangedKeys row in the same transaction, and only an
@@ -163,17 +164,19 @@ class Carry:
         self.tree = tree
         self.exclusive = exclusive
         self._memory: PostingMemory | None = None
+        self._known: Known | None = None
         self._left: set[int] = set()  # rows present at the last round's start that it did not evaluate
         self._present: set[int] = set()
         self.refreshed_keys = 0  # keys read again because an extraction changed them between rounds
 
-    def take(self) -> PostingMemory:
+    def take(self) -> tuple[PostingMemory, Known]:
         """At a round's start, inside its transaction and under the tree lock."""
         memory, self._memory = self._memory, None
+        known, self._known = self._known, None
         exclusive = memory is not None and self.exclusive()
         self._present = set(ChangedKeys.objects.filter(tree=self.tree).values_list("id", flat=True))
-        if memory is None or not exclusive or not self._left <= self._present:
-            return PostingMemory(self.tree)
+        if memory is None or known is None or not exclusive or not self._left <= self._present:
+            return PostingMemory(self.tree), Known()
         changed: set[str] = set()
         new = sorted(self._present - self._left)
         for ids in (new[i : i + CHUNK] for i in range(0, len(new), CHUNK)):
@@ -181,9 +184,9 @@ class Carry:
                 changed.update(keys)
         memory.forget(changed)
         self.refreshed_keys += len(changed)
-        return memory
+        return memory, known  # extraction writes no read-set or question: nothing to refresh
 
-    def keep(self, memory: PostingMemory, evaluated: Iterable[int]) -> None:
+    def keep(self, memory: PostingMemory, known: Known, evaluated: Iterable[int]) -> None:
         """After the round committed."""
-        self._memory = memory
+        self._memory, self._known = memory, known
         self._left = self._present - set(evaluated)

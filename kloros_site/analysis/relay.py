@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from kloros_site.analysis.models import Transition
+from kloros_site.analysis.question_rows import Outbound
 from kloros_site.chembus import Publisher
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def publisher() -> Publisher:
         return _publisher
 
 
-def publish(transitions: Iterable[Transition]) -> bool:
+def publish(transitions: Iterable[Transition | Outbound]) -> bool:
     """Publish in the given order, BATCH at a time, stopping at the first batch that fails; True
     when all went out.
 
@@ -65,26 +66,21 @@ def publish(transitions: Iterable[Transition]) -> bool:
     return True
 
 
-def publish_ids(ids: list[int]) -> bool:
-    """Publish just-committed transitions, unless older ones still wait: then all, in order."""
-    with _publisher_lock:
-        unpublished = Transition.objects.filter(published_at__isnull=True)
-        if unpublished.filter(pk__lt=min(ids)).exists():
-            return publish_backlog()
-        # a cold scan's round commits thousands: read BATCH models at a time, not all at once (a
-        # chunked cursor would do, but SQLite's does not isolate it from publish's own UPDATEs)
-        ordered = sorted(ids)
-        return publish(
-            row
-            for i in range(0, len(ordered), BATCH)
-            for row in unpublished.filter(pk__in=ordered[i : i + BATCH]).order_by("id")
-        )
-
-
-def publish_committed(ids: list[int]) -> None:
-    """After the commit that wrote these transitions: publish them now, or wake the retry loop."""
-    if not publish_ids(ids):
+def publish_committed(outbound: list[Outbound]) -> None:
+    """After the commit that wrote these outbox rows: publish them now, or wake the retry loop."""
+    if not publish_new(outbound):
         retry_loop.wake()
+
+
+def publish_new(outbound: list[Outbound]) -> bool:
+    """Publish just-committed outbox rows as this process built them (a cold scan's round commits
+    thousands: reading them back cost more than publishing), unless older rows still wait: then
+    every unpublished row, in order. A row another process published meanwhile (only the retry loop
+    drains others' rows, after a failure) goes out twice, which at-least-once allows."""
+    with _publisher_lock:
+        if Transition.objects.unpublished().filter(pk__lt=min(t.pk for t in outbound)).exists():
+            return publish_backlog()
+        return publish(sorted(outbound, key=lambda t: t.pk))
 
 
 def publish_backlog() -> bool:

@@ -307,13 +307,13 @@ def reconcile(tree: Tree, conditions: list[Condition], outcome: Outcome) -> None
                     status=Question.Status.RESOLVED, resolved_at=now, updated_at=now
                 )
                 delta.resolved.append(as_engine_question(row))
-        ids = record_transitions(tree, delta)
-        if ids:
-            transaction.on_commit(partial(relay.publish_committed, ids))
+        outbound = record_transitions(tree, delta)
+        if outbound:
+            transaction.on_commit(partial(relay.publish_committed, outbound))
     outcome.opened += [q.id for q in delta.opened]
     outcome.changed += [q.id for q in delta.changed]
     outcome.resolved += [q.id for q in delta.resolved]
-    outcome.transition_ids += ids
+    outcome.transition_ids += [t.pk for t in outbound]
 
 
 def prune(now: datetime, t: Thresholds) -> None:

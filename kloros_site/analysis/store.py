@@ -13,14 +13,16 @@ round of the same evaluation starts from them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
 from django.db import Error, connection, transaction
 from django.utils import timezone
 
+from kloros_site.analysis import question_rows
+from kloros_site.analysis.known import Known
 from kloros_site.analysis.models import KeyRead, Posting, Question, SourceFile, Tree
 from kloros_site.analysis.posting_memory import PostingMemory
 from kloros_site.analysis.postings import CHUNK, chunks, copy_rows, write_postings
@@ -35,7 +37,6 @@ HELD = (
     "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
     " AND classid = %s AND objid = %s AND objsubid = 2 AND granted)"
 )
-QUESTION_FIELDS = ["key", "monitor", "hypothesis", "question", "evidence", "severity", "capability_key"]
 
 
 def lock_tree(tree: Tree) -> None:
@@ -97,8 +98,8 @@ def as_engine_question(row: Question) -> EngineQuestion:
 
 
 class DatabaseStore:
-    def __init__(self, tree: Tree, postings: PostingMemory | None = None) -> None:
-        """`postings`: what an earlier round of the same evaluation loaded, refreshed since."""
+    def __init__(self, tree: Tree, postings: PostingMemory | None = None, known: Known | None = None) -> None:
+        """`postings`, `known`: what earlier rounds of the same evaluation knew, postings refreshed since."""
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("DatabaseStore must be used inside transaction.atomic() with lock_tree()")
         if connection.vendor == "postgresql":
@@ -110,14 +111,13 @@ class DatabaseStore:
                 cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
         self.tree = tree
         self.memory = postings if postings is not None else PostingMemory(tree)
-        # key -> what it read, sorted: a tuple of one str per key name (a round's read-sets name the
-        # same few thousand keys tens of thousands of times, each a new str as the engine builds
-        # it; an empty tuple costs nothing, an empty set 216 bytes)
-        self._reads: dict[str, tuple[str, ...]] = {}
-        self._names: dict[str, str] = {}
+        self.known = known if known is not None else Known()
+        self._reads = self.known.reads
         self._questions: dict[str, dict[str, EngineQuestion]] = {}
         self._dirty_reads: dict[str, tuple[str, ...]] = {}  # key -> reads as of its last evaluation
         self._dirty_questions: dict[str, dict[str, EngineQuestion]] = {}
+        # the question rows the flushes wrote: what the outbox rows of this round point at
+        self.written: dict[str, question_rows.Written] = {}
 
     # --- postings ---------------------------------------------------------------------------
     def replace_postings(self, path: str, postings: Mapping[str, Any] | None) -> set[str]:
@@ -142,33 +142,54 @@ class DatabaseStore:
 
     # --- reads ------------------------------------------------------------------------------
     def readers(self, keys: set[str]) -> set[str]:
-        found: set[str] = set()
         if len(keys) > BIG_BATCH:
-            reads = KeyRead.objects.filter(tree=self.tree).values_list("key", "read")
-            return {key for key, read in reads.iterator(chunk_size=5000) if read in keys}
+            self._know_all()
+        if self.known.complete:
+            return self.known.readers(keys)
+        found: set[str] = set()
         for chunk in chunks(keys):
             found.update(KeyRead.objects.filter(tree=self.tree, read__in=chunk).values_list("key", flat=True))
         return found
 
+    def _know_all(self) -> None:
+        """A big batch: every read-set of the tree and the keys that have open questions, in one
+        pass each (it would ask for most of them a chunk of keys at a time, the next rounds again)."""
+        if self.known.complete:
+            return
+        found: dict[str, list[str]] = {}
+        for key, read in KeyRead.objects.filter(tree=self.tree).values_list("key", "read").iterator(5000):
+            found.setdefault(key, []).append(read)
+        name = self.known.name
+        self._reads.update((name(key), self.known.interned(reads)) for key, reads in found.items())
+        del found
+        asking = Question.objects.open().filter(tree=self.tree).values_list("key", flat=True).distinct()
+        self.known.asking = {name(key) for key in asking.iterator(5000)}
+        self.known.complete = True
+
     def _load_reads(self, keys: list[str]) -> None:
+        if self.known.complete:
+            self._reads.update((self.known.name(key), ()) for key in keys if key not in self._reads)
+            return
         for chunk in chunks(keys):
             found: dict[str, list[str]] = {key: [] for key in chunk}
             for key, read in KeyRead.objects.filter(tree=self.tree, key__in=chunk).values_list("key", "read"):
                 found[key].append(read)
-            self._reads.update((key, self._interned(reads)) for key, reads in found.items())
-
-    def _interned(self, names: Iterable[str]) -> tuple[str, ...]:
-        return tuple(sorted(self._names.setdefault(name, name) for name in set(names)))
+            self._reads.update(
+                (self.known.name(key), self.known.interned(reads)) for key, reads in found.items()
+            )
 
     def set_reads(self, key: str, reads: set[str]) -> None:
         if key not in self._reads:
             self._load_reads([key])
         if set(self._reads[key]) != reads:
             self._dirty_reads.setdefault(key, self._reads[key])
-            self._reads[key] = self._interned(reads)
+            self._reads[key] = self.known.interned(reads)
 
     # --- questions --------------------------------------------------------------------------
     def _load_questions(self, keys: list[str]) -> None:
+        if self.known.complete:
+            self._questions.update((key, {}) for key in keys if key not in self.known.asking)
+            keys = [key for key in keys if key in self.known.asking]
         for chunk in chunks(keys):
             found: dict[str, dict[str, EngineQuestion]] = {key: {} for key in chunk}
             for row in Question.objects.open().filter(tree=self.tree, key__in=chunk):
@@ -185,11 +206,17 @@ class DatabaseStore:
             self._load_questions([key])
         self._dirty_questions.setdefault(key, dict(self._questions[key]))
         self._questions[key] = dict(questions)
+        if self.known.complete:  # as the flush will leave the rows
+            if questions:
+                self.known.asking.add(self.known.name(key))
+            else:
+                self.known.asking.discard(key)
 
     # --- batching ---------------------------------------------------------------------------
     def prefetch(self, keys: list[str]) -> None:
         if len(keys) > BIG_BATCH:
             self.memory.whole_tree = True
+            self._know_all()
         self._load_reads([k for k in keys if k not in self._reads])
         self._load_questions([k for k in keys if k not in self._questions])
         # what these keys read last time they are likely to read again: learn it all at once
@@ -215,36 +242,11 @@ class DatabaseStore:
         resolved: set[str] = set()
         # one row per question id, even if two keys produced it in one flush (the later key wins,
         # as in MemoryStore.all_questions): PostgreSQL refuses to upsert a row twice in one statement
-        upserts: dict[str, tuple[str, EngineQuestion]] = {}
+        upserts: dict[str, EngineQuestion] = {}
         for key, before in self._dirty_questions.items():
             after = self._questions[key]
             resolved.update(qid for qid in before if qid not in after)
-            upserts.update((qid, (key, q)) for qid, q in after.items() if before.get(qid) != q)
-        for chunk in chunks(resolved - upserts.keys()):
-            Question.objects.open().filter(tree=self.tree, qid__in=chunk).update(
-                status=Question.Status.RESOLVED, resolved_at=now, updated_at=now
-            )
-        # a question that comes back reopens its row, keeping its id, history and suppression;
-        # the rows are built a statement's worth at a time (a cold scan's are thousands of models)
-        pending = list(upserts.items())
-        for i in range(0, len(pending), CHUNK):
-            Question.objects.bulk_create(
-                [self._question_row(qid, key, q, now) for qid, (key, q) in pending[i : i + CHUNK]],
-                update_conflicts=True,
-                unique_fields=["tree", "qid"],
-                update_fields=[*QUESTION_FIELDS, "status", "resolved_at", "updated_at"],
-            )
+            upserts.update((qid, replace(q, key=key)) for qid, q in after.items() if before.get(qid) != q)
+        self.written.update(question_rows.resolve(self.tree, resolved - upserts.keys(), now))
+        self.written.update(question_rows.upsert(self.tree, list(upserts.values()), now))
         self._dirty_questions.clear()
-
-    def _question_row(self, qid: str, key: str, q: EngineQuestion, now: datetime) -> Question:
-        same = {name: getattr(q, name) for name in QUESTION_FIELDS if name not in ("key", "evidence")}
-        return Question(
-            tree=self.tree,
-            qid=qid,
-            key=key,
-            evidence=list(q.evidence),
-            **same,
-            status=Question.Status.OPEN,
-            resolved_at=None,
-            updated_at=now,
-        )

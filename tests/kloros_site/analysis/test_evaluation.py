@@ -12,7 +12,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kloros_site.analysis import claims, evaluation, pending, store
+from kloros_site.analysis import claims, evaluation, pending, question_rows, store
 from kloros_site.analysis.messages import FileVersion, sha256
 from kloros_site.analysis.models import ChangedKeys, KeyRead, Question, Transition, Tree
 from kloros_site.analysis.services import record
@@ -262,17 +262,16 @@ def heard() -> tuple[list, list]:
 
 
 def test_a_round_written_a_few_rows_per_statement_writes_what_one_statement_does(monkeypatch):
-    # a round's questions and transitions are written CHUNK models at a time (memory): with one
-    # per statement the same rows come out, in the same order
+    # a round's questions and transitions are written ROWS_PER_STATEMENT rows at a time (memory):
+    # with one per statement the same rows come out, in the same order
     sources = {
         "p.py": 'ChemPub().emit("ch.a")\nChemPub().emit("ch.b")\nChemPub().emit("ch.c")\n',
         "q.py": 'ChemPub().emit("ch.d")\nChemSub("ch.z", print)\n',
     }
     edits = {"p.py": 'ChemPub().emit("ch.a")\nChemSub("ch.b", print)\n', "q.py": None}
     outcomes = []
-    for chunk in (store.CHUNK, 1):
-        monkeypatch.setattr(store, "CHUNK", chunk)
-        monkeypatch.setattr(evaluation, "CHUNK", chunk)
+    for rows in (question_rows.ROWS_PER_STATEMENT, 1):
+        monkeypatch.setattr(question_rows, "ROWS_PER_STATEMENT", rows)
         with transaction.atomic():
             for files in (sources, edits):
                 for path, source in files.items():

@@ -117,16 +117,17 @@ def test_a_round_starts_afresh_when_another_evaluation_took_rows_meanwhile():
     first, second, third = ChangedKeys.objects.order_by("id").values_list("id", flat=True)
     carry = Carry(tree, lambda: True)
     with transaction.atomic():
-        memory = carry.take()
-    carry.keep(memory, [first])
+        memory, known = carry.take()
+    carry.keep(memory, known, [first])
     extract("d.py", "def k():\n    pass\n")  # a row the first round did not see
     with transaction.atomic():
-        assert carry.take() is memory  # only new rows: their keys are read again
+        assert carry.take() == (memory, known)  # only new rows: their keys are read again
     assert carry.refreshed_keys > 0
-    carry.keep(memory, [second])
+    carry.keep(memory, known, [second])
     ChangedKeys.objects.filter(id=third).delete()  # another evaluation's work
     with transaction.atomic():
-        assert carry.take() is not memory
+        again, known_again = carry.take()
+    assert again is not memory and known_again is not known
 
 
 def test_a_round_starts_afresh_without_the_evaluation_lock():
@@ -137,11 +138,12 @@ def test_a_round_starts_afresh_without_the_evaluation_lock():
     held = [True]
     carry = Carry(tree, lambda: held[0])
     with transaction.atomic():
-        memory = carry.take()
-    carry.keep(memory, [first])
+        memory, known = carry.take()
+    carry.keep(memory, known, [first])
     held[0] = False  # the connection, and the lock with it, was lost between rounds
     with transaction.atomic():
-        assert carry.take() is not memory
+        again, known_again = carry.take()
+    assert again is not memory and known_again is not known
 
 
 def test_the_evaluation_lock_is_held_until_the_evaluation_ends():

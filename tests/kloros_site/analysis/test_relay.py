@@ -9,6 +9,7 @@ import pytest
 
 from kloros_site.analysis import evaluation, relay
 from kloros_site.analysis.models import Transition, Tree
+from kloros_site.analysis.question_rows import Outbound
 from kloros_site.chembus import ChemBusUnavailable
 from tests.kloros_site.analysis.test_evaluation import extract
 
@@ -40,6 +41,11 @@ def transitions() -> list[int]:
     return list(Transition.objects.order_by("id").values_list("id", flat=True))
 
 
+def outbound(ids: list[int]) -> list[Outbound]:
+    """What the evaluation that wrote these rows hands the relay after its commit."""
+    return [Outbound(t.pk, t.signal, t.envelope) for t in Transition.objects.filter(pk__in=ids)]
+
+
 def published() -> list[int]:
     return list(
         Transition.objects.filter(published_at__isnull=False).order_by("id").values_list("id", flat=True)
@@ -51,7 +57,7 @@ def test_a_failed_batch_stops_the_relay_and_keeps_the_batches_before_it_publishe
     monkeypatch.setattr(relay, "BATCH", 3)
     bus = Bus(fail_on_call=2)
     monkeypatch.setattr(relay, "_publisher", bus)
-    assert relay.publish_ids(transitions) is False
+    assert relay.publish_new(outbound(transitions)) is False
     assert bus.batches == [transitions[:3]]
     assert published() == transitions[:3]
     failed = Transition.objects.get(pk=transitions[3])

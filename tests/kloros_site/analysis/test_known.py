@@ -1,0 +1,55 @@
+"""An evaluation's rounds answer read-sets and "which keys ask" from what the rounds before knew."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kloros_site.analysis import evaluation, store
+from kloros_site.analysis.models import KeyRead, Question, Tree
+from kloros_site.analysis.store import as_engine_question
+from tests.kloros_site.analysis.test_evaluation import ROOT, extract
+from tests.monitors.monitor_helpers import batch
+
+pytestmark = pytest.mark.django_db
+
+SOURCES = {
+    "pkg/__init__.py": "",
+    "pkg/a.py": "def f():\n    pass\n\ndef unused():\n    pass\n",
+    "pkg/b.py": "from pkg.a import f\n\nf()\n",
+    "pkg/c.py": "from pkg.a import g\n\ng()\n",
+    "pkg/d.py": 'ChemPub().emit("ch.a")\n',
+}
+
+
+def statements_on(table: str, queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if f'FROM "{table}"' in q["sql"]]
+
+
+def test_a_big_evaluations_rounds_read_the_trees_read_sets_once(monkeypatch):
+    monkeypatch.setattr(evaluation, "ROWS_PER_ROUND", 1)  # a round per file version
+    monkeypatch.setattr(store, "BIG_BATCH", 0)  # as a cold scan's rounds are
+    for path, source in SOURCES.items():
+        extract(path, source)
+    with CaptureQueriesContext(connection) as queries:
+        evaluation.evaluate_tree(Tree.objects.get(path=ROOT).pk)
+    assert KeyRead.objects.exists()  # the later rounds had read-sets to know
+    # one whole-tree read in the first round; the other rounds know what it and they wrote
+    assert len(statements_on(KeyRead._meta.db_table, queries)) == 1
+    # questions are read only for keys known to have some: not in every round
+    question_reads = [sql for sql in statements_on(Question._meta.db_table, queries) if '"key" IN (' in sql]
+    assert len(question_reads) < len(SOURCES)
+    stored = {row.qid: as_engine_question(row) for row in Question.objects.open()}
+    assert stored == batch(SOURCES, dedent=False).all_questions()
+
+
+def test_a_small_evaluation_reads_only_the_keys_it_evaluates():
+    for path, source in SOURCES.items():
+        extract(path, source)
+    evaluation.evaluate_tree(Tree.objects.get(path=ROOT).pk)
+    with CaptureQueriesContext(connection) as queries:
+        extract("pkg/b.py", "x = 1\n")  # an edit
+        evaluation.evaluate_tree(Tree.objects.get(path=ROOT).pk)
+    reads = statements_on(KeyRead._meta.db_table, queries)
+    assert reads and all("IN (" in sql for sql in reads)  # named keys, never the whole table
