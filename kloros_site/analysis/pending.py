@@ -312,17 +312,23 @@ class Feeder:
         return self._depth
 
     def _send(self, group: list[tuple[PendingFile, FileVersion]]) -> None:
-        self._dispatch([version for _, version in group])
         # one statement for the message; a newer change seen meanwhile (seq moved) keeps its row
-        # waiting to be sent again
-        sent = reduce(or_, (Q(pk=row.pk, seq=row.seq) for row, _ in group))
+        # waiting to be sent again. Written before the message goes, as send_now does: a worker may
+        # take it and claim the rows first, and a mark written after would wipe (or miss) the claim,
+        # leaving a killed worker's files to the slow rule instead of its claim (claims)
+        sent = PendingFile.objects.filter(reduce(or_, (Q(pk=row.pk, seq=row.seq) for row, _ in group)))
         seqs = [When(pk=row.pk, then=Value(version.seq)) for row, version in group]
-        PendingFile.objects.filter(sent).update(
+        sent.update(
             dispatched_at=timezone.now(),
             dispatched_seq=Case(*seqs, output_field=BigIntegerField()),
             attempts=F("attempts") + 1,
             **UNCLAIMED,
         )
+        try:
+            self._dispatch([version for _, version in group])
+        except Exception:  # not sent after all: the rows wait, unsent, for the next feed
+            sent.filter(claimed_by="").update(dispatched_at=None, attempts=F("attempts") - 1)
+            raise
 
     def has_backlog(self) -> bool:
         # asked once per watcher loop: an EXISTS, not a COUNT over every pending row

@@ -242,3 +242,24 @@ def test_old_heartbeats_without_claims_are_forgotten(tmp_path):
     held_by("h/1/2", ["m0.py"])
     assert claims.forget_old_beats() == 1
     assert sorted(WorkerBeat.objects.values_list("name", flat=True)) == ["h/1/2", "h/1/3"]
+
+
+def test_a_worker_that_claims_its_message_at_once_keeps_the_claim(tmp_path):
+    """Under load a worker takes a message and claims its rows before the feeder's next statement:
+    the rows must be marked as sent before the message goes. Marked after, the claim finds no current
+    sending (or the mark wipes it), and a worker killed then leaves them to the slow rule (queue
+    empty, then KLR_UNCLAIMED_AFTER) instead of being found gone at once."""
+    worker = claims.identity(ended_process())
+
+    class TakenAtOnce(Queue):
+        def put(self, version) -> None:
+            super().put(version)
+            claims.mark_claimed([version], worker)
+
+    queue = TakenAtOnce()
+    pending.request(tmp_path, tree(tmp_path, 2))
+    work = feeder(queue, bound=10)
+    assert work.feed() == 2
+    assert set(PendingFile.objects.values_list("claimed_by", flat=True)) == {worker}
+    assert work.feed() == 2  # its worker is gone: sent again at once
+    assert [v.path for v in queue.messages] == ["m0.py", "m1.py", "m0.py", "m1.py"]
