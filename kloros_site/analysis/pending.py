@@ -326,8 +326,10 @@ class Feeder:
         )
         try:
             self._dispatch([version for _, version in group])
-        except Exception:  # not sent after all: the rows wait, unsent, for the next feed
-            sent.filter(claimed_by="").update(dispatched_at=None, attempts=F("attempts") - 1)
+        except Exception:  # not sent after all: new rows wait, unsent, for the next feed; a lost row
+            # stays "sent, never started", for the slow rule that sends it alone
+            fresh = [row.pk for row, _ in group if row.dispatched_at is None]
+            sent.filter(pk__in=fresh, claimed_by="").update(dispatched_at=None, attempts=F("attempts") - 1)
             raise
 
     def has_backlog(self) -> bool:

@@ -263,3 +263,22 @@ def test_a_worker_that_claims_its_message_at_once_keeps_the_claim(tmp_path):
     assert set(PendingFile.objects.values_list("claimed_by", flat=True)) == {worker}
     assert work.feed() == 2  # its worker is gone: sent again at once
     assert [v.path for v in queue.messages] == ["m0.py", "m1.py", "m0.py", "m1.py"]
+
+
+def test_a_lost_file_the_broker_refuses_to_take_again_is_still_sent_alone(tmp_path):
+    """Marked as sent before the broker refused: a new row goes back to waiting unsent (above), a
+    lost one stays "sent, never started", for the slow rule that sends it alone, not in a batch."""
+    queue = Queue()
+    work = sent(tmp_path, queue, 1, unclaimed_after=0)
+    held_by(claims.identity(ended_process()), ["m0.py"])
+
+    def refuse(version):
+        raise ConnectionError("broker down")
+
+    refusing = Feeder(refuse, lambda: 0, 10, 60, 0, lost_check_seconds=0)
+    assert refusing.feed() == 0
+    row = PendingFile.objects.get()
+    assert (row.dispatched_at is not None, row.claimed_by) == (True, "")
+    queue.messages.clear()
+    assert work.feed() == 1  # the queue is empty and the grace (0 here) over: sent again, alone
+    assert [v.path for v in queue.messages] == ["m0.py"]
