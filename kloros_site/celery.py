@@ -88,11 +88,21 @@ def consume_evaluations(sender, instance, **kwargs) -> None:
 in_worker = False
 
 
+# in a pool process: the pid of its worker's main process, which started it (claims.beat records it)
+pool_parent: int | None = None
+
+
 @worker_process_init.connect
 @worker_ready.connect
 def mark_worker_process(**kwargs) -> None:
     global in_worker
     in_worker = True
+
+
+@worker_process_init.connect
+def note_pool_parent(**kwargs) -> None:
+    global pool_parent
+    pool_parent = os.getppid()
 
 
 @worker_process_init.connect

@@ -82,7 +82,10 @@ def _zombie(pid: int) -> bool:
 
 
 def beat() -> None:
-    WorkerBeat.objects.update_or_create(name=identity(), defaults={"beat_at": timezone.now()})
+    parent = kloros_site.celery.pool_parent
+    WorkerBeat.objects.update_or_create(
+        name=identity(), defaults={"beat_at": timezone.now(), "parent": identity(parent) if parent else ""}
+    )
 
 
 def _beat_forever(interval: float) -> None:
@@ -155,6 +158,18 @@ def gone(names: set[str]) -> list[str]:
     beats = dict(WorkerBeat.objects.filter(name__in=names).values_list("name", "beat_at"))
     silent = timezone.now() - timedelta(seconds=settings.KLR_WORKER_LOST_AFTER)
     return sorted(name for name in names if is_gone(name) or beats.get(name, silent) <= silent)
+
+
+def killed_with_their_worker(names: Iterable[str]) -> set[str]:
+    """Those of these gone pool processes whose worker (main process) has ended too, on this host.
+
+    A file can kill the pool process analyzing it (a crash, the hard time limit), and the worker
+    then starts another; the worker itself runs no file. Both gone means a kill from outside (an
+    operator, a crash of the worker's service): the files it held are not suspects. A worker on
+    another host, or a process that analyzes in its main process, cannot tell: never counted.
+    """
+    parents = WorkerBeat.objects.filter(name__in=list(names)).exclude(parent="").values_list("name", "parent")
+    return {name for name, parent in parents if is_gone(parent)}
 
 
 def claim_evaluation(tree_id: int) -> str:

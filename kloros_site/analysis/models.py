@@ -312,6 +312,9 @@ class WorkerBeat(models.Model):
 
     name = models.CharField(max_length=255, unique=True, help_text="host/pid namespace/pid")
     beat_at = models.DateTimeField()
+    # a pool process's worker (its main process), in the same form: a claim lost with both gone
+    # was lost to a kill from outside, not to one of its files (pending.Feeder)
+    parent = models.CharField(max_length=255, blank=True, default="")
 
     def __str__(self) -> str:
         return self.name

@@ -124,6 +124,7 @@ class Feeder:
         self._depth: int | None = None  # estimated messages in the queue (see DEPTH_CACHE_SECONDS)
         self._measured_at = 0.0
         self.busy = False  # the queue held BUSY messages at the last feed
+        self._together: set[int] = set()  # lost rows (pks) that go in messages, not alone (`_dead_claims`)
 
     def _estimated_depth(self) -> int:
         stale = time.monotonic() - self._measured_at > DEPTH_CACHE_SECONDS
@@ -175,13 +176,23 @@ class Feeder:
         spread over at least SPREAD messages so that several workers share it too; while the
         queue is `busy`, only full messages go (the rest wait for more rows or a shorter queue).
         A row sent before whose task was lost goes alone: a file that kills its worker takes no
-        other with it.
+        other with it. The files of a worker killed whole, on their first loss, go in two messages
+        instead: the redo comes last in the queue, and two workers share it.
         """
-        for row in [r for r in rows if r.dispatched_at is not None]:
+        lost = [r for r in rows if r.dispatched_at is not None]
+        together = [r for r in lost if r.pk in self._together]
+        for row in [r for r in lost if r.pk not in self._together]:
             if room <= 0:
                 return
             yield [(row, self._read(row))]
             room -= 1
+        if together:
+            half = max(1, min(self.batch_files, -(-len(together) // 2)))
+            for group in chunks(((row, self._read(row)) for row in together), half, self.batch_bytes):
+                if room <= 0:
+                    return
+                yield group
+                room -= 1
         rows = [r for r in rows if r.dispatched_at is None]
         if room <= 0 or not rows:
             return
@@ -262,13 +273,22 @@ class Feeder:
         return self._unclaimed(room)
 
     def _dead_claims(self, room: int) -> list[PendingFile]:
+        self._together = set()
         dead = claims.lost_claimers()
         if not dead:
             return []
         held = PendingFile.objects.filter(claimed_by__in=dead, attempts__lt=FAST_RESENDS)
         rows = list(held.select_related("tree").order_by("id")[:room])
+        # lost once, with their whole worker: no file of theirs is a suspect (claims)
+        whole = claims.killed_with_their_worker({row.claimed_by for row in rows})
+        self._together = {row.pk for row in rows if row.claimed_by in whole and row.attempts <= 1}
         if rows:
-            log.warning("sending %d files again whose worker is gone (%s)", len(rows), ", ".join(dead))
+            log.warning(
+                "sending %d files again whose worker is gone (%s)%s",
+                len(rows),
+                ", ".join(dead),
+                f", {len(self._together)} together: killed with their worker" if self._together else "",
+            )
         return rows
 
     def _unclaimed(self, room: int) -> list[PendingFile]:
@@ -292,17 +312,25 @@ class Feeder:
         return self._depth
 
     def _send(self, group: list[tuple[PendingFile, FileVersion]]) -> None:
-        self._dispatch([version for _, version in group])
         # one statement for the message; a newer change seen meanwhile (seq moved) keeps its row
-        # waiting to be sent again
-        sent = reduce(or_, (Q(pk=row.pk, seq=row.seq) for row, _ in group))
+        # waiting to be sent again. Written before the message goes, as send_now does: a worker may
+        # take it and claim the rows first, and a mark written after would wipe (or miss) the claim,
+        # leaving a killed worker's files to the slow rule instead of its claim (claims)
+        sent = PendingFile.objects.filter(reduce(or_, (Q(pk=row.pk, seq=row.seq) for row, _ in group)))
         seqs = [When(pk=row.pk, then=Value(version.seq)) for row, version in group]
-        PendingFile.objects.filter(sent).update(
+        sent.update(
             dispatched_at=timezone.now(),
             dispatched_seq=Case(*seqs, output_field=BigIntegerField()),
             attempts=F("attempts") + 1,
             **UNCLAIMED,
         )
+        try:
+            self._dispatch([version for _, version in group])
+        except Exception:  # not sent after all: new rows wait, unsent, for the next feed; a lost row
+            # stays "sent, never started", for the slow rule that sends it alone
+            fresh = [row.pk for row, _ in group if row.dispatched_at is None]
+            sent.filter(pk__in=fresh, claimed_by="").update(dispatched_at=None, attempts=F("attempts") - 1)
+            raise
 
     def has_backlog(self) -> bool:
         # asked once per watcher loop: an EXISTS, not a COUNT over every pending row

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from kloros_site.analysis import pending
-from kloros_site.analysis.models import PendingFile, SourceFile
+from kloros_site.analysis import claims, pending
+from kloros_site.analysis.models import PendingFile, SourceFile, WorkerBeat
 from kloros_site.analysis.pending import Feeder
 from kloros_site.analysis.services import record_batch
 from tests.kloros_site.analysis import test_pending
@@ -98,6 +98,46 @@ def test_a_row_whose_task_was_lost_goes_alone(tmp_path):
     PendingFile.objects.update(dispatched_at=timezone.now() - timedelta(seconds=61))
     assert work.feed() == 40
     assert files_per_message(queue) == [1] * 40  # a file that kills its worker takes no other with it
+
+
+def lost_with_its_pool_process(tmp_path, queue: Queue, parent: str, files: int = 32) -> Feeder:
+    """`files` sent, then held by a pool process that has ended, started by the worker `parent`."""
+    pending.request(tmp_path, write(tmp_path, files))
+    work = feeder(queue, bound=1000, files=16)
+    work.feed()
+    queue.messages.clear()  # taken by that pool process: acks_late, the broker gives nothing back
+    dead = claims.identity(test_pending.ended_process())
+    WorkerBeat.objects.create(name=dead, parent=parent, beat_at=timezone.now())
+    PendingFile.objects.update(claimed_by=dead, claimed_at=timezone.now())
+    return work
+
+
+def test_the_files_of_a_whole_worker_killed_are_sent_again_together(tmp_path):
+    """Its main process is gone too: killed from outside (an operator, a crash of the machine's
+    worker service), not by one of its files, so the files go in messages, shared by two workers."""
+    queue = Queue()
+    work = lost_with_its_pool_process(tmp_path, queue, parent=claims.identity(test_pending.ended_process()))
+    assert work.feed() == 32
+    assert files_per_message(queue) == [16, 16]
+    queue.work()
+    assert not PendingFile.objects.exists()
+
+
+def test_the_files_of_a_pool_process_that_died_under_a_live_worker_go_alone(tmp_path):
+    """A pool process that dies while its worker lives may have been killed by a file (a crash, the
+    hard time limit): each of its files goes alone, as does a file lost twice whatever killed it."""
+    queue = Queue()
+    work = lost_with_its_pool_process(tmp_path, queue, parent=claims.identity(), files=20)  # this process
+    assert work.feed() == 20
+    assert files_per_message(queue) == [1] * 20
+    queue.messages.clear()
+    dead = claims.identity(test_pending.ended_process())
+    WorkerBeat.objects.create(
+        name=dead, parent=claims.identity(test_pending.ended_process()), beat_at=timezone.now()
+    )
+    PendingFile.objects.update(claimed_by=dead, claimed_at=timezone.now())
+    assert work.feed() == 20
+    assert files_per_message(queue) == [1] * 20
 
 
 def test_what_the_watcher_finds_in_one_pass_goes_in_as_few_messages_as_the_batch_allows(tmp_path):

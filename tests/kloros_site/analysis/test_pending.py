@@ -242,3 +242,43 @@ def test_old_heartbeats_without_claims_are_forgotten(tmp_path):
     held_by("h/1/2", ["m0.py"])
     assert claims.forget_old_beats() == 1
     assert sorted(WorkerBeat.objects.values_list("name", flat=True)) == ["h/1/2", "h/1/3"]
+
+
+def test_a_worker_that_claims_its_message_at_once_keeps_the_claim(tmp_path):
+    """Under load a worker takes a message and claims its rows before the feeder's next statement:
+    the rows must be marked as sent before the message goes. Marked after, the claim finds no current
+    sending (or the mark wipes it), and a worker killed then leaves them to the slow rule (queue
+    empty, then KLR_UNCLAIMED_AFTER) instead of being found gone at once."""
+    worker = claims.identity(ended_process())
+
+    class TakenAtOnce(Queue):
+        def put(self, version) -> None:
+            super().put(version)
+            claims.mark_claimed([version], worker)
+
+    queue = TakenAtOnce()
+    pending.request(tmp_path, tree(tmp_path, 2))
+    work = feeder(queue, bound=10)
+    assert work.feed() == 2
+    assert set(PendingFile.objects.values_list("claimed_by", flat=True)) == {worker}
+    assert work.feed() == 2  # its worker is gone: sent again at once
+    assert [v.path for v in queue.messages] == ["m0.py", "m1.py", "m0.py", "m1.py"]
+
+
+def test_a_lost_file_the_broker_refuses_to_take_again_is_still_sent_alone(tmp_path):
+    """Marked as sent before the broker refused: a new row goes back to waiting unsent (above), a
+    lost one stays "sent, never started", for the slow rule that sends it alone, not in a batch."""
+    queue = Queue()
+    work = sent(tmp_path, queue, 1, unclaimed_after=0)
+    held_by(claims.identity(ended_process()), ["m0.py"])
+
+    def refuse(version):
+        raise ConnectionError("broker down")
+
+    refusing = Feeder(refuse, lambda: 0, 10, 60, 0, lost_check_seconds=0)
+    assert refusing.feed() == 0
+    row = PendingFile.objects.get()
+    assert (row.dispatched_at is not None, row.claimed_by) == (True, "")
+    queue.messages.clear()
+    assert work.feed() == 1  # the queue is empty and the grace (0 here) over: sent again, alone
+    assert [v.path for v in queue.messages] == ["m0.py"]
