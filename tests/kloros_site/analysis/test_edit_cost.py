@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
-from kloros_site.analysis import claims, pending
+from kloros_site.analysis import claims, pending, store
 from kloros_site.analysis.models import Question, Tree
 from tests.kloros_site.analysis.test_evaluation import ROOT, version
 
@@ -61,3 +61,24 @@ def test_one_edit_costs_a_bounded_number_of_statements(monkeypatch):
     assert len(statements.sql) <= MOST[connection.vendor], f"{len(statements.sql)} statements:\n{listing}"
     # one round: no session lock to take and release around it
     assert not [sql for sql in statements.sql if "pg_advisory_lock" in sql or "pg_advisory_unlock" in sql]
+
+
+def holds_evaluation_lock(tree: Tree) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(store.HELD, [store.EVALUATION_LOCK, tree.pk])
+        return bool(cursor.fetchone()[0])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer: no lock to take")
+def test_the_round_of_a_one_round_evaluation_takes_the_evaluation_lock_with_the_tree_lock():
+    """One evaluation per tree at a time: an edit's evaluation skips the session lock, but its
+    round's transaction holds the lock a longer evaluation holds across its rounds; a runtime
+    check's lock_tree does not take it (it would wait for a whole cold scan)."""
+    edited, checked = Tree.objects.create(path=ROOT), Tree.objects.create(path=f"{ROOT}2")
+    with store.evaluation_lock(edited, one_round=True), transaction.atomic():
+        assert not holds_evaluation_lock(edited)
+        store.lock_tree(edited)
+        assert holds_evaluation_lock(edited)
+    with transaction.atomic():
+        store.lock_tree(checked)
+        assert not holds_evaluation_lock(checked)
