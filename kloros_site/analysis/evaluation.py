@@ -23,7 +23,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from kloros_site.analysis import bus_facts, claims, relay
@@ -83,8 +83,11 @@ def evaluated(trees: QuerySet[Tree] | None = None) -> bool:
     )
 
 
-def request(tree: Tree, send: Callable[[int], None]) -> bool:
-    """Send one evaluation task for the tree unless one is already on its way; True if sent."""
+def request(tree: Tree, send: Callable[[int], None], if_settled: bool = False) -> bool:
+    """Send one evaluation task for the tree unless one is already on its way; True if sent.
+
+    `if_settled`: only if the tree has changes and is settled, due()'s common answer, checked in
+    the same statement (False otherwise, without looking further: ask due())."""
     now = timezone.now()
     lost = now - timedelta(seconds=settings.KLR_EVALUATION_LOST_AFTER)
     waiting = Q(evaluation_requested_at__isnull=True) | Q(evaluation_requested_at__lt=lost)
@@ -95,13 +98,22 @@ def request(tree: Tree, send: Callable[[int], None]) -> bool:
         # task claims it: if this process dies first, the evaluation is requested again, once
         claims.keep_beating()
         requested["evaluation_claimed_by"] = claims.identity()
-    if not Tree.objects.filter(waiting, pk=tree.pk).update(**requested):
+    rows = Tree.objects.filter(waiting, pk=tree.pk)
+    if if_settled:
+        rows = rows.filter(
+            Exists(ChangedKeys.objects.filter(tree=OuterRef("pk"))),
+            ~Exists(PendingFile.objects.filter(tree=OuterRef("pk"))),
+            Q(watcher_holds_until__isnull=True) | Q(watcher_holds_until__lte=now),
+        )
+    if not rows.update(**requested):
+        if if_settled:
+            return False
         # one is on its way, unless the worker running it is gone (claims): then it is lost
         running = Tree.objects.filter(pk=tree.pk).values_list("evaluation_claimed_by", flat=True).first()
         if not running or not claims.gone({running}):
             return False
         if not Tree.objects.filter(pk=tree.pk, evaluation_claimed_by=running).update(
-            evaluation_requested_at=now, evaluation_claimed_by=""
+            evaluation_requested_at=now, evaluation_claimed_by=requested.get("evaluation_claimed_by", "")
         ):
             return False  # another process saw it first
         log.warning("requesting the evaluation of %s again: its worker %s is gone", tree.path, running)
@@ -114,7 +126,12 @@ def request(tree: Tree, send: Callable[[int], None]) -> bool:
     return True
 
 
-def request_if_due(tree: Tree, send: Callable[[int], None]) -> bool:
+def request_if_due(tree: Tree, send: Callable[[int], None], changed: bool = False) -> bool:
+    """`changed`: the caller has just stored changes (an extraction), so the tree is most likely
+    settled with changes to evaluate: that is tried first, in the request's own statement (one
+    round trip on an edit's way to its question instead of two; one more when it is not)."""
+    if changed and request(tree, send, if_settled=True):
+        return True
     return due(tree) and request(tree, send)
 
 

@@ -80,7 +80,8 @@ def record_batch(
         # the versions stored in a transaction were measured in it; the others now
         unnoted = [(v.path, outcome) for v, (outcome, noted) in zip(group, stored, strict=True) if not noted]
         measurements.note_analyses(tree, unnoted)
-        evaluation.request_if_due(tree, request_evaluation)
+        changed = any(noted for _, noted in stored)  # a transaction stored some: changes, likely
+        evaluation.request_if_due(tree, request_evaluation, changed)
     return [outcomes[i] for i in range(len(versions))]
 
 
