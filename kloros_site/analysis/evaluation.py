@@ -17,18 +17,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from kloros_site.analysis import claims, question_rows, relay
+from kloros_site.analysis.known import Known
 from kloros_site.analysis.models import ChangedKeys, PendingFile, Transition, Tree
-from kloros_site.analysis.posting_memory import Carry
+from kloros_site.analysis.posting_memory import Carry, PostingMemory
 from kloros_site.analysis.question_rows import Outbound, Written
 from kloros_site.analysis.store import DatabaseStore, evaluation_lock, lock_tree
 from monitors import Delta, evaluate
@@ -84,18 +85,37 @@ def evaluated(trees: QuerySet[Tree] | None = None) -> bool:
     )
 
 
-def request(tree: Tree, send: Callable[[int], None]) -> bool:
-    """Send one evaluation task for the tree unless one is already on its way; True if sent."""
+def request(tree: Tree, send: Callable[[int], None], if_settled: bool = False) -> bool:
+    """Send one evaluation task for the tree unless one is already on its way; True if sent.
+
+    `if_settled`: only if the tree has changes and is settled, due()'s common answer, checked in
+    the same statement (False otherwise, without looking further: ask due())."""
     now = timezone.now()
     lost = now - timedelta(seconds=settings.KLR_EVALUATION_LOST_AFTER)
     waiting = Q(evaluation_requested_at__isnull=True) | Q(evaluation_requested_at__lt=lost)
-    if not Tree.objects.filter(waiting, pk=tree.pk).update(evaluation_requested_at=now):
+    requested: dict[str, object] = {"evaluation_requested_at": now}
+    if isinstance(send, HereOrSend):
+        # it may run in this process, unsent: claimed with the request, not in a statement of its
+        # own. Sent on after all (too big), the claim is the sending task's until the evaluation
+        # task claims it: if this process dies first, the evaluation is requested again, once
+        claims.keep_beating()
+        requested["evaluation_claimed_by"] = claims.identity()
+    rows = Tree.objects.filter(waiting, pk=tree.pk)
+    if if_settled:
+        rows = rows.filter(
+            Exists(ChangedKeys.objects.filter(tree=OuterRef("pk"))),
+            ~Exists(PendingFile.objects.filter(tree=OuterRef("pk"))),
+            Q(watcher_holds_until__isnull=True) | Q(watcher_holds_until__lte=now),
+        )
+    if not rows.update(**requested):
+        if if_settled:
+            return False
         # one is on its way, unless the worker running it is gone (claims): then it is lost
         running = Tree.objects.filter(pk=tree.pk).values_list("evaluation_claimed_by", flat=True).first()
         if not running or not claims.gone({running}):
             return False
         if not Tree.objects.filter(pk=tree.pk, evaluation_claimed_by=running).update(
-            evaluation_requested_at=now, evaluation_claimed_by=""
+            evaluation_requested_at=now, evaluation_claimed_by=requested.get("evaluation_claimed_by", "")
         ):
             return False  # another process saw it first
         log.warning("requesting the evaluation of %s again: its worker %s is gone", tree.path, running)
@@ -108,23 +128,35 @@ def request(tree: Tree, send: Callable[[int], None]) -> bool:
     return True
 
 
-def request_if_due(tree: Tree, send: Callable[[int], None]) -> bool:
+def request_if_due(tree: Tree, send: Callable[[int], None], changed: bool = False) -> bool:
+    """`changed`: the caller has just stored changes (an extraction), so the tree is most likely
+    settled with changes to evaluate: that is tried first, in the request's own statement (one
+    round trip on an edit's way to its question instead of two; one more when it is not)."""
+    if changed and request(tree, send, if_settled=True):
+        return True
     return due(tree) and request(tree, send)
 
 
-def here_or_send(send: Callable[[int], None]) -> Callable[[int], None]:
+class HereOrSend:
     """The evaluation trigger of extraction: a small evaluation (an edit or a few) runs here, in
     the task that stored the last of its files, one broker round trip sooner than a task of its
     own; a big one (a scan's, a storm's) is sent to the evaluation queue as before."""
 
-    def evaluate_here(tree_id: int) -> None:
-        if ChangedKeys.objects.filter(tree_id=tree_id)[INLINE_ROWS:].exists():
-            send(tree_id)
-            return
-        evaluate_tree(tree_id)
-        request_if_due(Tree.objects.get(pk=tree_id), send)  # what arrived meanwhile
+    def __init__(self, send: Callable[[int], None]) -> None:
+        self.send = send
 
-    return evaluate_here
+    def __call__(self, tree_id: int) -> None:
+        first = _first_rows(tree_id, INLINE_ROWS + 1)  # one query: how many, what, and the tree
+        if len(first) > INLINE_ROWS:
+            self.send(tree_id)
+            return
+        _evaluate(tree_id, first, claimed=True)  # claimed by request() with the request
+        tree = first[0].tree if first else Tree.objects.get(pk=tree_id)
+        request_if_due(tree, self.send)  # what arrived meanwhile
+
+
+def here_or_send(send: Callable[[int], None]) -> HereOrSend:
+    return HereOrSend(send)
 
 
 def sweep(send: Callable[[int], None]) -> int:
@@ -139,29 +171,71 @@ def evaluate_tree(tree_id: int) -> int:
     Rows written while this runs wait for the next evaluation (requested at the end if due), so
     a stream of edits cannot keep one task busy forever.
     """
-    tree = Tree.objects.get(pk=tree_id)
+    return _evaluate(tree_id, _first_rows(tree_id, ROWS_PER_ROUND), claimed=False)
+
+
+def _first_rows(tree_id: int, most: int) -> list[ChangedKeys]:
+    """The tree's oldest changes, with the tree: most evaluations (an edit's) are this one round."""
+    return list(ChangedKeys.objects.filter(tree_id=tree_id).select_related("tree").order_by("id")[:most])
+
+
+def _evaluate(tree_id: int, first: list[ChangedKeys], claimed: bool) -> int:
+    """`claimed`: this process's claim came with the evaluation's request (HereOrSend)."""
     written = 0
     try:
-        with evaluation_lock(tree) as exclusive:
-            claims.claim_evaluation(tree_id)  # lost with this process if it dies: see request()
-            # the postings a round loads serve the next rounds too: a 10,000-file cold scan's 10
-            # rounds load each kind of key once, not 10 times
-            carry = Carry(tree, exclusive)
-            last = ChangedKeys.objects.filter(tree=tree).order_by("-id").values_list("id", flat=True).first()
-            while last is not None:
-                rows = list(
-                    ChangedKeys.objects.filter(tree=tree, id__lte=last)
-                    .order_by("id")
-                    .values_list("id", "keys", "seq")[:ROWS_PER_ROUND]
-                )
-                if not rows:
-                    break
-                written += _evaluate_rows(tree, rows, carry)
+        if not first:
+            return 0
+        tree = first[0].tree
+        if len(first) < ROWS_PER_ROUND:
+            # every row present when `first` was read: one round. A row committed since (or
+            # committed late with a lower id: PostgreSQL allocates ids before commit) waits for the
+            # next evaluation, which its extraction or the end of this one requests. No round to
+            # hand postings to, so no Carry and no lock held between rounds: the round's own
+            # transaction takes the evaluation lock (store.lock_tree)
+            if not claimed:
+                claims.claim_evaluation(tree_id)  # lost with this process if it dies: see request()
+            rows = [(row.pk, row.keys, row.seq) for row in first]
+            with evaluation_lock(tree, one_round=True):
+                written = _evaluate_rows(tree, rows, OneRound(tree, lambda: True))
+        else:
+            written = _rounds(tree, claimed)
     finally:
-        Tree.objects.filter(pk=tree.pk).update(
+        Tree.objects.filter(pk=tree_id).update(
             evaluation_requested_at=None, evaluation_claimed_by="", evaluated_at=timezone.now()
         )
     return written
+
+
+def _rounds(tree: Tree, claimed: bool) -> int:
+    """A big evaluation (a scan's, a branch switch's): rounds of ROWS_PER_ROUND file versions."""
+    written = 0
+    with evaluation_lock(tree) as exclusive:
+        if not claimed:
+            claims.claim_evaluation(tree.pk)  # lost with this process if it dies: see request()
+        # the postings a round loads serve the next rounds too: a 10,000-file cold scan's 10
+        # rounds load each kind of key once, not 10 times
+        carry = Carry(tree, exclusive)
+        last = ChangedKeys.objects.filter(tree=tree).order_by("-id").values_list("id", flat=True).first()
+        while last is not None:
+            rows = list(
+                ChangedKeys.objects.filter(tree=tree, id__lte=last)
+                .order_by("id")
+                .values_list("id", "keys", "seq")[:ROWS_PER_ROUND]
+            )
+            if not rows:
+                break
+            written += _evaluate_rows(tree, rows, carry)
+    return written
+
+
+class OneRound(Carry):
+    """An evaluation's only round: it loads afresh and hands nothing on (no rows to list)."""
+
+    def take(self) -> tuple[PostingMemory, Known]:
+        return PostingMemory(self.tree), Known()
+
+    def keep(self, memory: PostingMemory, known: Known, evaluated: Iterable[int]) -> None:
+        pass
 
 
 def _evaluate_rows(tree: Tree, rows: list[tuple[int, list[str], int]], carry: Carry) -> int:

@@ -80,7 +80,8 @@ def record_batch(
         # the versions stored in a transaction were measured in it; the others now
         unnoted = [(v.path, outcome) for v, (outcome, noted) in zip(group, stored, strict=True) if not noted]
         measurements.note_analyses(tree, unnoted)
-        evaluation.request_if_due(tree, request_evaluation)
+        changed = any(noted for _, noted in stored)  # a transaction stored some: changes, likely
+        evaluation.request_if_due(tree, request_evaluation, changed)
     return [outcomes[i] for i in range(len(versions))]
 
 
@@ -159,7 +160,7 @@ def _store(tree: Tree, versions: list[FileVersion]) -> Stored:
     if not fresh:
         return [(outcomes[i], False) for i in range(len(versions))]
     measured = [(versions[i].path, outcome) for i, outcome in outcomes.items()]
-    stored = _write(tree, fresh, set(current), config, engine_version, measured)
+    stored = _write(tree, fresh, current, config, engine_version, measured)
     index = {id(version): i for i, version in enumerate(versions)}
     outcomes.update((index[id(version)], outcome) for version, outcome in stored)
     return [(outcomes[i], True) for i in range(len(versions))]
@@ -188,24 +189,30 @@ def _unchanged(file: SourceFile, version: FileVersion, engine_version: str) -> b
 def _write(
     tree: Tree,
     versions: list[FileVersion],
-    known: set[str],
+    known: dict[str, SourceFile],
     config: Config,
     engine_version: str,
     measured: list[tuple[str, str]],
 ) -> list[tuple[FileVersion, str]]:
     """Analyze the versions, then store them, their postings, their changed keys and the
-    measurement rows of every version of the batch in one transaction. `known`: the paths that
-    had a row when checked; `measured`: (path, outcome) of the batch's versions decided before."""
+    measurement rows of every version of the batch in one transaction. `known`: the rows there
+    were when checked (CHECKED fields); `measured`: (path, outcome) of the batch's versions
+    decided before."""
     analyses = []
     for version in versions:
         started = time.perf_counter()
         postings, status, reason, detail = _analyze(version, config)
         analyses.append((version, postings, status, reason, detail, (time.perf_counter() - started) * 1000))
+    # one file's edit: its row is locked by the update that stores it, which checks its seq too
+    alone = len(analyses) == 1 and versions[0].path in known
     with transaction.atomic():
         # locked until the transaction ends: two versions of one path are stored one after the
         # other; files never wait for each other
-        rows = SourceFile.objects.select_for_update().filter(tree=tree, path__in=sorted(known))
-        locked = {file.path: file for file in rows}
+        if alone:
+            locked = dict(known)
+        else:
+            rows = SourceFile.objects.select_for_update().filter(tree=tree, path__in=sorted(known))
+            locked = {file.path: file for file in rows}
         results: list[tuple[FileVersion, str]] = []
         written: list[tuple[SourceFile, dict | None, bool]] = []
         for version, postings, status, reason, detail, duration_ms in analyses:
@@ -227,9 +234,14 @@ def _write(
             file.source = source.pack(version.data)
             written.append((file, postings, file.pk is None))
             results.append((version, status))
+        if alone and written:
+            file = written[0][0]
+            stored = {name: getattr(file, name) for name in WRITTEN}
+            if not SourceFile.objects.filter(pk=file.pk, seq__lt=file.seq).update(**stored):
+                written, results = [], [(results[0][0], "stale")]  # a newer version was stored meanwhile
         # new rows: one INSERT; a race with another worker for the same new path is an IntegrityError
         SourceFile.objects.bulk_create([file for file, _, new in written if new])
-        SourceFile.objects.bulk_update([file for file, _, new in written if not new], WRITTEN)
+        SourceFile.objects.bulk_update([file for file, _, new in written if not new and not alone], WRITTEN)
         changed = write_many_postings(written)
         ChangedKeys.objects.bulk_create(
             ChangedKeys(tree=tree, keys=sorted(changed[file.pk]), seq=file.seq)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
@@ -32,40 +33,72 @@ from monitors import Question as EngineQuestion
 # every read-set, and the postings of a kind once one of its keys is asked for (whether it has any
 # too) are loaded in one query each, instead of a few queries per chunk of keys and one per key missed
 BIG_BATCH = 4 * CHUNK
-EVALUATION_LOCK = 7404  # lock_tree's is 7402, the feeder's 7403
+TREE_LOCK = 7402  # the feeder's is 7403
+EVALUATION_LOCK = 7404
 HELD = (
     "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
     " AND classid = %s AND objid = %s AND objsubid = 2 AND granted)"
 )
+# (tree id, one round) of the evaluation running in this context (`evaluation_lock`): its rounds'
+# `lock_tree` does what the round needs besides
+_evaluating: ContextVar[tuple[int, bool] | None] = ContextVar("evaluating", default=None)
 
 
 def lock_tree(tree: Tree) -> None:
     """One evaluation of a tree at a time, until the transaction ends.
 
-    Extraction never takes it; evaluations of different trees run in parallel.
+    Extraction never takes it; evaluations of different trees run in parallel. A round of an
+    evaluation (inside `evaluation_lock`) also plans its reads and, if it is the evaluation's only
+    round, takes the evaluation lock too: all in this one statement, one round trip.
     """
     if connection.vendor == "postgresql":
+        calls, params = ["pg_advisory_xact_lock(%s, %s)"], [TREE_LOCK, tree.pk]
+        evaluating = _evaluating.get()
+        if evaluating is not None and evaluating[0] == tree.pk:
+            if evaluating[1]:
+                # first: a round waits for a longer evaluation holding it without holding the tree
+                # lock that evaluation's next round needs (PostgreSQL calls these left to right)
+                calls.insert(0, "pg_advisory_xact_lock(%s, %s)")
+                params[:0] = [EVALUATION_LOCK, tree.pk]
+            # this round reads through server-side cursors (bounded memory): plan them for every
+            # row, not for the first 10% as PostgreSQL plans a cursor by default (on Django's
+            # branch switch that plan made the kinds' reads 2x slower). For this transaction only:
+            # the runtime checks also take lock_tree and read no kinds
+            calls.append("set_config('cursor_tuple_fraction', '1.0', true)")
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7402, tree.pk])
+            cursor.execute(f"SELECT {', '.join(calls)}", params)
     else:
         # SQLite: transaction_mode=IMMEDIATE already holds the database write lock
         Tree.objects.select_for_update().filter(pk=tree.pk).exists()
 
 
 @contextmanager
-def evaluation_lock(tree: Tree) -> Iterator[Callable[[], bool]]:
+def evaluation_lock(tree: Tree, one_round: bool = False) -> Iterator[Callable[[], bool]]:
     """One evaluation of a tree at a time across all its rounds (`lock_tree` holds for one round,
     and runtime checks take it between rounds); yields whether it is still held.
 
     What it buys: no other evaluation deletes ChangedKeys rows between two rounds, which lets a
-    round keep the postings the last one loaded (posting_memory.Carry).
+    round keep the postings the last one loaded (posting_memory.Carry). An evaluation of one
+    round (`one_round`: an edit's) has no between: its round's transaction takes the lock with
+    the tree's (`lock_tree`), so it still waits for a longer evaluation to end, and costs no
+    round trips of its own.
     """
-    if connection.vendor != "postgresql":
-        # SQLite has one writer at a time, so row ids follow commit order: an evaluation between
-        # two rounds would delete the lowest rows present, rows the last round saw and left, and
-        # Carry sees those gone. PostgreSQL allocates ids before commit: it needs the lock
-        yield lambda: True
-        return
+    token = _evaluating.set((tree.pk, one_round))
+    try:
+        if connection.vendor != "postgresql" or one_round:
+            # SQLite has one writer at a time, so row ids follow commit order: an evaluation between
+            # two rounds would delete the lowest rows present, rows the last round saw and left, and
+            # Carry sees those gone. PostgreSQL allocates ids before commit: it needs the lock
+            yield lambda: True
+            return
+        with _held(tree) as held:
+            yield held
+    finally:
+        _evaluating.reset(token)
+
+
+@contextmanager
+def _held(tree: Tree) -> Iterator[Callable[[], bool]]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s, %s)", [EVALUATION_LOCK, tree.pk])
 
@@ -102,11 +135,9 @@ class DatabaseStore:
         """`postings`, `known`: what earlier rounds of the same evaluation knew, postings refreshed since."""
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("DatabaseStore must be used inside transaction.atomic() with lock_tree()")
-        if connection.vendor == "postgresql":
-            # this store reads whole kinds through server-side cursors (bounded memory): plan them
-            # for every row, not for the first 10% as PostgreSQL plans a cursor by default (on
-            # Django's branch switch that plan made the kinds' reads 2x slower). For this
-            # transaction only: the runtime checks also take lock_tree and read no kinds
+        evaluating = _evaluating.get()
+        if connection.vendor == "postgresql" and (evaluating is None or evaluating[0] != tree.pk):
+            # outside an evaluation (a tool, a test): the plan its round's lock_tree sets
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
         self.tree = tree

@@ -6,6 +6,7 @@ import pytest
 from kloros_site.analysis.messages import FileVersion, sha256
 from kloros_site.analysis.models import Question, SourceFile, Transition, Tree
 from kloros_site.analysis.services import record
+from kloros_site.analysis.source import unpack
 from monitors.config import Config
 
 pytestmark = pytest.mark.django_db
@@ -199,3 +200,23 @@ def test_a_new_file_created_by_another_worker_meanwhile_is_stored_through_its_ro
     assert record(newer) == "analyzed"
     assert calls == ["p.py", "p.py"]  # the first attempt lost the race and was made again
     assert SourceFile.objects.get().seq == newer.seq
+
+
+def test_an_edit_whose_newer_version_was_stored_while_it_parsed_is_stale(monkeypatch):
+    """One file's edit checks its seq in the update that stores it (no locking read before)."""
+    from kloros_site.analysis import services
+
+    record(version("p.py", 'ChemPub().emit("curiosity.old")\n'))
+    real_analyze = services._analyze
+    older = version("p.py", 'ChemPub().emit("curiosity.older")\n')
+    newer = version("p.py", 'ChemPub().emit("curiosity.new")\n')
+
+    def analyze_while_another_worker_stores(edit, config):
+        SourceFile.objects.filter(path=edit.path).update(seq=newer.seq)  # its row, stored meanwhile
+        return real_analyze(edit, config)
+
+    monkeypatch.setattr(services, "_analyze", analyze_while_another_worker_stores)
+    assert record(older) == "stale"
+    file = SourceFile.objects.get()
+    assert file.seq == newer.seq and "curiosity.old" in (unpack(file.source) or "")
+    assert "curiosity.old" in Question.objects.open().get().question
