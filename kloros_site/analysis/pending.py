@@ -22,16 +22,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from functools import reduce
-from operator import or_
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BigIntegerField, Case, F, Q, Value, When
+from django.db.models import Q
 from django.utils import timezone
 
-from kloros_site.analysis import claims
+from kloros_site.analysis import claims, pending_rows
 from kloros_site.analysis.batches import chunks, full
 from kloros_site.analysis.messages import FileVersion
 from kloros_site.analysis.models import PendingFile, Tree
@@ -65,10 +63,9 @@ def tree_for(root: Path | str) -> Tree:
 def request(root: Path | str, paths: Iterable[str], seq: int | None = None) -> int:
     """Record that `paths` (relative to `root`) changed; returns how many rows were written."""
     tree = tree_for(root)
-    seq = seq or time.time_ns()
-    rows = [PendingFile(tree=tree, path=path, seq=seq) for path in sorted(set(paths))]
-    _upsert(rows, ["seq", "dispatched_at", *UNCLAIMED])
-    return len(rows)
+    unique = sorted(set(paths))
+    pending_rows.upsert_waiting(tree.pk, unique, seq or time.time_ns(), timezone.now())
+    return len(unique)
 
 
 def _upsert(rows: list[PendingFile], fields: list[str]) -> None:
@@ -124,6 +121,7 @@ class Feeder:
         self._depth: int | None = None  # estimated messages in the queue (see DEPTH_CACHE_SECONDS)
         self._measured_at = 0.0
         self.busy = False  # the queue held BUSY messages at the last feed
+        self._roots: dict[int, Path] = {}  # tree id -> its root, for reading the rows' files
 
     def _estimated_depth(self) -> int:
         stale = time.monotonic() - self._measured_at > DEPTH_CACHE_SECONDS
@@ -199,7 +197,11 @@ class Feeder:
             yield last
 
     def _read(self, row: PendingFile) -> FileVersion:
-        root = Path(row.tree.path)
+        root = self._roots.get(row.tree_id)
+        if root is None:  # a tree's path never changes: one query per tree, not a join per row
+            root = self._roots[row.tree_id] = Path(
+                Tree.objects.values_list("path", flat=True).get(pk=row.tree_id)
+            )
         return read_version(root, root / row.path, settings.KLR_MAX_FILE_BYTES)
 
     def send_now(self, root: Path, paths: list[str]) -> bool:
@@ -255,7 +257,7 @@ class Feeder:
         if check:
             self._next_lost_check = time.monotonic() + self.lost_check_seconds
         rows = self._dead_claims(room) if check else []
-        fresh = PendingFile.objects.filter(dispatched_at__isnull=True).select_related("tree").order_by("id")
+        fresh = PendingFile.objects.filter(dispatched_at__isnull=True).order_by("id")
         rows += list(fresh[: room - len(rows)]) if room > len(rows) else []
         if rows or not check:
             return rows
@@ -295,14 +297,7 @@ class Feeder:
         self._dispatch([version for _, version in group])
         # one statement for the message; a newer change seen meanwhile (seq moved) keeps its row
         # waiting to be sent again
-        sent = reduce(or_, (Q(pk=row.pk, seq=row.seq) for row, _ in group))
-        seqs = [When(pk=row.pk, then=Value(version.seq)) for row, version in group]
-        PendingFile.objects.filter(sent).update(
-            dispatched_at=timezone.now(),
-            dispatched_seq=Case(*seqs, output_field=BigIntegerField()),
-            attempts=F("attempts") + 1,
-            **UNCLAIMED,
-        )
+        pending_rows.mark_sent([(row.pk, row.seq, version.seq) for row, version in group], timezone.now())
 
     def has_backlog(self) -> bool:
         # asked once per watcher loop: an EXISTS, not a COUNT over every pending row
