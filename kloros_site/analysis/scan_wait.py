@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db import connection
 
 from kloros_site.analysis.models import ChangedKeys, PendingFile, Tree
 from kloros_site.analysis.pending import LOST_CHECK_SECONDS
@@ -35,19 +35,18 @@ class Status:
 
 
 def status(tree_id: int) -> Status:
-    """The tree's progress, in one query."""
-    pending = PendingFile.objects.filter(tree=OuterRef("pk")).order_by()
-    left, unsent, changed, requested = (
-        Tree.objects.filter(pk=tree_id)
-        .values_list(
-            Subquery(pending.values("tree").annotate(n=Count("pk")).values("n")),
-            Exists(pending.filter(dispatched_at__isnull=True)),
-            Exists(ChangedKeys.objects.filter(tree=OuterRef("pk"))),
-            "evaluation_requested_at",
+    """The tree's progress, in one query (written out: the ORM took 2 ms of CPU to build it)."""
+    pending, changed, tree = (m._meta.db_table for m in (PendingFile, ChangedKeys, Tree))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT (SELECT COUNT(*) FROM "{pending}" WHERE tree_id = %s),'
+            f' EXISTS (SELECT 1 FROM "{pending}" WHERE tree_id = %s AND dispatched_at IS NULL),'
+            f' EXISTS (SELECT 1 FROM "{changed}" WHERE tree_id = %s),'
+            f' EXISTS (SELECT 1 FROM "{tree}" WHERE id = %s AND evaluation_requested_at IS NOT NULL)',
+            [tree_id] * 4,
         )
-        .get()
-    )
-    return Status(left or 0, unsent, changed, requested is not None)
+        left, unsent, changes, requested = cursor.fetchone()
+    return Status(left, bool(unsent), bool(changes), bool(requested))
 
 
 class Waiting:
