@@ -22,16 +22,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from functools import reduce
-from operator import or_
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BigIntegerField, Case, F, Q, Value, When
+from django.db.models import F, Q
 from django.utils import timezone
 
-from kloros_site.analysis import claims
+from kloros_site.analysis import claims, pending_rows
 from kloros_site.analysis.batches import chunks, full
 from kloros_site.analysis.messages import FileVersion
 from kloros_site.analysis.models import PendingFile, Tree
@@ -65,10 +63,9 @@ def tree_for(root: Path | str) -> Tree:
 def request(root: Path | str, paths: Iterable[str], seq: int | None = None) -> int:
     """Record that `paths` (relative to `root`) changed; returns how many rows were written."""
     tree = tree_for(root)
-    seq = seq or time.time_ns()
-    rows = [PendingFile(tree=tree, path=path, seq=seq) for path in sorted(set(paths))]
-    _upsert(rows, ["seq", "dispatched_at", *UNCLAIMED])
-    return len(rows)
+    unique = sorted(set(paths))
+    pending_rows.upsert_waiting(tree.pk, unique, seq or time.time_ns(), timezone.now())
+    return len(unique)
 
 
 def _upsert(rows: list[PendingFile], fields: list[str]) -> None:
@@ -125,6 +122,7 @@ class Feeder:
         self._measured_at = 0.0
         self.busy = False  # the queue held BUSY messages at the last feed
         self._together: set[int] = set()  # lost rows (pks) that go in messages, not alone (`_dead_claims`)
+        self._roots: dict[int, Path] = {}  # tree id -> its root, for reading the rows' files
 
     def _estimated_depth(self) -> int:
         stale = time.monotonic() - self._measured_at > DEPTH_CACHE_SECONDS
@@ -210,7 +208,11 @@ class Feeder:
             yield last
 
     def _read(self, row: PendingFile) -> FileVersion:
-        root = Path(row.tree.path)
+        root = self._roots.get(row.tree_id)
+        if root is None:  # a tree's path never changes: one query per tree, not a join per row
+            root = self._roots[row.tree_id] = Path(
+                Tree.objects.values_list("path", flat=True).get(pk=row.tree_id)
+            )
         return read_version(root, root / row.path, settings.KLR_MAX_FILE_BYTES)
 
     def send_now(self, root: Path, paths: list[str]) -> bool:
@@ -266,7 +268,7 @@ class Feeder:
         if check:
             self._next_lost_check = time.monotonic() + self.lost_check_seconds
         rows = self._dead_claims(room) if check else []
-        fresh = PendingFile.objects.filter(dispatched_at__isnull=True).select_related("tree").order_by("id")
+        fresh = PendingFile.objects.filter(dispatched_at__isnull=True).order_by("id")
         rows += list(fresh[: room - len(rows)]) if room > len(rows) else []
         if rows or not check:
             return rows
@@ -316,20 +318,16 @@ class Feeder:
         # waiting to be sent again. Written before the message goes, as send_now does: a worker may
         # take it and claim the rows first, and a mark written after would wipe (or miss) the claim,
         # leaving a killed worker's files to the slow rule instead of its claim (claims)
-        sent = PendingFile.objects.filter(reduce(or_, (Q(pk=row.pk, seq=row.seq) for row, _ in group)))
-        seqs = [When(pk=row.pk, then=Value(version.seq)) for row, version in group]
-        sent.update(
-            dispatched_at=timezone.now(),
-            dispatched_seq=Case(*seqs, output_field=BigIntegerField()),
-            attempts=F("attempts") + 1,
-            **UNCLAIMED,
-        )
+        pending_rows.mark_sent([(row.pk, row.seq, version.seq) for row, version in group], timezone.now())
         try:
             self._dispatch([version for _, version in group])
         except Exception:  # not sent after all: new rows wait, unsent, for the next feed; a lost row
             # stays "sent, never started", for the slow rule that sends it alone
             fresh = [row.pk for row, _ in group if row.dispatched_at is None]
-            sent.filter(pk__in=fresh, claimed_by="").update(dispatched_at=None, attempts=F("attempts") - 1)
+            # (those the mark did not take, a newer change seen, stay as they are)
+            PendingFile.objects.filter(pk__in=fresh, claimed_by="", dispatched_at__isnull=False).update(
+                dispatched_at=None, attempts=F("attempts") - 1
+            )
             raise
 
     def has_backlog(self) -> bool:
