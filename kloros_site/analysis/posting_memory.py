@@ -28,6 +28,10 @@ GROUP = 16
 # answers a Kind remembers: a monitor asks about the same keys again and again (a clone key's
 # postings are asked ~28 times in a 10,000-file cold scan), and a search costs ~20 dict lookups
 RECENT = 256
+# a kind searched this many times per key it holds becomes a dict (~110 bytes more per key, a
+# lookup ~20x cheaper): a 10,000-file cold scan searches the clone kind ~28 times per key (a
+# member's question reads its class's key), and a clone key's text is ~430 bytes anyway
+PROMOTE = 4
 
 
 def in_str_order(field: str) -> Collate | F:
@@ -57,6 +61,9 @@ class Kind:
         self._sorted = True
         self._odd: dict[str, str] = {}
         self._recent: dict[str, str | None] = {}
+        self._size = 0
+        self._searches = 0
+        self._table: dict[str, str] | None = None
 
     def add(self, key: str, text: str = "") -> None:
         """In str order for the compact form (`done` sorts them otherwise)."""
@@ -67,6 +74,7 @@ class Kind:
         if self._last is not None and rest <= self._last:
             self._sorted = False
         self._last = rest
+        self._size += 1
         if not self._pending:
             self._firsts.append(rest)
         self._pending.append(f"\0{rest}\1{text}")
@@ -89,6 +97,8 @@ class Kind:
 
     def text(self, key: str) -> str | None:
         """The key's text, None if the kind has no such key."""
+        if self._table is not None:
+            return self._table.get(key[len(self.prefix) :])
         if not self._groups and not self._odd:  # most asked: kinds nobody posts under (suppress:...)
             return None
         try:
@@ -98,7 +108,15 @@ class Kind:
         if len(self._recent) >= RECENT:
             self._recent.clear()
         found = self._recent[key] = self._search(key)
+        self._searches += 1
+        if self._searches > PROMOTE * self._size:
+            self._promote()
         return found
+
+    def _promote(self) -> None:
+        table = dict(e.partition("\1")[::2] for group in self._groups for e in group.split("\0")[1:])
+        table.update(self._odd)
+        self._table, self._firsts, self._groups, self._recent = table, [], [], {}
 
     def __contains__(self, key: str) -> bool:
         return self.text(key) is not None
