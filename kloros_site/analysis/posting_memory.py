@@ -23,15 +23,12 @@ from kloros_site.analysis.postings import CHUNK, chunks
 # a key more files than this post under is a hub (a common name, a big package): its postings
 # are loaded only if a monitor asks for them, not merely whether it has any
 HUB = 64
-# keys of a kind joined into one str (see Kind)
-GROUP = 16
+# a kind's keys are joined into strs of about this many characters (see Kind): a search reads
+# one of them, and each costs a first key beside it (~50 bytes)
+GROUP = 512
 # answers a Kind remembers: a monitor asks about the same keys again and again (a clone key's
 # postings are asked ~28 times in a 10,000-file cold scan), and a search costs ~20 dict lookups
 RECENT = 256
-# a kind searched this many times per key it holds becomes a dict (~110 bytes more per key, a
-# lookup ~20x cheaper): a 10,000-file cold scan searches the clone kind ~28 times per key (a
-# member's question reads its class's key), and a clone key's text is ~430 bytes anyway
-PROMOTE = 4
 
 
 def in_str_order(field: str) -> Collate | F:
@@ -46,8 +43,9 @@ class Kind:
 
     A dict of str would cost ~110 bytes per key beside its text (two str headers and a table
     slot), more than the text of most keys: a 10,000-file tree's kinds are ~250,000 keys. Here the
-    keys, without the kind's prefix, are sorted and joined GROUP to a str ("\0key\1text" each),
-    a key found by bisecting the first keys of the groups and then a search in one group.
+    keys, without the kind's prefix, are sorted and joined into strs of about GROUP characters
+    ("\0key\1text" each), a key found by bisecting the first keys of the strs and then a search
+    in one of them (a clone key's text is ~430 characters: a str of 16 cost the search 7 KB).
     PostgreSQL text holds no NUL and JSON text no control character; a key that does (SQLite)
     is kept aside.
     """
@@ -61,9 +59,7 @@ class Kind:
         self._sorted = True
         self._odd: dict[str, str] = {}
         self._recent: dict[str, str | None] = {}
-        self._size = 0
-        self._searches = 0
-        self._table: dict[str, str] | None = None
+        self._pending_chars = 0
 
     def add(self, key: str, text: str = "") -> None:
         """In str order for the compact form (`done` sorts them otherwise)."""
@@ -74,31 +70,33 @@ class Kind:
         if self._last is not None and rest <= self._last:
             self._sorted = False
         self._last = rest
-        self._size += 1
+        self._append(rest, text)
+
+    def _append(self, rest: str, text: str) -> None:
         if not self._pending:
             self._firsts.append(rest)
-        self._pending.append(f"\0{rest}\1{text}")
-        if len(self._pending) == GROUP:
+        entry = f"\0{rest}\1{text}"
+        self._pending.append(entry)
+        self._pending_chars += len(entry)
+        if self._pending_chars >= GROUP:
             self._groups.append("".join(self._pending))
-            self._pending = []
+            self._pending, self._pending_chars = [], 0
 
     def done(self) -> Kind:
         if self._pending:
             self._groups.append("".join(self._pending))
-            self._pending = []
+            self._pending, self._pending_chars = [], 0
         if not self._sorted:  # a database that did not return them in str order
             entries = sorted({e for group in self._groups for e in group.split("\0")[1:]})
-            self._firsts, self._groups = [], []
-            for i in range(0, len(entries), GROUP):
-                self._firsts.append(entries[i].partition("\1")[0])
-                self._groups.append("".join(f"\0{e}" for e in entries[i : i + GROUP]))
-            self._sorted = True
+            self._firsts, self._groups, self._sorted = [], [], True
+            for entry in entries:
+                rest, _, text = entry.partition("\1")
+                self._append(rest, text)
+            return self.done()
         return self
 
     def text(self, key: str) -> str | None:
         """The key's text, None if the kind has no such key."""
-        if self._table is not None:
-            return self._table.get(key[len(self.prefix) :])
         if not self._groups and not self._odd:  # most asked: kinds nobody posts under (suppress:...)
             return None
         try:
@@ -108,15 +106,7 @@ class Kind:
         if len(self._recent) >= RECENT:
             self._recent.clear()
         found = self._recent[key] = self._search(key)
-        self._searches += 1
-        if self._searches > PROMOTE * self._size:
-            self._promote()
         return found
-
-    def _promote(self) -> None:
-        table = dict(e.partition("\1")[::2] for group in self._groups for e in group.split("\0")[1:])
-        table.update(self._odd)
-        self._table, self._firsts, self._groups, self._recent = table, [], [], {}
 
     def __contains__(self, key: str) -> bool:
         return self.text(key) is not None
