@@ -9,11 +9,13 @@ versions in 10 rounds loads each kind once, not 10 times (`refresh` says what ch
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, F
+from django.db.models.functions import Collate
 
 from kloros_site.analysis.known import Known
 from kloros_site.analysis.models import ChangedKeys, Posting, Tree
@@ -22,6 +24,105 @@ from kloros_site.analysis.postings import CHUNK, chunks
 # a key more files than this post under is a hub (a common name, a big package): its postings
 # are loaded only if a monitor asks for them, not merely whether it has any
 HUB = 64
+# a kind's keys are joined into strs of about this many characters (see Kind): a search reads
+# one of them, and each costs a first key beside it (~50 bytes)
+GROUP = 512
+# answers a Kind remembers: a monitor asks about the same keys again and again (a clone key's
+# postings are asked ~28 times in a 10,000-file cold scan), and a search costs ~20 dict lookups
+RECENT = 256
+
+
+def in_str_order(field: str) -> Collate | F:
+    """ORDER BY as Python orders str (by code point): PostgreSQL's "C" collation, whatever the
+    database's default; SQLite's default (BINARY, UTF-8 bytes) already is."""
+    return Collate(F(field), "C") if connection.vendor == "postgresql" else F(field)
+
+
+class Kind:
+    """The keys of one kind of a big batch, each with the JSON text of its postings (or nothing,
+    for a kind only asked whether a key has postings), in about the size of the text.
+
+    A dict of str would cost ~110 bytes per key beside its text (two str headers and a table
+    slot), more than the text of most keys: a 10,000-file tree's kinds are ~250,000 keys. Here the
+    keys, without the kind's prefix, are sorted and joined into strs of about GROUP characters
+    ("\0key\1text" each), a key found by bisecting the first keys of the strs and then a search
+    in one of them (a clone key's text is ~430 characters: a str of 16 cost the search 7 KB).
+    PostgreSQL text holds no NUL and JSON text no control character; a key that does (SQLite)
+    is kept aside.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self._firsts: list[str] = []
+        self._groups: list[str] = []
+        self._pending: list[str] = []
+        self._last: str | None = None
+        self._sorted = True
+        self._odd: dict[str, str] = {}
+        self._recent: dict[str, str | None] = {}
+        self._pending_chars = 0
+
+    def add(self, key: str, text: str = "") -> None:
+        """In str order for the compact form (`done` sorts them otherwise)."""
+        rest = key[len(self.prefix) :]
+        if "\0" in rest or "\1" in rest or "\0" in text:
+            self._odd[rest] = text
+            return
+        if self._last is not None and rest <= self._last:
+            self._sorted = False
+        self._last = rest
+        self._append(rest, text)
+
+    def _append(self, rest: str, text: str) -> None:
+        if not self._pending:
+            self._firsts.append(rest)
+        entry = f"\0{rest}\1{text}"
+        self._pending.append(entry)
+        self._pending_chars += len(entry)
+        if self._pending_chars >= GROUP:
+            self._groups.append("".join(self._pending))
+            self._pending, self._pending_chars = [], 0
+
+    def done(self) -> Kind:
+        if self._pending:
+            self._groups.append("".join(self._pending))
+            self._pending, self._pending_chars = [], 0
+        if not self._sorted:  # a database that did not return them in str order
+            entries = sorted({e for group in self._groups for e in group.split("\0")[1:]})
+            self._firsts, self._groups, self._sorted = [], [], True
+            for entry in entries:
+                rest, _, text = entry.partition("\1")
+                self._append(rest, text)
+            return self.done()
+        return self
+
+    def text(self, key: str) -> str | None:
+        """The key's text, None if the kind has no such key."""
+        if not self._groups and not self._odd:  # most asked: kinds nobody posts under (suppress:...)
+            return None
+        try:
+            return self._recent[key]
+        except KeyError:
+            pass
+        if len(self._recent) >= RECENT:
+            self._recent.clear()
+        found = self._recent[key] = self._search(key)
+        return found
+
+    def __contains__(self, key: str) -> bool:
+        return self.text(key) is not None
+
+    def _search(self, key: str) -> str | None:
+        rest = key[len(self.prefix) :]
+        i = bisect_right(self._firsts, rest) - 1
+        if i >= 0:
+            group, needle = self._groups[i], f"\0{rest}\1"
+            at = group.find(needle)
+            if at >= 0:
+                start = at + len(needle)
+                end = group.find("\0", start)
+                return group[start:] if end < 0 else group[start:end]
+        return self._odd.get(rest)
 
 
 class PostingMemory:
@@ -32,16 +133,14 @@ class PostingMemory:
         # a big batch: postings are loaded a kind at a time, and a key of a loaded kind that has
         # none has none (no whole-tree list of keys to hold beside them)
         self.whole_tree = False
-        # a big batch's kinds, one str per key: the JSON of its postings, decoded when asked for.
-        # Decoded, a kind of a 10,000-file tree is several times bigger, and most keys of a kind
-        # are never asked for
-        self._kind_postings: dict[str, str] = {}
-        self._kinds_loaded: set[str] = set()
+        # a big batch's kinds, prefix -> each key's JSON text of its postings, decoded when asked
+        # for. Decoded, a kind of a 10,000-file tree is several times bigger, and most keys of a
+        # kind are never asked for. A key in `_postings` (read again by `forget`) is read there
+        self._kinds: dict[str, Kind] = {}
         # kinds only asked whether a key has postings (so far): their keys alone. Most posting rows
         # are `used:<name>` markers, only ever asked with exists: their JSON would be the biggest
         # thing an evaluation holds (every file that uses a common name, under that name)
-        self._kind_keys: set[str] = set()
-        self._kinds_listed: set[str] = set()
+        self._listed: dict[str, Kind] = {}
 
     def forget(self, keys: Iterable[str]) -> None:
         """These keys' postings changed: read them again (the rest stays loaded)."""
@@ -49,17 +148,15 @@ class PostingMemory:
         for key in keys:
             self._postings.pop(key, None)
             self._exists.pop(key, None)
-            self._kind_postings.pop(key, None)
-            self._kind_keys.discard(key)
         if self.whole_tree:
-            # a key of a loaded kind that is not in `_kind_postings` reads as "has none": these are
+            # a key of a loaded or listed kind is answered by the kind as it was loaded: these are
             # read now, in bulk, and their answer takes precedence over the kind's
-            known = self._kinds_loaded | self._kinds_listed
+            known = self._kinds.keys() | self._listed.keys()
             self._load_postings([key for key in keys if self._kind_of(key) in known])
 
     def postings(self, key: str) -> dict[str, Any]:
-        if key not in self._postings and self.whole_tree and self._load_kind(key):
-            text = self._kind_postings.get(key)
+        if key not in self._postings and self.whole_tree and (kind := self._load_kind(key)):
+            text = kind.text(key)
             return {} if text is None else json.loads(text)
         if key not in self._postings:
             self._load_postings([key])
@@ -69,16 +166,22 @@ class PostingMemory:
         if key in self._postings:
             return bool(self._postings[key])
         prefix = self._kind_of(key) if self.whole_tree else None
-        if prefix in self._kinds_loaded:
-            return key in self._kind_postings
+        if prefix in self._kinds:
+            return key in self._kinds[prefix]
         if prefix is not None:
-            if prefix not in self._kinds_listed:
-                self._kinds_listed.add(prefix)
-                keys = Posting.objects.filter(tree=self.tree, key__startswith=prefix).values_list(
-                    "key", flat=True
+            if prefix not in self._listed:
+                listed = Kind(prefix)
+                keys = (
+                    Posting.objects.filter(tree=self.tree, key__startswith=prefix)
+                    .annotate(ordered=in_str_order("key"))
+                    .values_list("ordered", flat=True)
+                    .order_by("ordered")
+                    .distinct()
                 )
-                self._kind_keys.update(keys.distinct().iterator(chunk_size=5000))
-            return key in self._kind_keys
+                for k in keys.iterator(chunk_size=5000):
+                    listed.add(k)
+                self._listed[prefix] = listed.done()
+            return key in self._listed[prefix]
         if key not in self._exists:
             self._exists[key] = Posting.objects.filter(tree=self.tree, key=key).exists()
         return self._exists[key]
@@ -98,19 +201,19 @@ class PostingMemory:
         monitor, kind, *rest = key.split(":", 2)
         return f"{monitor}:{kind}:" if rest else None
 
-    def _load_kind(self, key: str) -> bool:
+    def _load_kind(self, key: str) -> Kind | None:
         """Big batch: a key of this kind ("integration:class:") was asked for; more will be.
 
-        False if the key is of no kind (it is loaded alone)."""
+        None if the key is of no kind (it is loaded alone)."""
         prefix = self._kind_of(key)
         if prefix is None:
-            return False
-        if prefix in self._kinds_loaded:
-            return True
-        self._kinds_loaded.add(prefix)
+            return None
+        if prefix in self._kinds:
+            return self._kinds[prefix]
+        kind = Kind(prefix)
         rows = (
             Posting.objects.filter(tree=self.tree, key__startswith=prefix)
-            .order_by("key", "file__path")
+            .order_by(in_str_order("key"), "file__path")
             .values_list("key", "file__path", "payload")
         )
         # a whole kind is up to a few hundred thousand rows: read past the ORM's per-row converters
@@ -122,15 +225,16 @@ class PostingMemory:
             while batch := cursor.fetchmany(5000):
                 for k, path, payload in batch:
                     if k != current:
-                        self._keep_kind_key(current, parts)
+                        self._keep_kind_key(kind, current, parts)
                         current, parts = k, []
                     parts.append(f"{json.dumps(path)}:{payload}")
-        self._keep_kind_key(current, parts)
-        return True
+        self._keep_kind_key(kind, current, parts)
+        self._kinds[prefix] = kind.done()
+        return kind
 
-    def _keep_kind_key(self, key: str, parts: list[str]) -> None:
+    def _keep_kind_key(self, kind: Kind, key: str, parts: list[str]) -> None:
         if parts and key not in self._postings:  # a key loaded before keeps its decoded postings
-            self._kind_postings[key] = "{" + ",".join(parts) + "}"
+            kind.add(key, "{" + ",".join(parts) + "}")
 
     def load_small(self, keys: set[str]) -> None:
         """Whether each key has postings, and the postings themselves unless the key is a hub."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from collections.abc import Iterator
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from kloros_site.analysis import evaluation, store
 from kloros_site.analysis.models import ChangedKeys, Posting, Question, Tree
-from kloros_site.analysis.posting_memory import Carry, PostingMemory
+from kloros_site.analysis.posting_memory import Carry, Kind, PostingMemory
 from kloros_site.analysis.store import as_engine_question
 from tests.kloros_site.analysis.test_evaluation import ROOT, extract
 from tests.monitors.monitor_helpers import batch
@@ -152,3 +153,48 @@ def test_the_evaluation_lock_is_held_until_the_evaluation_ends():
         assert held()
     if connection.vendor == "postgresql":  # SQLite needs no lock: see evaluation_lock
         assert not held()
+
+
+def kind_of(entries: list[tuple[str, str]]) -> Kind:
+    kind = Kind("integration:name:")
+    for key, text in entries:
+        kind.add(key, text)
+    return kind.done()
+
+
+@pytest.mark.parametrize("order", ["str order", "another collation"])
+@pytest.mark.parametrize("text", ["1", "[" + "1, " * 200 + "1]"])
+def test_a_kind_finds_each_of_its_keys_and_no_other(order, text):
+    names = [f"n{i}" for i in range(400)] + ["B", "a", "_x", "é", "Z9", "a.b", "a_b"]
+    names.sort(key=str.lower if order == "another collation" else None)
+    kind = kind_of(
+        [(f"integration:name:{name}", f'{{"{name}.py": {text}, "{i}": 0}}') for i, name in enumerate(names)]
+    )
+    for i, name in enumerate(names):
+        assert kind.text(f"integration:name:{name}") == f'{{"{name}.py": {text}, "{i}": 0}}'
+        assert f"integration:name:{name}" in kind
+    for absent in ["", "0", "n", "n400", "n1x", "b", "zz", "\uffff", "a.", ".py"]:
+        assert kind.text(f"integration:name:{absent}") is None
+        assert f"integration:name:{absent}" not in kind
+
+
+def test_a_kind_keeps_the_keys_its_separators_cannot_hold():
+    kind = kind_of(
+        [("integration:name:a", "1"), ("integration:name:a\0b", "2"), ("integration:name:c\1", "3")]
+    )
+    assert [kind.text(f"integration:name:{k}") for k in ["a", "a\0b", "c\1", "a\0"]] == ["1", "2", "3", None]
+    assert "integration:name:a\0b" in kind
+    assert "integration:name:b" not in kind
+
+
+def test_a_kind_costs_little_beside_its_keys_and_text():
+    """A 10,000-file tree's kinds hold ~250,000 keys: a str per key costs ~50 bytes beside its
+    text, a dict slot another ~40."""
+    entries = [(f"integration:name:name{i:06d}", "true") for i in range(20_000)]
+    text = sum(len(key) - len("integration:name:") + len(payload) for key, payload in entries)
+    tracemalloc.start()
+    kind = kind_of(entries)
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert kind.text("integration:name:name012345") == "true"
+    assert held < text + 10 * len(entries)
