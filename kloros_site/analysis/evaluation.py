@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
@@ -31,7 +31,7 @@ from kloros_site.analysis.known import Known
 from kloros_site.analysis.models import ChangedKeys, PendingFile, Transition, Tree
 from kloros_site.analysis.posting_memory import Carry, PostingMemory
 from kloros_site.analysis.question_rows import Outbound, Written
-from kloros_site.analysis.store import DatabaseStore, evaluation_lock, lock_tree
+from kloros_site.analysis.store import ONLY_ROUND, ROUND, DatabaseStore, evaluation_lock, lock_tree
 from monitors import Delta, evaluate
 from monitors.engine import affected
 
@@ -194,9 +194,7 @@ def _evaluate(tree_id: int, first: list[ChangedKeys], claimed: bool) -> int:
             # transaction takes the evaluation lock (store.lock_tree)
             if not claimed:
                 claims.claim_evaluation(tree_id)  # lost with this process if it dies: see request()
-            rows = [(row.pk, row.keys, row.seq) for row in first]
-            with evaluation_lock(tree, one_round=True):
-                written = _evaluate_rows(tree, rows, OneRound(tree, lambda: True))
+            written = _evaluate_rows(tree, [(row.pk, row.keys, row.seq) for row in first], carry=None)
         else:
             written = _rounds(tree, claimed)
     finally:
@@ -228,33 +226,25 @@ def _rounds(tree: Tree, claimed: bool) -> int:
     return written
 
 
-class OneRound(Carry):
-    """An evaluation's only round: it loads afresh and hands nothing on (no rows to list)."""
-
-    def take(self) -> tuple[PostingMemory, Known]:
-        return PostingMemory(self.tree), Known()
-
-    def keep(self, memory: PostingMemory, known: Known, evaluated: Iterable[int]) -> None:
-        pass
-
-
-def _evaluate_rows(tree: Tree, rows: list[tuple[int, list[str], int]], carry: Carry) -> int:
+def _evaluate_rows(tree: Tree, rows: list[tuple[int, list[str], int]], carry: Carry | None) -> int:
+    """One round, in one transaction; `carry`: None for an evaluation's only round."""
     changed = {key for _, keys, _ in rows for key in keys}
     latency_ms = (time.time_ns() - min(seq for _, _, seq in rows)) / 1e6
     evaluated = [row_id for row_id, _, _ in rows]
     with transaction.atomic():
-        lock_tree(tree)
-        store = DatabaseStore(tree, *carry.take())
+        lock_tree(tree, ROUND if carry is not None else ONLY_ROUND)
+        memory, known = carry.take() if carry is not None else (PostingMemory(tree), Known())
+        store = DatabaseStore(tree, memory, known, planned=True)
         delta = evaluate(store, affected(store, changed), tree.analysis_config())
         outbound = record_transitions(tree, delta, latency_ms, store.written)
         ChangedKeys.objects.filter(id__in=evaluated)._raw_delete(ChangedKeys.objects.db)
-        memory, known = store.memory, store.known
         # the round's read-sets, questions and delta are written: let them go before the commit
         # publishes its transitions (thousands of envelopes), not after
         del store, delta
         if outbound:
             transaction.on_commit(partial(relay.publish_committed, outbound))
-    carry.keep(memory, known, evaluated)
+    if carry is not None:
+        carry.keep(memory, known, evaluated)
     return len(outbound)
 
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import replace
 from typing import Any
 
 from django.db import Error, connection, transaction
@@ -39,27 +37,26 @@ HELD = (
     "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
     " AND classid = %s AND objid = %s AND objsubid = 2 AND granted)"
 )
-# (tree id, one round) of the evaluation running in this context (`evaluation_lock`): its rounds'
-# `lock_tree` does what the round needs besides
-_evaluating: ContextVar[tuple[int, bool] | None] = ContextVar("evaluating", default=None)
+# what an evaluation's round asks of `lock_tree` besides the tree lock
+ROUND = "round"  # one round of several: the evaluation holds `evaluation_lock` across them
+ONLY_ROUND = "only round"  # the evaluation's only round (an edit's): it takes the evaluation lock too
 
 
-def lock_tree(tree: Tree) -> None:
+def lock_tree(tree: Tree, evaluation: str | None = None) -> None:
     """One evaluation of a tree at a time, until the transaction ends.
 
     Extraction never takes it; evaluations of different trees run in parallel. A round of an
-    evaluation (inside `evaluation_lock`) also plans its reads and, if it is the evaluation's only
-    round, takes the evaluation lock too: all in this one statement, one round trip.
+    evaluation (`evaluation`: ROUND or ONLY_ROUND) also plans its reads and, if it is the
+    evaluation's only round, takes the evaluation lock too: all in this one statement.
     """
     if connection.vendor == "postgresql":
         calls, params = ["pg_advisory_xact_lock(%s, %s)"], [TREE_LOCK, tree.pk]
-        evaluating = _evaluating.get()
-        if evaluating is not None and evaluating[0] == tree.pk:
-            if evaluating[1]:
-                # first: a round waits for a longer evaluation holding it without holding the tree
-                # lock that evaluation's next round needs (PostgreSQL calls these left to right)
-                calls.insert(0, "pg_advisory_xact_lock(%s, %s)")
-                params[:0] = [EVALUATION_LOCK, tree.pk]
+        if evaluation == ONLY_ROUND:
+            # first: a round waits for a longer evaluation holding it without holding the tree
+            # lock that evaluation's next round needs (PostgreSQL calls these left to right)
+            calls.insert(0, "pg_advisory_xact_lock(%s, %s)")
+            params[:0] = [EVALUATION_LOCK, tree.pk]
+        if evaluation is not None:
             # this round reads through server-side cursors (bounded memory): plan them for every
             # row, not for the first 10% as PostgreSQL plans a cursor by default (on Django's
             # branch switch that plan made the kinds' reads 2x slower). For this transaction only:
@@ -73,28 +70,24 @@ def lock_tree(tree: Tree) -> None:
 
 
 @contextmanager
-def evaluation_lock(tree: Tree, one_round: bool = False) -> Iterator[Callable[[], bool]]:
+def evaluation_lock(tree: Tree) -> Iterator[Callable[[], bool]]:
     """One evaluation of a tree at a time across all its rounds (`lock_tree` holds for one round,
     and runtime checks take it between rounds); yields whether it is still held.
 
     What it buys: no other evaluation deletes ChangedKeys rows between two rounds, which lets a
     round keep the postings the last one loaded (posting_memory.Carry). An evaluation of one
-    round (`one_round`: an edit's) has no between: its round's transaction takes the lock with
-    the tree's (`lock_tree`), so it still waits for a longer evaluation to end, and costs no
-    round trips of its own.
+    round (an edit's) has no between and does not take it: its round's transaction takes the
+    lock with the tree's (`lock_tree(tree, ONLY_ROUND)`), so it still waits for a longer
+    evaluation to end, and costs no round trips of its own.
     """
-    token = _evaluating.set((tree.pk, one_round))
-    try:
-        if connection.vendor != "postgresql" or one_round:
-            # SQLite has one writer at a time, so row ids follow commit order: an evaluation between
-            # two rounds would delete the lowest rows present, rows the last round saw and left, and
-            # Carry sees those gone. PostgreSQL allocates ids before commit: it needs the lock
-            yield lambda: True
-            return
-        with _held(tree) as held:
-            yield held
-    finally:
-        _evaluating.reset(token)
+    if connection.vendor != "postgresql":
+        # SQLite has one writer at a time, so row ids follow commit order: an evaluation between
+        # two rounds would delete the lowest rows present, rows the last round saw and left, and
+        # Carry sees those gone. PostgreSQL allocates ids before commit: it needs the lock
+        yield lambda: True
+        return
+    with _held(tree) as held:
+        yield held
 
 
 @contextmanager
@@ -131,12 +124,18 @@ def as_engine_question(row: Question) -> EngineQuestion:
 
 
 class DatabaseStore:
-    def __init__(self, tree: Tree, postings: PostingMemory | None = None, known: Known | None = None) -> None:
-        """`postings`, `known`: what earlier rounds of the same evaluation knew, postings refreshed since."""
+    def __init__(
+        self,
+        tree: Tree,
+        postings: PostingMemory | None = None,
+        known: Known | None = None,
+        planned: bool = False,
+    ) -> None:
+        """`postings`, `known`: what earlier rounds of the same evaluation knew, postings refreshed
+        since; `planned`: the round's `lock_tree` planned its reads."""
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("DatabaseStore must be used inside transaction.atomic() with lock_tree()")
-        evaluating = _evaluating.get()
-        if connection.vendor == "postgresql" and (evaluating is None or evaluating[0] != tree.pk):
+        if connection.vendor == "postgresql" and not planned:
             # outside an evaluation (a tool, a test): the plan its round's lock_tree sets
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
@@ -277,7 +276,7 @@ class DatabaseStore:
         for key, before in self._dirty_questions.items():
             after = self._questions[key]
             resolved.update(qid for qid in before if qid not in after)
-            upserts.update((qid, replace(q, key=key)) for qid, q in after.items() if before.get(qid) != q)
+            upserts.update((qid, q) for qid, q in after.items() if before.get(qid) != q)  # q.key is key
         self.written.update(question_rows.resolve(self.tree, resolved - upserts.keys(), now))
         self.written.update(question_rows.upsert(self.tree, list(upserts.values()), now))
         self._dirty_questions.clear()

@@ -75,9 +75,9 @@ def test_the_round_of_a_one_round_evaluation_takes_the_evaluation_lock_with_the_
     round's transaction holds the lock a longer evaluation holds across its rounds; a runtime
     check's lock_tree does not take it (it would wait for a whole cold scan)."""
     edited, checked = Tree.objects.create(path=ROOT), Tree.objects.create(path=f"{ROOT}2")
-    with store.evaluation_lock(edited, one_round=True), transaction.atomic():
+    with transaction.atomic():
         assert not holds_evaluation_lock(edited)
-        store.lock_tree(edited)
+        store.lock_tree(edited, store.ONLY_ROUND)
         assert holds_evaluation_lock(edited)
     with transaction.atomic():
         store.lock_tree(checked)

@@ -69,8 +69,9 @@ class Command(BaseCommand):
                 if timeout and time.monotonic() - started > timeout:
                     self.stderr.write(f"gave up waiting after {timeout:.0f} s; {now.left} files not done yet")
                     break
-                bar.update(total - min(now.left, total) - done)
-                done = total - min(now.left, total)
+                stored = total - min(now.left, total)
+                bar.update(stored - done)
+                done = stored
                 time.sleep(POLL_SECONDS)
         self._summary(root, time.monotonic() - started)
 
