@@ -19,10 +19,13 @@ import ctypes
 import gc
 import json
 import os
+import re
 import tempfile
 import time
 import tracemalloc
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from bench import trees
 
@@ -50,7 +53,29 @@ def backend_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def measure(files: int, work: Path, trace: bool) -> dict:
+class StatementTimes:
+    """Wall time spent in each shape of statement (its text up to the first parenthesis or value),
+    rows fetched later through a cursor not included."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.count: dict[str, int] = {}
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        shape = re.sub(r"\s+", " ", re.split(r"%s|\(|\bIN\b|= ANY", sql, maxsplit=1)[0])[:90]
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds[shape] = self.seconds.get(shape, 0.0) + time.perf_counter() - started
+            self.count[shape] = self.count.get(shape, 0) + 1
+
+    def top(self, n: int = 12) -> list[tuple[str, int, float]]:
+        ranked = sorted(self.seconds, key=self.seconds.__getitem__, reverse=True)[:n]
+        return [(shape, self.count[shape], round(self.seconds[shape], 2)) for shape in ranked]
+
+
+def measure(files: int, work: Path, trace: bool, statements: bool = False) -> dict:
     from django.db import connection
 
     from bench.queries import QueryCounter
@@ -88,7 +113,10 @@ def measure(files: int, work: Path, trace: bool) -> dict:
         cursor.execute("SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "SELECT 0")
         backend = cursor.fetchone()[0]
     started, cpu, server = time.perf_counter(), time.process_time(), backend_cpu(backend)
-    with connection.execute_wrapper(counter):
+    times = StatementTimes()
+    with ExitStack() as wrapped:
+        for wrapper in [counter, times] if statements else [counter]:
+            wrapped.enter_context(connection.execute_wrapper(wrapper))
         evaluation.evaluate_tree(tree.pk)
     figures["evaluation_s"] = round(time.perf_counter() - started, 2)
     # CPU, steadier than wall time on a machine shared with other runs: this process's, and that
@@ -99,6 +127,8 @@ def measure(files: int, work: Path, trace: bool) -> dict:
         figures["tracemalloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
     figures["queries"] = counter.count
+    if statements:
+        figures["statements_s"] = times.top()
     figures["rss_peak_so_far"] = hwm_mb()
     figures["rss_evaluated"] = rss_mb()
     gc.collect()
@@ -171,6 +201,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, nargs="+", default=[1200])
     parser.add_argument("--trace", action="store_true", help="tracemalloc peak (slows the evaluation)")
     parser.add_argument("--switch", type=int, default=0, help="times to measure a branch switch's evaluation")
+    parser.add_argument(
+        "--statements", action="store_true", help="the evaluation's slowest kinds of statement"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kloros_site.settings")
     import django
@@ -180,7 +213,7 @@ def main() -> None:
         for _ in range(args.switch):
             print(json.dumps(measure_switch(Path(work))), flush=True)
         for files in [] if args.switch else args.files:
-            print(json.dumps(measure(files, Path(work), args.trace)), flush=True)
+            print(json.dumps(measure(files, Path(work), args.trace, args.statements)), flush=True)
 
 
 if __name__ == "__main__":

@@ -292,5 +292,6 @@ class Carry:
 
     def keep(self, memory: PostingMemory, known: Known, evaluated: Iterable[int]) -> None:
         """After the round committed."""
+        known.next_round()
         self._memory, self._known = memory, known
         self._left = self._present - set(evaluated)

@@ -14,6 +14,7 @@ round of the same evaluation starts from them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from typing import Any
 
@@ -173,33 +174,34 @@ class DatabaseStore:
     # --- reads ------------------------------------------------------------------------------
     def readers(self, keys: set[str]) -> set[str]:
         if len(keys) > BIG_BATCH:
-            self._know_all()
-        if self.known.complete:
-            return self.known.readers(keys)
+            return self._learn(keys)
         found: set[str] = set()
         for chunk in chunks(keys):
             found.update(KeyRead.objects.filter(tree=self.tree, read__in=chunk).values_list("key", flat=True))
         return found
 
-    def _know_all(self) -> None:
-        """A big batch: every read-set of the tree and the keys that have open questions, in one
-        pass each (it would ask for most of them a chunk of keys at a time, the next rounds again)."""
-        if self.known.complete:
-            return
-        found: dict[str, list[str]] = {}
+    def _learn(self, changed: AbstractSet[str] = frozenset()) -> set[str]:
+        """A big batch: which keys have read-sets (and which of them read `changed`), in one pass
+        over the tree's read-sets, and which keys have open questions, in one query; it would ask
+        for most of them a chunk of keys at a time. Returns the readers of `changed`."""
+        found: set[str] = set()
+        if self.known.complete and not changed:
+            return found
+        reading: set[str] = set()
         for key, read in KeyRead.objects.filter(tree=self.tree).values_list("key", "read").iterator(5000):
-            found.setdefault(key, []).append(read)
-        name = self.known.name
-        self._reads.update((name(key), self.known.interned(reads)) for key, reads in found.items())
-        del found
-        asking = Question.objects.open().filter(tree=self.tree).values_list("key", flat=True).distinct()
-        self.known.asking = {name(key) for key in asking.iterator(5000)}
-        self.known.complete = True
+            reading.add(key)
+            if read in changed:
+                found.add(key)
+        if not self.known.complete:
+            asking = Question.objects.open().filter(tree=self.tree).values_list("key", flat=True).distinct()
+            self.known.reading, self.known.asking = reading, set(asking.iterator(5000))
+            self.known.complete = True
+        return found
 
     def _load_reads(self, keys: list[str]) -> None:
         if self.known.complete:
-            self._reads.update((self.known.name(key), ()) for key in keys if key not in self._reads)
-            return
+            self._reads.update((self.known.name(key), ()) for key in keys if key not in self.known.reading)
+            keys = [key for key in keys if key in self.known.reading]
         for chunk in chunks(keys):
             found: dict[str, list[str]] = {key: [] for key in chunk}
             for key, read in KeyRead.objects.filter(tree=self.tree, key__in=chunk).values_list("key", "read"):
@@ -214,6 +216,8 @@ class DatabaseStore:
         if set(self._reads[key]) != reads:
             self._dirty_reads.setdefault(key, self._reads[key])
             self._reads[key] = self.known.interned(reads)
+            if self.known.complete:  # as the flush will leave the rows
+                (self.known.reading.add if reads else self.known.reading.discard)(key)
 
     # --- questions --------------------------------------------------------------------------
     def _load_questions(self, keys: list[str]) -> None:
@@ -237,16 +241,13 @@ class DatabaseStore:
         self._dirty_questions.setdefault(key, dict(self._questions[key]))
         self._questions[key] = dict(questions)
         if self.known.complete:  # as the flush will leave the rows
-            if questions:
-                self.known.asking.add(self.known.name(key))
-            else:
-                self.known.asking.discard(key)
+            (self.known.asking.add if questions else self.known.asking.discard)(key)
 
     # --- batching ---------------------------------------------------------------------------
     def prefetch(self, keys: list[str]) -> None:
         if len(keys) > BIG_BATCH:
             self.memory.whole_tree = True
-            self._know_all()
+            self._learn()
         self._load_reads([k for k in keys if k not in self._reads])
         self._load_questions([k for k in keys if k not in self._questions])
         # what these keys read last time they are likely to read again: learn it all at once

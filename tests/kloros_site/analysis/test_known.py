@@ -1,4 +1,4 @@
-"""An evaluation's rounds answer read-sets and "which keys ask" from what the rounds before knew."""
+"""A big evaluation learns once which keys have read-sets and questions, and evaluates each key once."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from kloros_site.analysis import evaluation, store
 from kloros_site.analysis.models import KeyRead, Question, Tree
 from kloros_site.analysis.store import as_engine_question
+from monitors.engine import asks_questions
 from tests.kloros_site.analysis.test_evaluation import ROOT, extract
 from tests.monitors.monitor_helpers import batch
 
@@ -40,6 +41,30 @@ def test_a_big_evaluations_rounds_read_the_trees_read_sets_once(monkeypatch):
     # questions are read only for keys known to have some: not in every round
     question_reads = [sql for sql in statements_on(Question._meta.db_table, queries) if '"key" IN (' in sql]
     assert len(question_reads) < len(SOURCES)
+    stored = {row.qid: as_engine_question(row) for row in Question.objects.open()}
+    assert stored == batch(SOURCES, dedent=False).all_questions()
+
+
+def test_a_big_evaluation_evaluates_each_key_once(monkeypatch):
+    monkeypatch.setattr(evaluation, "ROWS_PER_ROUND", 1)  # the big evaluation's path
+    monkeypatch.setattr(evaluation, "KEYS_PER_ROUND", 2)  # in several rounds
+    monkeypatch.setattr(store, "BIG_BATCH", 0)
+    evaluated: list[str] = []
+    evaluate = evaluation.evaluate
+
+    def counted(store, keys, config):  # type: ignore[no-untyped-def]
+        keys = list(keys)
+        evaluated.extend(key for key in keys if asks_questions(key))
+        return evaluate(store, keys, config)
+
+    monkeypatch.setattr(evaluation, "evaluate", counted)
+    for path, source in SOURCES.items():
+        extract(path, source)
+    evaluation.evaluate_tree(Tree.objects.get(path=ROOT).pk)
+    assert len(evaluated) > 2  # several rounds
+    # pkg/a.py's names are read by the keys of b.py and c.py: rounds of file versions evaluate
+    # them again in the rounds of b.py and c.py
+    assert sorted(evaluated) == sorted(set(evaluated))
     stored = {row.qid: as_engine_question(row) for row in Question.objects.open()}
     assert stored == batch(SOURCES, dedent=False).all_questions()
 

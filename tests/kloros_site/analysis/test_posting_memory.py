@@ -49,17 +49,18 @@ def answers_checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def between_rounds(monkeypatch: pytest.MonkeyPatch, after_round: Iterator[None]) -> None:
-    """Rounds of one file version each; `after_round` advanced after each round."""
+    """Rounds of one key each; `after_round` advanced after each round."""
     monkeypatch.setattr(evaluation, "ROWS_PER_ROUND", 1)
+    monkeypatch.setattr(evaluation, "KEYS_PER_ROUND", 1)
     monkeypatch.setattr(store, "BIG_BATCH", 0)  # a kind at a time, as a cold scan's rounds load
-    evaluate_rows = evaluation._evaluate_rows
+    evaluate_round = evaluation._round
 
     def then_edit(*args: object) -> int:
-        written = evaluate_rows(*args)  # type: ignore[arg-type]
+        written = evaluate_round(*args)  # type: ignore[arg-type]
         next(after_round, None)
         return written
 
-    monkeypatch.setattr(evaluation, "_evaluate_rows", then_edit)
+    monkeypatch.setattr(evaluation, "_round", then_edit)
 
 
 def test_an_edit_between_two_rounds_is_read_again_by_the_next(monkeypatch, answers_checked):
