@@ -23,6 +23,7 @@ import re
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,8 @@ def measure(files: int, work: Path, trace: bool, statements: bool = False) -> di
     started, cpu, server = time.perf_counter(), time.process_time(), backend_cpu(backend)
     times = StatementTimes()
     with ExitStack() as wrapped:
-        for wrapper in [counter, times] if statements else [counter]:
+        wrappers: list[Callable[..., Any]] = [counter, times] if statements else [counter]
+        for wrapper in wrappers:
             wrapped.enter_context(connection.execute_wrapper(wrapper))
         evaluation.evaluate_tree(tree.pk)
     figures["evaluation_s"] = round(time.perf_counter() - started, 2)

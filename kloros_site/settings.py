@@ -169,6 +169,10 @@ KLR_BATCH_BYTES = env_int("KLR_BATCH_BYTES", 512 * 1024, minimum=1)
 KLR_EVALUATION_MAX_DELAY = env_float("KLR_EVALUATION_MAX_DELAY", 10.0, minimum=0.0)
 KLR_EVALUATION_SWEEP_SECONDS = env_float("KLR_EVALUATION_SWEEP_SECONDS", 5.0, minimum=0.5)
 KLR_EVALUATION_TIME_LIMIT = env_int("KLR_EVALUATION_TIME_LIMIT", 600, minimum=10)  # soft limit, seconds
+# a big evaluation (a scan's, a branch switch's) asks this many other workers to evaluate rounds
+# of it at the same time (PostgreSQL only: SQLite has one writer). One too many costs a task that
+# finds nothing left to do
+KLR_EVALUATION_HELPERS = env_int("KLR_EVALUATION_HELPERS", 3, minimum=0)
 # a task sent this long ago, with the queue empty and its row still pending, was lost: send it again
 # (the slow rule; kloros_site.analysis.claims finds most lost work within seconds)
 KLR_REDISPATCH_AFTER = env_float("KLR_REDISPATCH_AFTER", CELERY_TASK_TIME_LIMIT + 30.0, minimum=1.0)

@@ -9,8 +9,14 @@ from celery import Task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from kloros_site.analysis import claims, enqueue, evaluation
-from kloros_site.analysis.messages import ANALYZE_FILE, ANALYZE_FILES, EVALUATE_TREE, FileVersion
+from kloros_site.analysis import claims, enqueue, evaluation, rounds
+from kloros_site.analysis.messages import (
+    ANALYZE_FILE,
+    ANALYZE_FILES,
+    EVALUATE_TREE,
+    HELP_EVALUATE,
+    FileVersion,
+)
 from kloros_site.analysis.models import DeadLetter, PendingFile, SourceFile, Tree
 from kloros_site.analysis.services import record_batch
 from kloros_site.celery import app
@@ -103,7 +109,7 @@ OUTCOMES = {
 
 @app.task(
     name=EVALUATE_TREE,
-    # a cold scan of a big tree is one long evaluation (rounds of ROWS_PER_ROUND files, each
+    # a cold scan of a big tree is one long evaluation (rounds of keys, each
     # committed): the per-file analysis limits would cut it off and make it start over
     soft_time_limit=settings.KLR_EVALUATION_TIME_LIMIT,
     time_limit=settings.KLR_EVALUATION_TIME_LIMIT + 60,
@@ -114,9 +120,22 @@ OUTCOMES = {
 )
 def evaluate_tree(tree_id: int) -> int:
     """Turn every change recorded for the tree into question changes, in batches."""
-    written = evaluation.evaluate_tree(tree_id)
+    written = evaluation.evaluate_tree(tree_id, ask_help=enqueue.send_evaluation_help)
     evaluation.request_if_due(Tree.objects.get(pk=tree_id), enqueue.send_evaluation)
     return written
+
+
+@app.task(
+    name=HELP_EVALUATE,
+    soft_time_limit=settings.KLR_EVALUATION_TIME_LIMIT,
+    time_limit=settings.KLR_EVALUATION_TIME_LIMIT + 60,
+    # a round that failed (a deadlock with another round) is left for the evaluation to take over
+    autoretry_for=(OperationalError, InterfaceError),
+    max_retries=2,
+)
+def help_evaluate(tree_id: int) -> int:
+    """Evaluate rounds of the tree's running big evaluation, alongside it."""
+    return rounds.help_evaluate(tree_id)
 
 
 @app.task(name="kloros.evaluation_sweep")

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from kloros_site.analysis.messages import ANALYZE_FILE, ANALYZE_FILES, EVALUATE_TREE, FileVersion
+from kloros_site.analysis.messages import (
+    ANALYZE_FILE,
+    ANALYZE_FILES,
+    EVALUATE_TREE,
+    HELP_EVALUATE,
+    FileVersion,
+)
 from kloros_site.analysis.pending import Feeder
 from kloros_site.celery import app, evaluation_queue
 
@@ -47,8 +53,17 @@ def _send(task: str, payload: dict | list[dict], paths: list) -> None:
 
 
 def send_evaluation(tree_id: int) -> None:
+    _send_tree(EVALUATE_TREE, tree_id)
+
+
+def send_evaluation_help(tree_id: int) -> None:
+    """Ask a worker to evaluate rounds of the tree's running big evaluation."""
+    _send_tree(HELP_EVALUATE, tree_id)
+
+
+def _send_tree(task: str, tree_id: int) -> None:
     app.send_task(
-        EVALUATE_TREE,
+        task,
         args=[tree_id],
         queue=evaluation_queue(settings.KLR_ANALYSIS_QUEUE),
         retry=True,

@@ -19,31 +19,18 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from kloros_site.analysis import claims, question_rows, relay
-from kloros_site.analysis.known import Known
-from kloros_site.analysis.models import ChangedKeys, PendingFile, Transition, Tree
-from kloros_site.analysis.posting_memory import Carry, PostingMemory
-from kloros_site.analysis.question_rows import Outbound, Written
-from kloros_site.analysis.store import ONLY_ROUND, ROUND, DatabaseStore, evaluation_lock, lock_tree
-from monitors import Delta, evaluate
-from monitors.engine import affected, asks_questions
+from kloros_site.analysis import claims, rounds
+from kloros_site.analysis.models import ChangedKeys, PendingFile, Tree
 
 log = logging.getLogger(__name__)
-# fewer ChangedKeys rows (file versions) than this are evaluated in one round, one transaction
-# (a branch switch's, an edit's); more in rounds of KEYS_PER_ROUND keys (`_rounds`)
-ROWS_PER_ROUND = 1000
-# keys evaluated in one transaction: bounds memory (a round's read-sets, questions and delta),
-# and a round cut off (time limit, killed worker) loses only its own work. A big evaluation
-# loads each kind it asks about once, whatever the rounds: ~10,000 keys is what a round of 1,000
-# file versions of a cold scan evaluated
-KEYS_PER_ROUND = 10_000
+# this many ChangedKeys rows (file versions) or more make a big evaluation, in rounds that several
+# workers evaluate (kloros_site.analysis.rounds: a scan's, a branch switch's); fewer are one round
+BIG_ROWS = 200
 # at most this many file versions to evaluate are evaluated by the extraction task itself
 INLINE_ROWS = 8
 # a change seen this recently means edits are still arriving (see `due`)
@@ -168,13 +155,14 @@ def sweep(send: Callable[[int], None]) -> int:
     return sum(request_if_due(tree, send) for tree in trees)
 
 
-def evaluate_tree(tree_id: int) -> int:
+def evaluate_tree(tree_id: int, ask_help: Callable[[int], None] | None = None) -> int:
     """Evaluate every change of the tree recorded so far; returns how many transitions were written.
+    `ask_help`: sends a task that evaluates rounds of a big evaluation (rounds.help_evaluate).
 
     Rows written while this runs wait for the next evaluation (requested at the end if due), so
     a stream of edits cannot keep one task busy forever.
     """
-    return _evaluate(tree_id, _first_rows(tree_id, ROWS_PER_ROUND), claimed=False)
+    return _evaluate(tree_id, _first_rows(tree_id, BIG_ROWS), claimed=False, ask_help=ask_help)
 
 
 def _first_rows(tree_id: int, most: int) -> list[ChangedKeys]:
@@ -182,14 +170,16 @@ def _first_rows(tree_id: int, most: int) -> list[ChangedKeys]:
     return list(ChangedKeys.objects.filter(tree_id=tree_id).select_related("tree").order_by("id")[:most])
 
 
-def _evaluate(tree_id: int, first: list[ChangedKeys], claimed: bool) -> int:
+def _evaluate(
+    tree_id: int, first: list[ChangedKeys], claimed: bool, ask_help: Callable[[int], None] | None = None
+) -> int:
     """`claimed`: this process's claim came with the evaluation's request (HereOrSend)."""
     written = 0
     try:
         if not first:
             return 0
         tree = first[0].tree
-        if len(first) < ROWS_PER_ROUND:
+        if len(first) < BIG_ROWS:
             # every row present when `first` was read: one round. A row committed since (or
             # committed late with a lower id: PostgreSQL allocates ids before commit) waits for the
             # next evaluation, which its extraction or the end of this one requests. No round to
@@ -197,112 +187,11 @@ def _evaluate(tree_id: int, first: list[ChangedKeys], claimed: bool) -> int:
             # transaction takes the evaluation lock (store.lock_tree)
             if not claimed:
                 claims.claim_evaluation(tree_id)  # lost with this process if it dies: see request()
-            written = _evaluate_rows(tree, [(row.pk, row.keys, row.seq) for row in first])
+            written = rounds.only_round(tree, [(row.pk, row.keys, row.seq) for row in first])
         else:
-            written = _rounds(tree, claimed)
+            written = rounds.evaluate_big(tree, claimed, ask_help)
     finally:
         Tree.objects.filter(pk=tree_id).update(
             evaluation_requested_at=None, evaluation_claimed_by="", evaluated_at=timezone.now()
         )
     return written
-
-
-def _rounds(tree: Tree, claimed: bool) -> int:
-    """A big evaluation (a scan's, a branch switch's): every key its file versions affect,
-    evaluated once, in rounds of KEYS_PER_ROUND keys; the file versions go with the last round.
-
-    Rounds of file versions would evaluate a key again in each round that changes a key it read
-    (a module's importers, in every round that adds one of its names): 110,839 evaluations of
-    98,928 keys on the 10,000-file generated tree's cold scan. A round cut off (a killed worker) leaves every file
-    version for the next evaluation, to which the rounds committed before are no change."""
-    written = 0
-    with evaluation_lock(tree) as exclusive:
-        if not claimed:
-            claims.claim_evaluation(tree.pk)  # lost with this process if it dies: see request()
-        # the postings and what is known of read-sets that a round loads serve the next rounds
-        # too: a 10,000-file cold scan loads each kind of key once, not once per round
-        carry = Carry(tree, exclusive)
-        ids, changed, oldest = _batch(tree)
-        keys = _affected(tree, changed, carry)
-        del changed
-        rounds = [keys[i : i + KEYS_PER_ROUND] for i in range(0, len(keys), KEYS_PER_ROUND)] or [[]]
-        for n, round_keys in enumerate(rounds):
-            evaluated = ids if n == len(rounds) - 1 else []
-            written += _round(tree, round_keys, evaluated, oldest, carry)
-    return written
-
-
-def _batch(tree: Tree) -> tuple[list[int], set[str], int]:
-    """The tree's file versions to evaluate: their ids, the keys they changed, the oldest's time.
-    Rows committed from here on (some with lower ids: PostgreSQL allocates ids before commit)
-    wait for the next evaluation."""
-    ids: list[int] = []
-    changed: set[str] = set()
-    oldest = time.time_ns()
-    for row_id, keys, seq in (
-        ChangedKeys.objects.filter(tree=tree).values_list("id", "keys", "seq").iterator(1000)
-    ):
-        ids.append(row_id)
-        changed.update(keys)
-        oldest = min(oldest, seq)
-    return ids, changed, oldest
-
-
-def _affected(tree: Tree, changed: set[str], carry: Carry) -> list[str]:
-    """The keys to evaluate, in the order the engine evaluates them; learnt under the tree lock
-    (`Known`, carried to the rounds: which keys have read-sets and questions)."""
-    with transaction.atomic():
-        lock_tree(tree, ROUND)
-        memory, known = carry.take()
-        keys = affected(DatabaseStore(tree, memory, known, planned=True), changed)
-        carry.keep(memory, known, [])
-    return sorted(key for key in keys if asks_questions(key))
-
-
-def _evaluate_rows(tree: Tree, rows: list[tuple[int, list[str], int]]) -> int:
-    """An evaluation's only round."""
-    changed = {key for _, keys, _ in rows for key in keys}
-    evaluated = [row_id for row_id, _, _ in rows]
-    oldest = min(seq for _, _, seq in rows)
-    return _round(tree, lambda store: affected(store, changed), evaluated, oldest, carry=None)
-
-
-def _round(
-    tree: Tree,
-    keys: list[str] | Callable[[DatabaseStore], set[str]],
-    evaluated: list[int],
-    oldest: int,
-    carry: Carry | None,
-) -> int:
-    """One round, in one transaction: evaluates `keys` (or those it learns from the round's store)
-    and deletes the `evaluated` file versions; `carry`: None for an evaluation's only round."""
-    latency_ms = (time.time_ns() - oldest) / 1e6
-    with transaction.atomic():
-        lock_tree(tree, ROUND if carry is not None else ONLY_ROUND)
-        memory, known = carry.take() if carry is not None else (PostingMemory(tree), Known())
-        store = DatabaseStore(tree, memory, known, planned=True)
-        delta = evaluate(store, keys if isinstance(keys, list) else keys(store), tree.analysis_config())
-        outbound = record_transitions(tree, delta, latency_ms, store.written)
-        if evaluated:
-            ChangedKeys.objects.filter(id__in=evaluated)._raw_delete(ChangedKeys.objects.db)
-        # the round's read-sets, questions and delta are written: let them go before the commit
-        # publishes its transitions (thousands of envelopes), not after
-        del store, delta
-        if outbound:
-            transaction.on_commit(partial(relay.publish_committed, outbound))
-    if carry is not None:
-        carry.keep(memory, known, evaluated)
-    return len(outbound)
-
-
-def record_transitions(
-    tree: Tree, delta: Delta, latency_ms: float | None = None, written: dict[str, Written] | None = None
-) -> list[Outbound]:
-    """Write one outbox row per opened, changed or resolved question of `delta`, except suppressed
-    ones; `written`: the question rows as this transaction wrote them (others are read)."""
-    changes = [
-        *((Transition.Kind.OPENED, q) for q in delta.opened),
-        *((Transition.Kind.CHANGED, q) for q in delta.changed),
-        *((Transition.Kind.RESOLVED, q) for q in delta.resolved),
-    ]
-    return question_rows.transitions(tree, changes, written or {}, latency_ms)

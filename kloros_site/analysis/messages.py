@@ -13,6 +13,7 @@ from dataclasses import dataclass
 ANALYZE_FILE = "kloros.analyze_file"  # the registered task names: senders use these, never tasks/
 ANALYZE_FILES = "kloros.analyze_files"  # several file versions in one message (a backlog)
 EVALUATE_TREE = "kloros.evaluate_tree"
+HELP_EVALUATE = "kloros.help_evaluate"
 
 
 @dataclass(frozen=True)

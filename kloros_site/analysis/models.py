@@ -104,6 +104,23 @@ class SourceFile(models.Model):
         return self.path
 
 
+class EvaluationRound(models.Model):
+    """A round of keys of a big evaluation, waiting for a worker (kloros_site.analysis.rounds).
+
+    The evaluation writes its rounds here and asks other workers to help: each round is
+    evaluated by the first to claim it, in a transaction that deletes the row. A worker killed
+    mid-round leaves the row, which the evaluation evaluates itself.
+    """
+
+    tree = models.ForeignKey(Tree, on_delete=models.CASCADE, related_name="evaluation_rounds")
+    keys = models.JSONField()
+    oldest = models.BigIntegerField(help_text="when the evaluation's oldest change was read (ns)")
+    holder = models.IntegerField(
+        default=0,
+        help_text="the PostgreSQL backend of the evaluation, which holds the tree's evaluation lock",
+    )
+
+
 # The rows a cold scan writes by the hundred thousand (postings, read-sets) have no foreign key
 # constraint in the database: PostgreSQL checks a deferred one row by row at commit (3.4 s for the
 # 540,000 read-sets of a 10,000-file tree, the evaluation's biggest single cost). Their files and

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from itertools import islice
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -25,6 +26,7 @@ from kloros_site.chembus import Publisher
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 60.0
 BATCH = 500
+PUBLISH_LOCK = 7405  # store.py's are 7402 and 7404, pending.py's 7403
 
 _publisher: Publisher | None = None
 _publisher_lock = threading.RLock()
@@ -66,10 +68,41 @@ def publish(transitions: Iterable[Transition | Outbound]) -> bool:
     return True
 
 
-def publish_committed(outbound: list[Outbound]) -> None:
-    """After the commit that wrote these outbox rows: publish them now, or wake the retry loop."""
-    if not publish_new(outbound):
-        retry_loop.wake()
+def publish_committed(outbound: list[Outbound], alongside: bool = False) -> None:
+    """After the commit that wrote these outbox rows: publish them now, or wake the retry loop.
+
+    `alongside`: other processes commit outbox rows of the same evaluation at the same time
+    (kloros_site.analysis.rounds), so older rows still unpublished may be theirs, about to be
+    published, not rows left behind: draining them would put them on the bus twice. Such
+    publishers take turns (a PostgreSQL advisory lock), and each publishes those of its rows that
+    nobody has published meanwhile."""
+    with _turns() if alongside else nullcontext():
+        if alongside:
+            outbound = _unpublished(outbound)
+        if outbound and not publish_new(outbound):
+            retry_loop.wake()
+
+
+@contextmanager
+def _turns() -> Iterator[None]:
+    if connection.vendor != "postgresql":  # one writer at a time: no evaluation runs rounds alongside
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, 0)", [PUBLISH_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, 0)", [PUBLISH_LOCK])
+
+
+def _unpublished(outbound: list[Outbound]) -> list[Outbound]:
+    waiting: set[int] = set()
+    for i in range(0, len(outbound), BATCH):
+        pks = [t.pk for t in outbound[i : i + BATCH]]
+        waiting.update(Transition.objects.unpublished().filter(pk__in=pks).values_list("pk", flat=True))
+    return [t for t in outbound if t.pk in waiting]
 
 
 def publish_new(outbound: list[Outbound]) -> bool:

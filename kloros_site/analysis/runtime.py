@@ -35,9 +35,9 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from kloros_site.analysis import relay
-from kloros_site.analysis.evaluation import record_transitions
 from kloros_site.analysis.measurements import sample_backlog
 from kloros_site.analysis.models import Question, RuntimeEvent, SourceFile, Tree
+from kloros_site.analysis.rounds import record_transitions
 from kloros_site.analysis.store import as_engine_question, lock_tree
 from monitors.question import Delta, stable_id
 

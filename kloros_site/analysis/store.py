@@ -35,11 +35,13 @@ BIG_BATCH = 4 * CHUNK
 TREE_LOCK = 7402  # the feeder's is 7403
 EVALUATION_LOCK = 7404
 HELD = (
-    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = {pid}"
     " AND classid = %s AND objid = %s AND objsubid = 2 AND granted)"
 )
 # what an evaluation's round asks of `lock_tree` besides the tree lock
-ROUND = "round"  # one round of several: the evaluation holds `evaluation_lock` across them
+# one round of several: the evaluation holds `evaluation_lock` across them, and its rounds run in
+# several processes at once (kloros_site.analysis.rounds), so they share the tree lock
+ROUND = "round"
 ONLY_ROUND = "only round"  # the evaluation's only round (an edit's): it takes the evaluation lock too
 
 
@@ -48,10 +50,12 @@ def lock_tree(tree: Tree, evaluation: str | None = None) -> None:
 
     Extraction never takes it; evaluations of different trees run in parallel. A round of an
     evaluation (`evaluation`: ROUND or ONLY_ROUND) also plans its reads and, if it is the
-    evaluation's only round, takes the evaluation lock too: all in this one statement.
+    evaluation's only round, takes the evaluation lock too: all in this one statement. The
+    rounds of one big evaluation (ROUND) share it with each other, not with anyone else.
     """
     if connection.vendor == "postgresql":
-        calls, params = ["pg_advisory_xact_lock(%s, %s)"], [TREE_LOCK, tree.pk]
+        take = "pg_advisory_xact_lock_shared" if evaluation == ROUND else "pg_advisory_xact_lock"
+        calls, params = [f"{take}(%s, %s)"], [TREE_LOCK, tree.pk]
         if evaluation == ONLY_ROUND:
             # first: a round waits for a longer evaluation holding it without holding the tree
             # lock that evaluation's next round needs (PostgreSQL calls these left to right)
@@ -97,9 +101,7 @@ def _held(tree: Tree) -> Iterator[Callable[[], bool]]:
         cursor.execute("SELECT pg_advisory_lock(%s, %s)", [EVALUATION_LOCK, tree.pk])
 
     def held() -> bool:  # a lost connection took the lock with it
-        with connection.cursor() as cursor:
-            cursor.execute(HELD, [EVALUATION_LOCK, tree.pk])
-            return bool(cursor.fetchone()[0])
+        return evaluation_held(tree)
 
     try:
         yield held
@@ -109,6 +111,15 @@ def _held(tree: Tree) -> Iterator[Callable[[], bool]]:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [EVALUATION_LOCK, tree.pk])
         except Error:  # gone with the connection (InterfaceError too), and the lock with it
             pass
+
+
+def evaluation_held(tree: Tree, backend: int | None = None) -> bool:
+    """Whether PostgreSQL's backend `backend` (default: this connection's) holds the tree's
+    evaluation lock."""
+    pid, params = ("pg_backend_pid()", []) if backend is None else ("%s", [backend])
+    with connection.cursor() as cursor:
+        cursor.execute(HELD.format(pid=pid), [*params, EVALUATION_LOCK, tree.pk])
+        return bool(cursor.fetchone()[0])
 
 
 def as_engine_question(row: Question) -> EngineQuestion:

@@ -63,12 +63,6 @@ def test_one_edit_costs_a_bounded_number_of_statements(monkeypatch):
     assert not [sql for sql in statements.sql if "pg_advisory_lock" in sql or "pg_advisory_unlock" in sql]
 
 
-def holds_evaluation_lock(tree: Tree) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(store.HELD, [store.EVALUATION_LOCK, tree.pk])
-        return bool(cursor.fetchone()[0])
-
-
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer: no lock to take")
 def test_the_round_of_a_one_round_evaluation_takes_the_evaluation_lock_with_the_tree_lock():
     """One evaluation per tree at a time: an edit's evaluation skips the session lock, but its
@@ -76,9 +70,9 @@ def test_the_round_of_a_one_round_evaluation_takes_the_evaluation_lock_with_the_
     check's lock_tree does not take it (it would wait for a whole cold scan)."""
     edited, checked = Tree.objects.create(path=ROOT), Tree.objects.create(path=f"{ROOT}2")
     with transaction.atomic():
-        assert not holds_evaluation_lock(edited)
+        assert not store.evaluation_held(edited)
         store.lock_tree(edited, store.ONLY_ROUND)
-        assert holds_evaluation_lock(edited)
+        assert store.evaluation_held(edited)
     with transaction.atomic():
         store.lock_tree(checked)
-        assert not holds_evaluation_lock(checked)
+        assert not store.evaluation_held(checked)

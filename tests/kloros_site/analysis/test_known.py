@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from kloros_site.analysis import evaluation, store
+from kloros_site.analysis import evaluation, rounds, store
 from kloros_site.analysis.models import KeyRead, Question, Tree
 from kloros_site.analysis.store import as_engine_question
 from monitors.engine import asks_questions
@@ -29,7 +29,7 @@ def statements_on(table: str, queries: CaptureQueriesContext) -> list[str]:
 
 
 def test_a_big_evaluations_rounds_read_the_trees_read_sets_once(monkeypatch):
-    monkeypatch.setattr(evaluation, "ROWS_PER_ROUND", 1)  # a round per file version
+    monkeypatch.setattr(evaluation, "BIG_ROWS", 1)  # a round per file version
     monkeypatch.setattr(store, "BIG_BATCH", 0)  # as a cold scan's rounds are
     for path, source in SOURCES.items():
         extract(path, source)
@@ -46,18 +46,18 @@ def test_a_big_evaluations_rounds_read_the_trees_read_sets_once(monkeypatch):
 
 
 def test_a_big_evaluation_evaluates_each_key_once(monkeypatch):
-    monkeypatch.setattr(evaluation, "ROWS_PER_ROUND", 1)  # the big evaluation's path
-    monkeypatch.setattr(evaluation, "KEYS_PER_ROUND", 2)  # in several rounds
+    monkeypatch.setattr(evaluation, "BIG_ROWS", 1)  # the big evaluation's path
+    monkeypatch.setattr(rounds, "KEYS_PER_ROUND", 2)  # in several rounds
     monkeypatch.setattr(store, "BIG_BATCH", 0)
     evaluated: list[str] = []
-    evaluate = evaluation.evaluate
+    evaluate = rounds.evaluate
 
     def counted(store, keys, config):  # type: ignore[no-untyped-def]
         keys = list(keys)
         evaluated.extend(key for key in keys if asks_questions(key))
         return evaluate(store, keys, config)
 
-    monkeypatch.setattr(evaluation, "evaluate", counted)
+    monkeypatch.setattr(rounds, "evaluate", counted)
     for path, source in SOURCES.items():
         extract(path, source)
     evaluation.evaluate_tree(Tree.objects.get(path=ROOT).pk)

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kloros_site.analysis import evaluation, store
+from kloros_site.analysis import evaluation, rounds, store
 from kloros_site.analysis.models import ChangedKeys, Posting, Question, Tree
 from kloros_site.analysis.posting_memory import Carry, Kind, PostingMemory
 from kloros_site.analysis.store import as_engine_question
@@ -50,17 +50,17 @@ def answers_checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def between_rounds(monkeypatch: pytest.MonkeyPatch, after_round: Iterator[None]) -> None:
     """Rounds of one key each; `after_round` advanced after each round."""
-    monkeypatch.setattr(evaluation, "ROWS_PER_ROUND", 1)
-    monkeypatch.setattr(evaluation, "KEYS_PER_ROUND", 1)
+    monkeypatch.setattr(evaluation, "BIG_ROWS", 1)
+    monkeypatch.setattr(rounds, "KEYS_PER_ROUND", 1)
     monkeypatch.setattr(store, "BIG_BATCH", 0)  # a kind at a time, as a cold scan's rounds load
-    evaluate_round = evaluation._round
+    next_round = rounds._next_round
 
-    def then_edit(*args: object) -> int:
-        written = evaluate_round(*args)  # type: ignore[arg-type]
+    def then_edit(*args: object, **kwargs: object) -> int | None:
+        written = next_round(*args, **kwargs)  # type: ignore[arg-type]
         next(after_round, None)
         return written
 
-    monkeypatch.setattr(evaluation, "_round", then_edit)
+    monkeypatch.setattr(rounds, "_next_round", then_edit)
 
 
 def test_an_edit_between_two_rounds_is_read_again_by_the_next(monkeypatch, answers_checked):

@@ -65,3 +65,15 @@ def test_a_failed_batch_stops_the_relay_and_keeps_the_batches_before_it_publishe
     assert relay.publish_backlog() is True  # the rest, oldest first, a batch at a time
     assert bus.batches == [transitions[:3], transitions[3:6], transitions[6:]]
     assert published() == transitions
+
+
+def test_rounds_committed_alongside_put_each_row_on_the_bus_once(monkeypatch, transitions):
+    bus = Bus()
+    monkeypatch.setattr(relay, "_publisher", bus)
+    older, newer = transitions[:3], transitions[3:]
+    # two rounds of one evaluation, committed in two processes: the newer round's publisher
+    # finds the older round's rows unpublished and drains them, in order
+    relay.publish_committed(outbound(newer), alongside=True)
+    relay.publish_committed(outbound(older), alongside=True)
+    assert [pk for batch in bus.batches for pk in batch] == transitions
+    assert published() == transitions
