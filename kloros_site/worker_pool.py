@@ -5,8 +5,8 @@ the worker replaces it when the process's sentinel (a pipe it holds) reports the
 kernel closes a leaving process's files before the process can be reaped: often (8 of 12
 recycles measured) Celery's check then still finds it running, forgets the sentinel, and only
 the pool's 5-second timer replaces it (celery/celery#9588). With one process per worker, that
-worker extracts nothing for up to 5 s: on the latency bench, while the other worker ran a
-3-second evaluation, 236 files were pending at once instead of <= 100.
+worker extracted nothing for 1.7-4.7 s after its 250th task on the latency bench at 100 files/s
+(up to 471 files pending at once); replaced at once, 0.25-0.4 s.
 """
 
 from __future__ import annotations
