@@ -22,6 +22,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # to reuse them: a new PostgreSQL connection (and server process) per analyzed file. Reuse them,
 # and drop only the broken or old ones at task boundaries, as Django does between requests.
 app.conf.update(CELERY_DB_REUSE_MAX=1000)
+# the prefork pool, with a recycled pool process replaced at once (kloros_site.worker_pool)
+app.conf.worker_pool = "kloros_site.worker_pool:TaskPool"
 app.conf.imports = ("tasks.analysis", "tasks.bus", "tasks.control", "tasks.runtime")
 
 
