@@ -31,7 +31,7 @@ from django.db import connection, transaction
 
 from kloros_site.analysis import claims, question_rows, relay
 from kloros_site.analysis.known import Known
-from kloros_site.analysis.models import ChangedKeys, EvaluationRound, Transition, Tree
+from kloros_site.analysis.models import ChangedKeys, EvaluationRound, PendingFile, Transition, Tree
 from kloros_site.analysis.posting_memory import Carry, PostingMemory
 from kloros_site.analysis.postings import CHUNK
 from kloros_site.analysis.question_rows import Outbound, Written
@@ -88,7 +88,7 @@ def evaluate_big(tree: Tree, claimed: bool, ask_help: Callable[[int], None] | No
         ids, changed, oldest = _batch(tree)
         keys = _affected(tree, changed, carry)
         del changed
-        helpers = settings.KLR_EVALUATION_HELPERS if ask_help and connection.vendor == "postgresql" else 0
+        helpers = _helpers(tree) if ask_help else 0
         rounds = _write_rounds(tree, keys, oldest, helpers)
         del keys
         for _ in range(min(helpers, rounds - 1)):
@@ -119,6 +119,15 @@ def help_evaluate(tree_id: int) -> int:
     while tree is not None and (n := _next_round(tree, carry_for, finish=None)) is not None:
         written += n
     return written
+
+
+def _helpers(tree: Tree) -> int:
+    """How many workers to ask: none on SQLite (one writer), nor while files of the tree wait for
+    extraction (a steady stream of edits evaluated after the delay): then the other workers are
+    busier extracting, and taking them too would leave the stream with no one."""
+    if connection.vendor != "postgresql" or PendingFile.objects.filter(tree=tree).exists():
+        return 0
+    return settings.KLR_EVALUATION_HELPERS
 
 
 def _batch(tree: Tree) -> tuple[list[int], set[str], int]:

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection, connections
 
 from kloros_site.analysis import evaluation, rounds, store
-from kloros_site.analysis.models import ChangedKeys, EvaluationRound, Question, Transition, Tree
+from kloros_site.analysis.models import ChangedKeys, EvaluationRound, PendingFile, Question, Transition, Tree
 from kloros_site.analysis.store import as_engine_question
 from monitors.engine import asks_questions
 from tests.kloros_site.analysis.test_evaluation import ROOT, extract
@@ -139,6 +139,19 @@ def test_the_round_of_a_helper_that_died_is_evaluated_by_the_evaluation(evaluate
     keys = every_key(evaluated)
     assert len(keys) == len(set(keys))
     assert_settled_as_batch()
+
+
+@on_postgresql
+@pytest.mark.parametrize("extracting", [False, True])
+def test_help_is_asked_only_once_the_tree_has_settled(evaluated, monkeypatch, extracting):
+    monkeypatch.setattr(rounds.settings, "KLR_EVALUATION_HELPERS", 2)
+    tree = Tree.objects.get(path=ROOT)
+    if extracting:  # a steady stream of edits, evaluated after the delay: files still to extract
+        PendingFile.objects.create(tree=tree, path="pkg/f.py", seq=0)
+    asked: list[int] = []
+    evaluation.evaluate_tree(tree.pk, ask_help=asked.append)
+    assert asked == ([] if extracting else [tree.pk, tree.pk])
+    assert_settled_as_batch()  # the evaluation evaluated every round itself
 
 
 def test_rounds_an_evaluation_that_died_left_are_dropped(evaluated):
