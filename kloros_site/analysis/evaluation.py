@@ -29,8 +29,11 @@ from kloros_site.analysis.models import ChangedKeys, PendingFile, Tree
 
 log = logging.getLogger(__name__)
 # this many ChangedKeys rows (file versions) or more make a big evaluation, in rounds that several
-# workers evaluate (kloros_site.analysis.rounds: a scan's, a branch switch's); fewer are one round
-BIG_ROWS = 200
+# workers evaluate (kloros_site.analysis.rounds: a cold scan's); fewer are one round. At 200,
+# rounds on two workers were no faster on a Django cold scan (877 files: 9.7 s against 9.2 s, one
+# run each) and slower at the end of 100 edits/s (3.3 s against 2.6 s): a helper loads the
+# postings again
+BIG_ROWS = 1000
 # at most this many file versions to evaluate are evaluated by the extraction task itself
 INLINE_ROWS = 8
 # a change seen this recently means edits are still arriving (see `due`)

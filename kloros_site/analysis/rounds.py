@@ -1,6 +1,6 @@
 """Evaluation rounds: a tree's changed keys turned into question changes, a transaction each.
 
-An edit's evaluation is one round (`only_round`). A big one (a scan's, a branch switch's:
+An edit's evaluation is one round (`only_round`), a branch switch's too. A big one (a cold scan's:
 `evaluate_big`) first learns every key its file versions affect, then evaluates each of them
 once, in rounds of keys that several workers evaluate at the same time: it writes the rounds as
 EvaluationRound rows, asks other workers to help (`help_evaluate`), and claims rounds itself
