@@ -160,7 +160,7 @@ def versions_of(root: Path, stored: dict[str, str]) -> list:
     return found + [FileVersion(root=str(root), path=rel, seq=time.time_ns(), deleted=True) for rel in gone]
 
 
-def measure_switch(work: Path) -> dict:
+def measure_switch(work: Path, statements: bool = False) -> dict:
     import subprocess
 
     from django.db import connection
@@ -186,14 +186,19 @@ def measure_switch(work: Path) -> dict:
         for i in range(0, len(versions), 16):
             record_batch(versions[i : i + 16], lambda tree_id: None)
         tree = Tree.objects.get(path=str(root))
-        counter = QueryCounter()
+        counter, times = QueryCounter(), StatementTimes()
         started, cpu = time.perf_counter(), time.process_time()
-        with connection.execute_wrapper(counter):
+        with ExitStack() as wrapped:
+            wrappers: list[Callable[..., Any]] = [counter, times] if statements else [counter]
+            for wrapper in wrappers:
+                wrapped.enter_context(connection.execute_wrapper(wrapper))
             written = evaluation.evaluate_tree(tree.pk)
     figures = {"switch": f"{old} -> {new}", "files": len(versions), "transitions": written}
     figures["evaluation_s"] = round(time.perf_counter() - started, 2)
     figures["evaluation_cpu_s"] = round(time.process_time() - cpu, 2)
     figures["queries"] = counter.count
+    if statements:
+        figures["statements_s"] = times.top()
     Tree.objects.filter(pk=tree.pk).delete()
     return figures
 
@@ -213,7 +218,7 @@ def main() -> None:
     django.setup()
     with tempfile.TemporaryDirectory() as work:
         for _ in range(args.switch):
-            print(json.dumps(measure_switch(Path(work))), flush=True)
+            print(json.dumps(measure_switch(Path(work), args.statements)), flush=True)
         for files in [] if args.switch else args.files:
             print(json.dumps(measure(files, Path(work), args.trace, args.statements)), flush=True)
 

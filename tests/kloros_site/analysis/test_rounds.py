@@ -12,6 +12,7 @@ from kloros_site.analysis import evaluation, rounds, store
 from kloros_site.analysis.models import ChangedKeys, EvaluationRound, PendingFile, Question, Transition, Tree
 from kloros_site.analysis.store import as_engine_question
 from monitors.engine import asks_questions
+from tests.kloros_site.analysis import test_known
 from tests.kloros_site.analysis.test_evaluation import ROOT, extract
 from tests.monitors.monitor_helpers import batch
 
@@ -19,14 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="SQLite has one writer: no helpers"
 )
-SOURCES = {
-    "pkg/__init__.py": "",
-    "pkg/a.py": "def f():\n    pass\n\ndef unused():\n    pass\n",
-    "pkg/b.py": "from pkg.a import f\n\nf()\n",
-    "pkg/c.py": "from pkg.a import g\n\ng()\n",
-    "pkg/d.py": 'ChemPub().emit("ch.a")\n',
-    "pkg/e.py": "import pkg.missing\n\nclass Unused:\n    pass\n",
-}
+SOURCES = {**test_known.SOURCES, "pkg/e.py": "import pkg.missing\n\nclass Unused:\n    pass\n"}
 # long enough for any round to finish; reached only if the rounds deadlock
 STUCK = 60
 
