@@ -60,10 +60,12 @@ MIN_KEYS_PER_ROUND = 500
 def only_round(tree: Tree, rows: list[tuple[int, list[str], int]]) -> int:
     """An evaluation of one round: these (id, keys, seq) file versions, deleted with it."""
     changed = {key for _, keys, _ in rows for key in keys}
+    # the transitions' latency: from the oldest change being read to the round's start
+    latency_ms = (time.time_ns() - min(seq for _, _, seq in rows)) / 1e6
     with transaction.atomic():
         lock_tree(tree, ONLY_ROUND)
         store = DatabaseStore(tree, PostingMemory(tree), Known(), planned=True)
-        outbound = _evaluate(store, affected(store, changed), min(seq for _, _, seq in rows))
+        outbound = _evaluate(store, affected(store, changed), latency_ms)
         del store  # before the commit publishes the transitions (thousands of envelopes), not after
         ChangedKeys.objects.filter(id__in=[row_id for row_id, _, _ in rows])._raw_delete(
             ChangedKeys.objects.db
@@ -88,15 +90,11 @@ def evaluate_big(tree: Tree, claimed: bool, ask_help: Callable[[int], None] | No
         ids, changed, oldest = _batch(tree)
         keys = _affected(tree, changed, carry)
         del changed
-        helpers = _helpers(tree) if ask_help else 0
+        helpers = _helpers(tree) if ask_help is not None else 0
         rounds = _write_rounds(tree, keys, oldest, helpers)
         del keys
-        for _ in range(min(helpers, rounds - 1)):
-            try:
-                ask_help(tree.pk)  # type: ignore[misc]  # helpers > 0: ask_help is set
-            except Exception as exc:  # broker away: this process evaluates every round itself
-                log.warning("could not ask for help evaluating %s: %s", tree.path, exc)
-                break
+        if ask_help is not None:
+            _ask(tree, ask_help, min(helpers, rounds - 1))
         while (n := _next_round(tree, lambda holder: carry, finish=ids)) is not None:
             written += n
     return written
@@ -105,6 +103,10 @@ def evaluate_big(tree: Tree, claimed: bool, ask_help: Callable[[int], None] | No
 def help_evaluate(tree_id: int) -> int:
     """Evaluate rounds of the tree's big evaluation until none is left to claim."""
     tree = Tree.objects.filter(pk=tree_id).first()
+    return 0 if tree is None else _help(tree)
+
+
+def _help(tree: Tree) -> int:
     carries: dict[int, Carry] = {}
 
     def carry_for(holder: int) -> Carry:
@@ -112,13 +114,22 @@ def help_evaluate(tree_id: int) -> int:
         # rounds holds the evaluation lock: no other evaluation runs meanwhile (Carry)
         if holder not in carries:
             carries.clear()
-            carries[holder] = Carry(tree, partial(evaluation_held, tree, holder))  # type: ignore[arg-type]
+            carries[holder] = Carry(tree, partial(evaluation_held, tree, holder))
         return carries[holder]
 
     written = 0
-    while tree is not None and (n := _next_round(tree, carry_for, finish=None)) is not None:
+    while (n := _next_round(tree, carry_for, finish=None)) is not None:
         written += n
     return written
+
+
+def _ask(tree: Tree, ask_help: Callable[[int], None], helpers: int) -> None:
+    for _ in range(helpers):
+        try:
+            ask_help(tree.pk)
+        except Exception as exc:  # broker away: the evaluation evaluates every round itself
+            log.warning("could not ask for help evaluating %s: %s", tree.path, exc)
+            return
 
 
 def _helpers(tree: Tree) -> int:
@@ -180,6 +191,7 @@ def _next_round(tree: Tree, carry_for: Callable[[int], Carry], finish: list[int]
     """Claim and evaluate one round, in one transaction; the transitions it wrote, None when no
     round is left to claim. `finish`: the evaluation's own file versions, for the evaluation
     itself: it waits for the rounds its helpers hold, and once none is left deletes these."""
+    started = time.time_ns()
     with transaction.atomic():
         lock_tree(tree, ROUND)
         rounds = (
@@ -200,7 +212,7 @@ def _next_round(tree: Tree, carry_for: Callable[[int], Carry], finish: list[int]
         carry = carry_for(holder)
         memory, known = carry.take()
         store = DatabaseStore(tree, memory, known, planned=True)
-        outbound = _evaluate(store, keys, oldest)
+        outbound = _evaluate(store, keys, (started - oldest) / 1e6)
         del store, keys
         EvaluationRound.objects.filter(id=round_id)._raw_delete(EvaluationRound.objects.db)
         if outbound:
@@ -210,8 +222,7 @@ def _next_round(tree: Tree, carry_for: Callable[[int], Carry], finish: list[int]
     return len(outbound)
 
 
-def _evaluate(store: DatabaseStore, keys: Iterable[str], oldest: int) -> list[Outbound]:
-    latency_ms = (time.time_ns() - oldest) / 1e6
+def _evaluate(store: DatabaseStore, keys: Iterable[str], latency_ms: float) -> list[Outbound]:
     delta = evaluate(store, keys, store.tree.analysis_config())
     return record_transitions(store.tree, delta, latency_ms, store.written)
 
