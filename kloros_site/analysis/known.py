@@ -5,10 +5,11 @@ the engine never evaluates), so while one evaluation holds the tree's evaluation
 learnt at its start or wrote since is still true: a round answers from it instead of asking the
 database again (posting_memory.Carry checks the lock is still held).
 
-A big evaluation learns, in one pass over the tree's read-sets, which keys have any and which
-read a changed key, and in one query which keys have open questions; it then evaluates each
-key once, a round of keys at a time. A round loads the read-sets and questions of only those
-of its keys that have some, and lets them go when it commits: no key is evaluated twice.
+A big batch learns, in one pass over the tree's read-sets, which keys have any and which read a
+changed key, and in one query which keys have open questions. One round (a branch switch's)
+keeps the read-sets of that pass. A big evaluation in rounds (rounds.py) evaluates each key
+once, a round of keys at a time: a round loads the read-sets and questions of only those of its
+keys that have some, and lets them go when it commits.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from collections.abc import Iterable
 
 
 class Known:
-    def __init__(self) -> None:
+    def __init__(self, per_round: bool = False) -> None:
+        """`per_round`: a big evaluation's, in rounds: the read-sets it learns at its start are not
+        kept (a round loads those of its keys); otherwise (one round) they are kept, as its keys
+        are read again right after."""
+        self.per_round = per_round
         # key -> what it read, sorted: a tuple of one str per key name (the read-sets name the
         # same few thousand keys tens of thousands of times, each a new str as the engine builds
-        # it; an empty tuple costs nothing, an empty set 216 bytes). Only the keys of this round
+        # it; an empty tuple costs nothing, an empty set 216 bytes)
         self.reads: dict[str, tuple[str, ...]] = {}
         self.names: dict[str, str] = {}
         # once `complete`, the keys that have a read-set and those that have open questions: only

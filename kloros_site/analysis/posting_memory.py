@@ -280,7 +280,7 @@ class Carry:
         exclusive = memory is not None and self.exclusive()
         self._present = set(ChangedKeys.objects.filter(tree=self.tree).values_list("id", flat=True))
         if memory is None or known is None or not exclusive or not self._left <= self._present:
-            return PostingMemory(self.tree), Known()
+            return PostingMemory(self.tree), Known(per_round=True)
         changed: set[str] = set()
         new = sorted(self._present - self._left)
         for ids in (new[i : i + CHUNK] for i in range(0, len(new), CHUNK)):

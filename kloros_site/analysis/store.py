@@ -199,10 +199,18 @@ class DatabaseStore:
         if self.known.complete and not changed:
             return found
         reading: set[str] = set()
+        kept: dict[str, list[str]] = {}  # one round's: its keys are read again right after
         for key, read in KeyRead.objects.filter(tree=self.tree).values_list("key", "read").iterator(5000):
             reading.add(key)
+            if not self.known.per_round:
+                kept.setdefault(key, []).append(read)
             if read in changed:
                 found.add(key)
+        name, interned = self.known.name, self.known.interned
+        self._reads.update(
+            (name(key), interned(reads)) for key, reads in kept.items() if key not in self._reads
+        )
+        del kept
         if not self.known.complete:
             asking = Question.objects.open().filter(tree=self.tree).values_list("key", flat=True).distinct()
             self.known.reading, self.known.asking = reading, set(asking.iterator(5000))

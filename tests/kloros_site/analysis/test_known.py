@@ -78,3 +78,16 @@ def test_a_small_evaluation_reads_only_the_keys_it_evaluates():
         evaluation.evaluate_tree(Tree.objects.get(path=ROOT).pk)
     reads = statements_on(KeyRead._meta.db_table, queries)
     assert reads and all("IN (" in sql for sql in reads)  # named keys, never the whole table
+
+
+def test_one_round_that_learns_the_whole_tree_reads_the_read_sets_once(monkeypatch):
+    for path, source in SOURCES.items():
+        extract(path, source)
+    evaluation.evaluate_tree(Tree.objects.get(path=ROOT).pk)
+    monkeypatch.setattr(store, "BIG_BATCH", 0)  # as a branch switch's one round
+    with CaptureQueriesContext(connection) as queries:
+        extract("pkg/a.py", "def f():\n    pass\n\ndef g():\n    pass\n")  # an edit
+        evaluation.evaluate_tree(Tree.objects.get(path=ROOT).pk)
+    # the pass that finds the readers keeps what it read: no key's read-set is asked for again
+    reads = [sql for sql in statements_on(KeyRead._meta.db_table, queries) if not sql.startswith("DELETE")]
+    assert len(reads) == 1 and "IN (" not in reads[0]
