@@ -138,7 +138,16 @@ class Posting(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["file", "key"], name="unique_posting")]
-        indexes = [models.Index(fields=["tree", "key"])]
+        indexes = [
+            # byte-wise order on PostgreSQL (ignored elsewhere): besides a key's rows, it finds a
+            # kind's, `key LIKE 'integration:class:%'` (posting_memory), which an index in the
+            # database's collation cannot: every kind loaded read all the tree's postings
+            models.Index(
+                fields=["tree", "key"],
+                name="posting_tree_key_bytes",
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+            )
+        ]
 
 
 class ChangedKeys(models.Model):
