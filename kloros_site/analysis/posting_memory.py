@@ -269,7 +269,7 @@ class Carry:
         self.exclusive = exclusive
         self._memory: PostingMemory | None = None
         self._known: Known | None = None
-        self._left: set[int] = set()  # rows present at the last round's start that it did not evaluate
+        self._left: set[int] = set()  # rows present at the last round's start
         self._present: set[int] = set()
         self.refreshed_keys = 0  # keys read again because an extraction changed them between rounds
 
@@ -290,8 +290,9 @@ class Carry:
         self.refreshed_keys += len(changed)
         return memory, known  # extraction writes no read-set or question: nothing to refresh
 
-    def keep(self, memory: PostingMemory, known: Known, evaluated: Iterable[int]) -> None:
-        """After the round committed."""
+    def keep(self, memory: PostingMemory, known: Known) -> None:
+        """After the round committed (a round deletes no file version: the evaluation deletes
+        them after its last round)."""
         known.next_round()
         self._memory, self._known = memory, known
-        self._left = self._present - set(evaluated)
+        self._left = self._present

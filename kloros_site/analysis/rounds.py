@@ -163,7 +163,7 @@ def _affected(tree: Tree, changed: set[str], carry: Carry) -> list[str]:
         lock_tree(tree, ROUND)
         memory, known = carry.take()
         keys = affected(DatabaseStore(tree, memory, known, planned=True), changed)
-        carry.keep(memory, known, [])
+        carry.keep(memory, known)
     return sorted(key for key in keys if asks_questions(key))
 
 
@@ -218,7 +218,7 @@ def _next_round(tree: Tree, carry_for: Callable[[int], Carry], finish: list[int]
         if outbound:
             # other processes commit this evaluation's other rounds meanwhile
             transaction.on_commit(partial(relay.publish_committed, outbound, alongside=True))
-    carry.keep(memory, known, [])
+    carry.keep(memory, known)
     return len(outbound)
 
 

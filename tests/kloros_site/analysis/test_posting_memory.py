@@ -120,12 +120,12 @@ def test_a_round_starts_afresh_when_another_evaluation_took_rows_meanwhile():
     carry = Carry(tree, lambda: True)
     with transaction.atomic():
         memory, known = carry.take()
-    carry.keep(memory, known, [first])
+    carry.keep(memory, known)
     extract("d.py", "def k():\n    pass\n")  # a row the first round did not see
     with transaction.atomic():
         assert carry.take() == (memory, known)  # only new rows: their keys are read again
     assert carry.refreshed_keys > 0
-    carry.keep(memory, known, [second])
+    carry.keep(memory, known)
     ChangedKeys.objects.filter(id=third).delete()  # another evaluation's work
     with transaction.atomic():
         again, known_again = carry.take()
@@ -136,12 +136,11 @@ def test_a_round_starts_afresh_without_the_evaluation_lock():
     extract("a.py", "def f():\n    pass\n")
     extract("b.py", "def g():\n    pass\n")
     tree = Tree.objects.get(path=ROOT)
-    first = ChangedKeys.objects.order_by("id").values_list("id", flat=True)[0]
     held = [True]
     carry = Carry(tree, lambda: held[0])
     with transaction.atomic():
         memory, known = carry.take()
-    carry.keep(memory, known, [first])
+    carry.keep(memory, known)
     held[0] = False  # the connection, and the lock with it, was lost between rounds
     with transaction.atomic():
         again, known_again = carry.take()
